@@ -1,0 +1,1 @@
+"""ocpi-hub: an OCPI 2.2.1 roaming hub and peer server."""

@@ -1,0 +1,281 @@
+"""`ocpi-hub`: the one entry point. Every command reads the same environment (settings.py) and
+works while `serve` runs, against the embedded or an external PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from ocpi_hub import logging as hub_logging
+from ocpi_hub.core.handshake import new_token
+from ocpi_hub.core.parties import Party, Role
+from ocpi_hub.push.client import PeerClient
+from ocpi_hub.push.connect import ConnectFailed, connect
+from ocpi_hub.settings import Settings
+from ocpi_hub.storage.db import open_database
+from ocpi_hub.storage.repositories import outbox, platforms
+from ocpi_hub.web.app import create_app
+
+log = hub_logging.get_logger("ocpi_hub.cli")
+
+ENVIRONMENT_HELP = """\
+Every command takes --database-url, --data-dir, --host, --port, --public-url,
+--hub-country-code, --hub-party-id and --log-format; each overrides its variable below.
+
+environment:
+  OCPI_HUB_DATABASE_URL   PostgreSQL DSN; unset: an embedded PostgreSQL under the data dir
+  OCPI_HUB_DATA_DIR       data dir for the embedded PostgreSQL (default .ocpi-hub)
+  OCPI_HUB_HOST           address serve listens on (default 127.0.0.1)
+  OCPI_HUB_PORT           port serve listens on (default 8080)
+  OCPI_HUB_PUBLIC_URL     base URL the hub advertises (default http://HOST:PORT)
+  OCPI_HUB_COUNTRY_CODE   the hub's own country code (default XX)
+  OCPI_HUB_PARTY_ID       the hub's own party id (default HUB); its only role is HUB
+  OCPI_HUB_LOG_FORMAT     console or json (default console)
+  OCPI_HUB_PAGE_LIMIT, OCPI_HUB_FORWARD_TIMEOUT, OCPI_HUB_PUSH_MAX_ATTEMPTS,
+  OCPI_HUB_PUSH_BACKOFF_BASE, OCPI_HUB_PUSH_BACKOFF_MAX, OCPI_HUB_PUSH_TIMEOUT: see README
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="PostgreSQL DSN (OCPI_HUB_DATABASE_URL)")
+    common.add_argument("--data-dir", help="embedded PostgreSQL data dir (OCPI_HUB_DATA_DIR)")
+    common.add_argument("--host", help="listen address (OCPI_HUB_HOST)")
+    common.add_argument("--port", type=int, help="listen port (OCPI_HUB_PORT)")
+    common.add_argument("--public-url", help="advertised base URL (OCPI_HUB_PUBLIC_URL)")
+    common.add_argument("--hub-country-code", help="the hub's country code (OCPI_HUB_COUNTRY_CODE)")
+    common.add_argument("--hub-party-id", help="the hub's party id (OCPI_HUB_PARTY_ID)")
+    common.add_argument("--log-format", choices=["console", "json"], help="(OCPI_HUB_LOG_FORMAT)")
+
+    parser = argparse.ArgumentParser(
+        prog="ocpi-hub",
+        description="An OCPI 2.2.1 roaming hub: connect once, reach every party.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", parents=[common], help="run the hub in the foreground")
+    commands.add_parser("migrate", parents=[common], help="apply database migrations")
+
+    parties = commands.add_parser("parties", parents=[common], help="invite and list parties")
+    party_commands = parties.add_subparsers(dest="parties_command", required=True, metavar="ACTION")
+    invite = party_commands.add_parser(
+        "invite", parents=[common], help="issue a token A for a partner"
+    )
+    invite.add_argument("--role", required=True, choices=["CPO", "EMSP"], type=str.upper)
+    invite.add_argument("--country-code", dest="invite_country_code", required=True)
+    invite.add_argument("--party-id", dest="invite_party_id", required=True)
+    invite.add_argument("--name", help="the partner's name (business details)")
+    invite.add_argument(
+        "--json", action="store_true", help='print {"token": ..., "versions_url": ...}'
+    )
+    listing = party_commands.add_parser("list", parents=[common], help="list parties")
+    listing.add_argument("--json", action="store_true")
+
+    conn = commands.add_parser(
+        "connect", parents=[common], help="start the handshake with a peer that gave us a token A"
+    )
+    conn.add_argument("--versions-url", required=True, help="the peer's versions URL")
+    conn.add_argument("--token", required=True, help="the token A the peer issued to us")
+
+    box = commands.add_parser(
+        "outbox", parents=[common], help="see and replay pending and dead deliveries"
+    )
+    box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    box_list = box_commands.add_parser(
+        "list", parents=[common], help="list deliveries, newest first"
+    )
+    box_list.add_argument("--status", choices=["PENDING", "DELIVERED", "DEAD"], type=str.upper)
+    box_list.add_argument("--limit", type=int, default=100)
+    box_list.add_argument("--json", action="store_true")
+    replay = box_commands.add_parser("replay", parents=[common], help="queue dead deliveries again")
+    replay.add_argument(
+        "--id",
+        type=int,
+        action="append",
+        dest="ids",
+        help="a delivery id (repeatable); default all dead",
+    )
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        database_url=args.database_url,
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        public_url_setting=args.public_url,
+        country_code=args.hub_country_code.upper() if args.hub_country_code else None,
+        party_id=args.hub_party_id.upper() if args.hub_party_id else None,
+        log_format=args.log_format,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = settings_from(args)
+    hub_logging.configure(settings.log_format, settings.log_level)
+    command = args.command
+    if command != "serve":
+        command = f"{command} {getattr(args, f'{command}_command', '') or ''}".strip()
+    handler = COMMANDS[command]
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_database(settings) as pool:
+        runner = web.AppRunner(create_app(settings, pool), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info(
+            "serving", versions_url=settings.versions_url, listen=f"{settings.host}:{settings.port}"
+        )
+        print(
+            f"ocpi-hub is serving OCPI 2.2.1 at {settings.versions_url}\n"
+            "Invite a partner:  ocpi-hub parties invite --role CPO"
+            " --country-code NL --party-id ABC\n"
+            f"Connect to a peer: ocpi-hub connect --versions-url URL --token TOKEN_A",
+            flush=True,
+        )
+        await stop.wait()
+        log.info("stopping")
+        await runner.cleanup()
+    return 0
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings):
+        print("migrations applied")
+    return 0
+
+
+async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    party = Party.of(args.invite_country_code, args.invite_party_id, Role(args.role))
+    if len(party.country_code) != 2 or not 1 <= len(party.party_id) <= 3:
+        return _fail("--country-code takes 2 characters and --party-id up to 3")
+    token = new_token()
+    async with open_database(settings) as pool, pool.acquire() as conn:
+        try:
+            await platforms.invite(conn, token=token, name=args.name or str(party), party=party)
+        except platforms.IdentityTaken as exc:
+            return _fail(str(exc))
+    if args.json:
+        print(orjson.dumps({"token": token, "versions_url": settings.versions_url}).decode())
+    else:
+        print(
+            f"Invited {party}.\nGive the partner, out of band:\n"
+            f"  versions URL: {settings.versions_url}\n  token A:      {token}\n"
+            "The token works for the credentials handshake only, and once."
+        )
+    return 0
+
+
+async def cmd_parties_list(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        found = await platforms.all_platforms(pool)
+    rows = [
+        {
+            "country_code": party.country_code,
+            "party_id": party.party_id,
+            "role": party.role.value,
+            "status": platform.status.value,
+            "platform_id": platform.id,
+            "name": platform.name,
+            "versions_url": platform.versions_url,
+        }
+        for platform in found
+        for party in platform.parties
+    ]
+    if args.json:
+        print(orjson.dumps(rows).decode())
+    else:
+        _table(
+            rows,
+            ["country_code", "party_id", "role", "status", "platform_id", "name", "versions_url"],
+        )
+    return 0
+
+
+async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
+    async with (
+        open_database(settings) as pool,
+        pool.acquire() as conn,
+        aiohttp.ClientSession() as session,
+    ):
+        try:
+            platform_id = await connect(
+                conn,
+                PeerClient(session),
+                settings,
+                versions_url=args.versions_url,
+                token_a=args.token,
+            )
+        except ConnectFailed as exc:
+            return _fail(f"connect failed: {exc}")
+        platform = await platforms.get(conn, platform_id)
+    assert platform is not None
+    print(f"Connected to {', '.join(map(str, platform.parties))} (platform {platform.id}).")
+    return 0
+
+
+async def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        rows = [d.as_json() for d in await outbox.listing(pool, args.status, args.limit)]
+        totals = await outbox.counts(pool)
+    if args.json:
+        print(orjson.dumps(rows).decode())
+    else:
+        _table(
+            rows,
+            ["id", "to", "method", "path", "status", "attempts", "next_attempt_at", "last_error"],
+        )
+        print("totals: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "none"))
+    return 0
+
+
+async def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        count = await outbox.replay(pool, args.ids)
+    print(f"{count} dead deliveries queued again")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"ocpi-hub: {message}", file=sys.stderr)
+    return 1
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "parties invite": cmd_invite,
+    "parties list": cmd_parties_list,
+    "connect": cmd_connect,
+    "outbox list": cmd_outbox_list,
+    "outbox replay": cmd_outbox_replay,
+}

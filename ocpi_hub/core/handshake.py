@@ -1,0 +1,143 @@
+"""The credentials handshake, sans I/O: tokens, version choice, endpoint and role checks.
+
+Token A → B → C (checklist §3.3). The I/O halves live in web/credentials.py (the hub as server)
+and push/connect.py (the hub as initiator); every decision they take is made here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from ocpi_hub.core.parties import (
+    Credentials,
+    CredentialsRole,
+    InterfaceRole,
+    ModuleID,
+    Party,
+    Role,
+    Version,
+    VersionDetails,
+)
+from ocpi_hub.errors import InvalidParameters, MissingEndpoints, UnsupportedVersion
+
+OCPI_VERSION = "2.2.1"
+
+# What a party must offer before the hub accepts it. Credentials for every role: without it the
+# hub could not rotate or end the connection. Kept as data so later modules extend it in one place.
+REQUIRED_MODULES: dict[Role, frozenset[str]] = {
+    role: frozenset({ModuleID.CREDENTIALS.value}) for role in Role
+}
+
+
+def new_token() -> str:
+    """A fresh credentials token: 43 URL-safe characters, well inside string(64)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> bytes:
+    """How an issued token is stored: SHA-256, never in clear (DESIGN.md decision 5)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def authorization_header(token: str) -> str:
+    """`Token <Base64 of the token's UTF-8 bytes>`, as OCPI 2.2.1 requires of a client."""
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+def token_candidates(header: str | None) -> list[str]:
+    """The tokens an Authorization header may carry: Base64-decoded first, then raw.
+
+    2.2.1 says Base64; many 2.1.1/2.2 peers send the token raw (checklist §1.1). Both are tried;
+    a raw token that happens to be valid Base64 of something else simply fails its first lookup.
+    """
+    if not header:
+        return []
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return []
+    candidates = []
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if decoded and all("!" <= ch <= "~" for ch in decoded):
+        candidates.append(decoded)
+    candidates.append(value)
+    return candidates
+
+
+def pick_version(versions: Iterable[Version]) -> Version:
+    """The hub speaks 2.2.1 only; 3002 when the peer does not offer it."""
+    for version in versions:
+        if version.version == OCPI_VERSION:
+            return version
+    raise UnsupportedVersion(f"the peer offers no OCPI {OCPI_VERSION}")
+
+
+def check_endpoints(details: VersionDetails, roles: Iterable[Role]) -> None:
+    """3003 when the peer lacks a module the hub needs for one of its roles."""
+    offered = {endpoint.identifier for endpoint in details.endpoints}
+    needed: set[str] = set()
+    for role in roles:
+        needed |= REQUIRED_MODULES[role]
+    missing = sorted(needed - offered)
+    if missing:
+        raise MissingEndpoints(f"required endpoints missing: {', '.join(missing)}")
+
+
+def parties_of(roles: Iterable[CredentialsRole]) -> set[Party]:
+    """The parties a credentials object presents; 2001 when one appears twice."""
+    parties: set[Party] = set()
+    for entry in roles:
+        party = Party.of(entry.country_code, entry.party_id, entry.role)
+        if party in parties:
+            raise InvalidParameters(f"roles: {party} is listed twice")
+        parties.add(party)
+    return parties
+
+
+def check_invited(presented: set[Party], invited: set[Party]) -> None:
+    """The identity the hub invited must be exactly the one that registers (2001 otherwise)."""
+    if presented != invited:
+        wanted = ", ".join(sorted(map(str, invited))) or "nothing"
+        got = ", ".join(sorted(map(str, presented)))
+        raise InvalidParameters(f"roles: invited {wanted}, presented {got}")
+
+
+def hub_credentials(
+    token: str, versions_url: str, country_code: str, party_id: str, name: str
+) -> Credentials:
+    """The hub's own credentials object: its only role is HUB (checklist §3.1)."""
+    return Credentials.model_validate(
+        {
+            "token": token,
+            "url": versions_url,
+            "roles": [
+                {
+                    "role": Role.HUB.value,
+                    "business_details": {"name": name},
+                    "party_id": party_id,
+                    "country_code": country_code,
+                }
+            ],
+        }
+    )
+
+
+def hub_endpoints(public_url: str) -> list[tuple[str, InterfaceRole, str]]:
+    """(module, role, url) of every 2.2.1 interface the hub serves.
+
+    Sender and receiver of one module get distinct URL prefixes: a three-segment path would
+    otherwise mean both a sender's connector and a receiver's location.
+    """
+    base = f"{public_url}/ocpi/{OCPI_VERSION}"
+    return [
+        (ModuleID.CREDENTIALS.value, InterfaceRole.SENDER, f"{base}/credentials"),
+        (ModuleID.LOCATIONS.value, InterfaceRole.SENDER, f"{base}/sender/locations"),
+        (ModuleID.LOCATIONS.value, InterfaceRole.RECEIVER, f"{base}/receiver/locations"),
+    ]

@@ -1,0 +1,98 @@
+"""Hub routing decisions (checklist §1.6 and §5), sans I/O.
+
+One decision for every functional module: given the request's method, the interface it reached,
+and its OCPI-to pair, the hub either answers from its own store (`Local`), stores and fans the
+request out to every interested party (`Broadcast`), or relays it to one party (`Direct`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.errors import InvalidParameters
+
+PartyKey = tuple[str, str]  # (country_code, party_id), upper case
+
+TO_COUNTRY = "OCPI-to-country-code"
+TO_PARTY = "OCPI-to-party-id"
+FROM_COUNTRY = "OCPI-from-country-code"
+FROM_PARTY = "OCPI-from-party-id"
+
+# Only data meant for everyone is broadcast (checklist §5): never sessions or CDRs.
+BROADCAST_MODULES = frozenset({ModuleID.LOCATIONS, ModuleID.TARIFFS, ModuleID.TOKENS})
+
+# Who receives a broadcast, by the sender's role: the "opposite" roles (checklist §5).
+BROADCAST_AUDIENCE: Mapping[Role, frozenset[Role]] = {
+    Role.CPO: frozenset({Role.EMSP, Role.NSP, Role.OTHER}),
+    Role.EMSP: frozenset({Role.CPO}),
+    Role.OTHER: frozenset({Role.CPO}),
+}
+
+PUSH_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Route(StrEnum):
+    LOCAL = "LOCAL"  # the hub answers from its own store
+    BROADCAST = "BROADCAST"  # the hub stores, answers, then delivers to every audience party
+    DIRECT = "DIRECT"  # the hub relays to the one party named by OCPI-to and relays its answer
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    to: PartyKey | None = None
+
+
+def _pair(headers: Mapping[str, str], country: str, party: str) -> PartyKey | None:
+    cc, pid = headers.get(country), headers.get(party)
+    if cc is None and pid is None:
+        return None
+    if not cc or not pid or len(cc) > 2 or len(pid) > 3:
+        raise InvalidParameters(
+            f"{country} and {party} must come as a pair of CiString(2), CiString(3)"
+        )
+    return (cc.upper(), pid.upper())
+
+
+def parse_routing_headers(headers: Mapping[str, str]) -> tuple[PartyKey | None, PartyKey | None]:
+    """(from, to) from the OCPI routing headers; None where a pair is absent; 2001 on half pairs."""
+    return _pair(headers, FROM_COUNTRY, FROM_PARTY), _pair(headers, TO_COUNTRY, TO_PARTY)
+
+
+def routing_headers(sender: PartyKey, receiver: PartyKey) -> dict[str, str]:
+    """The four headers for a message from `sender` to `receiver`."""
+    return {
+        FROM_COUNTRY: sender[0],
+        FROM_PARTY: sender[1],
+        TO_COUNTRY: receiver[0],
+        TO_PARTY: receiver[1],
+    }
+
+
+def decide(
+    module: ModuleID, interface: InterfaceRole, method: str, to: PartyKey | None, hub: PartyKey
+) -> Decision:
+    """Where a functional-module request goes.
+
+    - OCPI-to names another party: relay it there (GET, push, any interface).
+    - OCPI-to is the hub, or absent (open routing), on a Receiver interface push of a broadcast
+      module: store and broadcast. Open routing for such data has no single destination, and
+      the spec lets a hub broadcast what it cannot route by content.
+    - Everything else the hub answers itself: GET-all and single GETs from its store.
+    """
+    if to is not None and to != hub:
+        return Decision(Route.DIRECT, to)
+    if (
+        interface == InterfaceRole.RECEIVER
+        and method in PUSH_METHODS
+        and module in BROADCAST_MODULES
+    ):
+        return Decision(Route.BROADCAST)
+    return Decision(Route.LOCAL)
+
+
+def broadcast_audience(sender_role: Role) -> frozenset[Role]:
+    return BROADCAST_AUDIENCE.get(sender_role, frozenset())

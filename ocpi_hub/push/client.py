@@ -1,0 +1,129 @@
+"""The hub's HTTP client towards peers: token, id and routing headers, timeouts, envelopes.
+
+Every outbound call goes through `PeerClient.request`; it never retries (the outbox does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ocpi_hub.core.handshake import authorization_header
+from ocpi_hub.logging import get_logger
+
+log = get_logger("ocpi_hub.push.client")
+
+
+class PeerUnreachable(Exception):
+    """The peer could not be reached or did not answer with HTTP at all."""
+
+
+class PeerTimeout(PeerUnreachable):
+    """The peer did not answer within the time allowed."""
+
+
+@dataclass(frozen=True)
+class PeerResponse:
+    http_status: int
+    raw: bytes
+    headers: Mapping[str, str]
+    body: Any = field(default=None)  # the parsed JSON envelope, or None when it was not JSON
+
+    @property
+    def status_code(self) -> int | None:
+        if isinstance(self.body, dict) and isinstance(self.body.get("status_code"), int):
+            return int(self.body["status_code"])
+        return None
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+    @property
+    def ok(self) -> bool:
+        """HTTP 2xx and an OCPI 1xxx status: the peer accepted the request."""
+        code = self.status_code
+        return 200 <= self.http_status < 300 and code is not None and 1000 <= code < 2000
+
+
+class PeerClient:
+    """Sends OCPI requests to peers over one shared aiohttp session."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str,
+        timeout: float,
+        body: bytes | None = None,
+        correlation_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> PeerResponse:
+        """One request with a fresh X-Request-ID; raises PeerUnreachable / PeerTimeout."""
+        sent = {
+            "Authorization": authorization_header(token),
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
+            **(headers or {}),
+        }
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        try:
+            async with self.session.request(
+                method,
+                url,
+                data=body,
+                headers=sent,
+                params=params,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+            ) as response:
+                raw = await response.read()
+                result = PeerResponse(response.status, raw, dict(response.headers), _parse(raw))
+        except TimeoutError as exc:
+            raise PeerTimeout(f"{method} {url}: no answer within {timeout:g} s") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
+        log.debug(
+            "peer_call",
+            method=method,
+            url=url,
+            http_status=result.http_status,
+            status_code=result.status_code,
+            peer_request_id=sent["X-Request-ID"],
+        )
+        return result
+
+    async def get_data(self, url: str, *, token: str, timeout: float) -> Any:
+        """GET an OCPI resource and return its `data`; PeerUnreachable unless it answered 1xxx."""
+        response = await self.request("GET", url, token=token, timeout=timeout)
+        if not response.ok:
+            raise PeerUnreachable(
+                f"GET {url}: HTTP {response.http_status}, status_code {response.status_code}"
+            )
+        return response.data
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+async def sleep_until(deadline: float) -> None:
+    """Sleep until the loop's clock reaches `deadline` (used by workers between polls)."""
+    delay = deadline - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)

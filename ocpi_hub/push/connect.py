@@ -1,0 +1,146 @@
+"""The I/O half of the credentials handshake: discovering a peer, and connecting to it.
+
+`discover` is what the hub does both as server (checklist §3.2 POST/PUT: call the client back with
+its token B) and as initiator (`ocpi-hub connect`: read the peer's versions with token A).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from ocpi_hub.core.handshake import (
+    OCPI_VERSION,
+    check_endpoints,
+    hub_credentials,
+    new_token,
+    parties_of,
+    pick_version,
+)
+from ocpi_hub.core.parties import (
+    Credentials,
+    ModuleID,
+    Party,
+    PlatformStatus,
+    Role,
+    Version,
+    VersionDetails,
+)
+from ocpi_hub.errors import ClientApiUnusable, InvalidParameters, OcpiError
+from ocpi_hub.push.client import PeerClient, PeerUnreachable
+from ocpi_hub.settings import Settings
+from ocpi_hub.storage import Connection
+from ocpi_hub.storage.repositories import platforms
+
+
+async def discover(
+    client: PeerClient, versions_url: str, token: str, timeout: float
+) -> VersionDetails:
+    """GET the peer's versions and its 2.2.1 details with `token`.
+
+    3001 when the peer cannot be used (unreachable, refuses the token, answers nonsense);
+    3002 when it offers no 2.2.1.
+    """
+    try:
+        listed = await client.get_data(versions_url, token=token, timeout=timeout)
+        versions = [Version.model_validate(v) for v in listed]
+        version = pick_version(versions)
+        details = VersionDetails.model_validate(
+            await client.get_data(version.url, token=token, timeout=timeout)
+        )
+    except (PeerUnreachable, ValidationError, TypeError) as exc:
+        raise ClientApiUnusable(f"could not read the versions at {versions_url}: {exc}") from exc
+    if details.version != OCPI_VERSION:
+        raise ClientApiUnusable(f"{version.url} describes version {details.version}")
+    return details
+
+
+def business_details(credentials: Credentials) -> list[tuple[Party, dict[str, Any]]]:
+    """Each presented party with its business details as sent."""
+    return [
+        (Party.of(r.country_code, r.party_id, r.role), r.business_details.model_dump(mode="json"))
+        for r in credentials.roles
+    ]
+
+
+class ConnectFailed(Exception):
+    """`ocpi-hub connect` could not complete; the message says why, for the operator."""
+
+
+async def connect(
+    conn: Connection,
+    client: PeerClient,
+    settings: Settings,
+    *,
+    versions_url: str,
+    token_a: str,
+) -> int:
+    """Run the handshake as initiator (checklist §3.3, S side); return the new platform id.
+
+    The hub's server must be reachable at its public URL meanwhile: the peer calls it back with
+    our token B before it answers. On any failure nothing is left behind.
+    """
+    timeout = settings.forward_timeout
+    try:
+        details = await discover(client, versions_url, token_a, timeout)
+    except OcpiError as exc:
+        raise ConnectFailed(exc.message) from exc
+    credentials_url = next(
+        (e.url for e in details.endpoints if e.identifier == ModuleID.CREDENTIALS.value), None
+    )
+    if credentials_url is None:
+        raise ConnectFailed(f"{versions_url} offers no credentials endpoint")
+
+    token_b = new_token()
+    platform_id = await platforms.begin_connect(conn, token=token_b, versions_url=versions_url)
+    ours = hub_credentials(
+        token_b, settings.versions_url, settings.country_code, settings.party_id, settings.name
+    )
+    try:
+        response = await client.request(
+            "POST",
+            credentials_url,
+            token=token_a,
+            timeout=timeout,
+            body=orjson.dumps(ours.model_dump(mode="json")),
+        )
+        if not response.ok:
+            raise ConnectFailed(
+                f"the peer refused our credentials: HTTP {response.http_status}, "
+                f"status_code {response.status_code}, {_message(response.body)}"
+            )
+        try:
+            theirs = Credentials.model_validate(response.data)
+            presented = parties_of(theirs.roles)
+        except (ValidationError, InvalidParameters) as exc:
+            raise ConnectFailed(f"the peer answered with invalid credentials: {exc}") from exc
+        check_endpoints(details, (p.role for p in presented))
+        if any(p.role == Role.HUB for p in presented):
+            raise ConnectFailed("the peer is a hub; hub-to-hub links are not supported yet")
+        stored = await platforms.register(
+            conn,
+            platform_id,
+            from_status=[PlatformStatus.CONNECTING],
+            incoming_token=token_b,
+            outgoing_token=theirs.token,
+            versions_url=theirs.url,
+            version=OCPI_VERSION,
+            endpoints=details.endpoints,
+            parties=business_details(theirs),
+        )
+        if not stored:
+            raise ConnectFailed("the connection was changed while connecting; try again")
+    except (ConnectFailed, OcpiError, PeerUnreachable, platforms.IdentityTaken) as exc:
+        await platforms.delete(conn, platform_id)
+        if isinstance(exc, ConnectFailed):
+            raise
+        raise ConnectFailed(getattr(exc, "message", None) or str(exc)) from exc
+    return platform_id
+
+
+def _message(body: Any) -> str:
+    if isinstance(body, dict) and body.get("status_message"):
+        return str(body["status_message"])
+    return "no status_message"

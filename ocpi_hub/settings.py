@@ -1,0 +1,82 @@
+"""The one source of configuration: environment variables, overridable by CLI flags.
+
+The names are a public interface (README "Configuration"); keep them stable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hub reads from its environment, with the documented defaults."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".ocpi-hub")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url_setting: str | None = None
+    country_code: str = "XX"
+    party_id: str = "HUB"
+    name: str = "ocpi-hub"
+    log_format: str = "console"
+    log_level: str = "info"
+    # Largest page the hub serves; announced in X-Limit.
+    page_limit: int = 100
+    # Seconds the hub waits for a party it forwards a request to before answering 4002.
+    forward_timeout: float = 10.0
+    # Durable delivery (outbox): attempts before a delivery is dead-lettered, and backoff.
+    push_max_attempts: int = 12
+    push_backoff_base: float = 1.0
+    push_backoff_max: float = 300.0
+    push_timeout: float = 10.0
+    push_concurrency: int = 16
+    # How often idle workers look for due retries (new pushes wake them through NOTIFY at once).
+    push_poll_interval: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        """Base URL the hub advertises: OCPI_HUB_PUBLIC_URL, else `http://HOST:PORT`."""
+        url = self.public_url_setting or f"http://{self.host}:{self.port}"
+        return url.rstrip("/")
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.public_url}/ocpi/versions"
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Read OCPI_HUB_* variables; keyword overrides (from CLI flags) win when not None."""
+        settings = cls(
+            database_url=os.environ.get("OCPI_HUB_DATABASE_URL") or None,
+            data_dir=Path(_env("OCPI_HUB_DATA_DIR", ".ocpi-hub")),
+            host=_env("OCPI_HUB_HOST", "127.0.0.1"),
+            port=int(_env("OCPI_HUB_PORT", "8080")),
+            public_url_setting=os.environ.get("OCPI_HUB_PUBLIC_URL") or None,
+            country_code=_env("OCPI_HUB_COUNTRY_CODE", "XX").upper(),
+            party_id=_env("OCPI_HUB_PARTY_ID", "HUB").upper(),
+            name=_env("OCPI_HUB_NAME", "ocpi-hub"),
+            log_format=_env("OCPI_HUB_LOG_FORMAT", "console"),
+            log_level=_env("OCPI_HUB_LOG_LEVEL", "info"),
+            page_limit=int(_env("OCPI_HUB_PAGE_LIMIT", "100")),
+            forward_timeout=float(_env("OCPI_HUB_FORWARD_TIMEOUT", "10")),
+            push_max_attempts=int(_env("OCPI_HUB_PUSH_MAX_ATTEMPTS", "12")),
+            push_backoff_base=float(_env("OCPI_HUB_PUSH_BACKOFF_BASE", "1")),
+            push_backoff_max=float(_env("OCPI_HUB_PUSH_BACKOFF_MAX", "300")),
+            push_timeout=float(_env("OCPI_HUB_PUSH_TIMEOUT", "10")),
+            push_concurrency=int(_env("OCPI_HUB_PUSH_CONCURRENCY", "16")),
+            push_poll_interval=float(_env("OCPI_HUB_PUSH_POLL_INTERVAL", "1")),
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,59 @@
+"""The database: an external PostgreSQL from OCPI_HUB_DATABASE_URL, or the embedded one."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from ocpi_hub.settings import Settings
+from ocpi_hub.storage.embedded import EmbeddedPostgres
+from ocpi_hub.storage.migrate import migrate
+
+EMBEDDED_DATABASE = "ocpi_hub"
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, apply_migrations: bool = True
+) -> AsyncIterator[asyncpg.Pool]:
+    """Yield a pool on the configured database, migrated; start/stop the embedded one as needed."""
+    embedded: EmbeddedPostgres | None = None
+    dsn = settings.database_url
+    if dsn is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        admin_dsn = embedded.start()
+        await _ensure_database(admin_dsn, EMBEDDED_DATABASE)
+        dsn = embedded.dsn(EMBEDDED_DATABASE)
+    try:
+        pool = await create_pool(dsn)
+        try:
+            if apply_migrations:
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        if embedded is not None:
+            embedded.release()
+
+
+async def _ensure_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            # Another process may create it at the same moment.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,199 @@
+"""Platforms and their parties in PostgreSQL. SQL lives here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+from ocpi_hub.core.handshake import hash_token
+from ocpi_hub.core.parties import Endpoint, Party, Platform, PlatformStatus, Role
+from ocpi_hub.storage import Connection, Executor
+
+_SELECT = """
+SELECT p.*, coalesce(
+         (SELECT json_agg(json_build_array(q.country_code, q.party_id, q.role) ORDER BY q.id)
+            FROM parties q WHERE q.platform_id = p.id), '[]') AS party_rows
+  FROM platforms p
+"""
+
+
+class IdentityTaken(Exception):
+    """A party identity (country_code, party_id, role) that another platform already holds."""
+
+
+def _platform(row: asyncpg.Record) -> Platform:
+    endpoints = orjson.loads(row["endpoints"])
+    return Platform(
+        id=row["id"],
+        name=row["name"],
+        status=PlatformStatus(row["status"]),
+        versions_url=row["versions_url"],
+        version=row["version"],
+        endpoints=tuple(Endpoint.model_validate(e) for e in endpoints),
+        outgoing_token=row["outgoing_token"],
+        parties=tuple(Party.of(*p) for p in orjson.loads(row["party_rows"])),
+    )
+
+
+async def get(conn: Executor, platform_id: int) -> Platform | None:
+    row = await conn.fetchrow(_SELECT + " WHERE p.id = $1", platform_id)
+    return _platform(row) if row else None
+
+
+async def by_token(conn: Executor, candidates: Sequence[str]) -> tuple[Platform, str] | None:
+    """The platform whose incoming token is one of `candidates` (compared by hash), and which
+    candidate it was."""
+    hashes = {hash_token(c): c for c in candidates}
+    if not hashes:
+        return None
+    row = await conn.fetchrow(
+        _SELECT + " WHERE p.incoming_token_hash = ANY($1::bytea[])", list(hashes)
+    )
+    if row is None:
+        return None
+    return _platform(row), hashes[bytes(row["incoming_token_hash"])]
+
+
+async def all_platforms(conn: Executor) -> list[Platform]:
+    return [_platform(r) for r in await conn.fetch(_SELECT + " ORDER BY p.id")]
+
+
+async def invite(conn: Connection, *, token: str, name: str, party: Party) -> Platform:
+    """A new platform in INVITED state, holding token A and the one identity it may register."""
+    async with conn.transaction():
+        platform_id = await conn.fetchval(
+            "INSERT INTO platforms (name, status, incoming_token_hash) VALUES ($1, $2, $3)"
+            " RETURNING id",
+            name,
+            PlatformStatus.INVITED.value,
+            hash_token(token),
+        )
+        await _insert_parties(conn, platform_id, [(party, {"name": name})])
+    platform = await get(conn, platform_id)
+    assert platform is not None
+    return platform
+
+
+async def begin_connect(conn: Connection, *, token: str, versions_url: str) -> int:
+    """A platform we are connecting to: it may call us with `token` (our token B) meanwhile."""
+    platform_id: int = await conn.fetchval(
+        "INSERT INTO platforms (status, incoming_token_hash, versions_url) VALUES ($1, $2, $3)"
+        " RETURNING id",
+        PlatformStatus.CONNECTING.value,
+        hash_token(token),
+        versions_url,
+    )
+    return platform_id
+
+
+async def register(
+    conn: Connection,
+    platform_id: int,
+    *,
+    from_status: Iterable[PlatformStatus],
+    incoming_token: str,
+    outgoing_token: str,
+    versions_url: str,
+    version: str,
+    endpoints: Sequence[Endpoint],
+    parties: Sequence[tuple[Party, dict[str, Any]]] | None = None,
+) -> bool:
+    """Store a completed handshake if the platform is still in one of `from_status`.
+
+    The old incoming token stops working in the same statement. `parties`, when given, replace
+    the platform's parties (the initiator learns them from the peer's credentials). False when
+    the platform moved on meanwhile (e.g. a concurrent registration won).
+    """
+    async with conn.transaction():
+        updated = await conn.fetchval(
+            "UPDATE platforms SET status = $2, incoming_token_hash = $3, outgoing_token = $4,"
+            " versions_url = $5, version = $6, endpoints = $7::jsonb, updated_at = now()"
+            " WHERE id = $1 AND status = ANY($8::text[]) RETURNING id",
+            platform_id,
+            PlatformStatus.REGISTERED.value,
+            hash_token(incoming_token),
+            outgoing_token,
+            versions_url,
+            version,
+            orjson.dumps([e.model_dump(mode="json") for e in endpoints]).decode(),
+            [s.value for s in from_status],
+        )
+        if updated is None:
+            return False
+        if parties is not None:
+            await conn.execute("DELETE FROM parties WHERE platform_id = $1", platform_id)
+            await _insert_parties(conn, platform_id, parties)
+    return True
+
+
+async def update_business_details(
+    conn: Executor, platform_id: int, parties: Sequence[tuple[Party, dict[str, Any]]]
+) -> None:
+    for party, details in parties:
+        await conn.execute(
+            "UPDATE parties SET business_details = $5::jsonb WHERE platform_id = $1"
+            " AND country_code = $2 AND party_id = $3 AND role = $4",
+            platform_id,
+            party.country_code,
+            party.party_id,
+            party.role.value,
+            orjson.dumps(details).decode(),
+        )
+
+
+async def unregister(conn: Executor, platform_id: int) -> None:
+    """Credentials deleted: neither side's token works any more; traffic stops."""
+    await conn.execute(
+        "UPDATE platforms SET status = $2, incoming_token_hash = NULL, outgoing_token = NULL,"
+        " updated_at = now() WHERE id = $1",
+        platform_id,
+        PlatformStatus.UNREGISTERED.value,
+    )
+
+
+async def delete(conn: Executor, platform_id: int) -> None:
+    await conn.execute("DELETE FROM platforms WHERE id = $1", platform_id)
+
+
+async def registered_parties(conn: Executor, roles: Iterable[Role]) -> list[tuple[Party, Platform]]:
+    """Every party with one of `roles` on a registered platform, with its platform."""
+    wanted = {r.value for r in roles}
+    rows = await conn.fetch(
+        _SELECT + " WHERE p.status = $1 ORDER BY p.id", PlatformStatus.REGISTERED.value
+    )
+    found: list[tuple[Party, Platform]] = []
+    for row in rows:
+        platform = _platform(row)
+        found.extend((party, platform) for party in platform.parties if party.role in wanted)
+    return found
+
+
+async def platforms_of_party(conn: Executor, country_code: str, party_id: str) -> list[Platform]:
+    """Platforms hosting the party (country_code, party_id) in any role."""
+    rows = await conn.fetch(
+        _SELECT + " WHERE p.id IN (SELECT platform_id FROM parties"
+        " WHERE country_code = $1 AND party_id = $2) ORDER BY p.id",
+        country_code.upper(),
+        party_id.upper(),
+    )
+    return [_platform(r) for r in rows]
+
+
+async def _insert_parties(
+    conn: Connection, platform_id: int, parties: Sequence[tuple[Party, dict[str, Any]]]
+) -> None:
+    try:
+        await conn.executemany(
+            "INSERT INTO parties (platform_id, country_code, party_id, role, business_details)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb)",
+            [
+                (platform_id, p.country_code, p.party_id, p.role.value, orjson.dumps(d).decode())
+                for p, d in parties
+            ],
+        )
+    except asyncpg.UniqueViolationError as exc:
+        taken = ", ".join(str(p) for p, _ in parties)
+        raise IdentityTaken(f"party identity already registered: {taken}") from exc

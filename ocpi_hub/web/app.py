@@ -1,0 +1,61 @@
+"""The aiohttp application: routes, middleware, the peer client, and the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from ocpi_hub.push.client import PeerClient
+from ocpi_hub.push.worker import OutboxWorker
+from ocpi_hub.settings import Settings
+from ocpi_hub.web import credentials, versions
+from ocpi_hub.web.keys import CLIENT, POOL, SETTINGS
+from ocpi_hub.web.middleware import ocpi_middleware
+from ocpi_hub.web.modules import locations
+
+WORKER = web.AppKey("worker", OutboxWorker)
+
+
+def tolerate_trailing_slash(routes: list[web.RouteDef]) -> list[web.RouteDef]:
+    """Each path also matches with one trailing slash: the spec's own examples disagree on it
+    (checklist §7.7), and a redirect would lose a PUT's body."""
+    return [
+        web.RouteDef(r.method, r.path + "{trailing_slash:/?}", r.handler, r.kwargs) for r in routes
+    ]
+
+
+def create_app(
+    settings: Settings, pool: asyncpg.Pool, *, run_worker: bool = True
+) -> web.Application:
+    """The hub as an aiohttp application on an open, migrated pool."""
+    app = web.Application(middlewares=[ocpi_middleware])
+    app[SETTINGS] = settings
+    app[POOL] = pool
+    app.add_routes(
+        tolerate_trailing_slash(versions.routes() + credentials.routes() + locations.routes())
+    )
+    app.cleanup_ctx.append(_peer_client)
+    if run_worker:
+        app.cleanup_ctx.append(_outbox_worker)
+    return app
+
+
+async def _peer_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[CLIENT] = PeerClient(session)
+        yield
+
+
+async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    worker = OutboxWorker(app[POOL], app[CLIENT], app[SETTINGS])
+    app[WORKER] = worker
+    task = asyncio.create_task(worker.run(), name="outbox-worker")
+    yield
+    worker.stop()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)

@@ -1,0 +1,128 @@
+"""Credentials module, the hub as server (checklist §3.2).
+
+POST registers an invited platform (token A → its token B → our token C), PUT re-registers and
+rotates, DELETE unregisters, GET shows the hub's credentials. The callbacks to the client happen
+before anything is stored, so a failed registration changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.handshake import (
+    OCPI_VERSION,
+    check_endpoints,
+    check_invited,
+    hub_credentials,
+    new_token,
+    parties_of,
+)
+from ocpi_hub.core.model import validation_message
+from ocpi_hub.core.parties import Credentials, Platform, PlatformStatus
+from ocpi_hub.errors import InvalidJson, InvalidParameters, MethodNotAllowed
+from ocpi_hub.logging import get_logger
+from ocpi_hub.push.connect import business_details, discover
+from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, POOL, SETTINGS
+from ocpi_hub.web.middleware import ocpi_response
+
+log = get_logger("ocpi_hub.credentials")
+
+
+def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
+    settings = request.app[SETTINGS]
+    credentials = hub_credentials(
+        token, settings.versions_url, settings.country_code, settings.party_id, settings.name
+    )
+    return credentials.model_dump(mode="json")
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON; 400 when it is not JSON at all."""
+    raw = await request.read()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJson(f"request body is not valid JSON: {exc}") from exc
+
+
+async def get_credentials(request: web.Request) -> web.Response:
+    """The hub's credentials, with the token the caller used: we keep only its hash, and the
+    caller already holds it (an answer to ocpi/ocpi#394)."""
+    return ocpi_response(envelope(_hub_credentials(request, request[CALLER_TOKEN])))
+
+
+async def post_credentials(request: web.Request) -> web.Response:
+    caller: Platform = request[CALLER]
+    if caller.status != PlatformStatus.INVITED:
+        raise MethodNotAllowed("already registered: use PUT to update, DELETE to unregister")
+    return await _register(request, caller, from_status=PlatformStatus.INVITED)
+
+
+async def put_credentials(request: web.Request) -> web.Response:
+    caller: Platform = request[CALLER]
+    if caller.status != PlatformStatus.REGISTERED:
+        raise MethodNotAllowed("not registered: use POST to register")
+    return await _register(request, caller, from_status=PlatformStatus.REGISTERED)
+
+
+async def delete_credentials(request: web.Request) -> web.Response:
+    caller: Platform = request[CALLER]
+    if caller.status != PlatformStatus.REGISTERED:
+        raise MethodNotAllowed("not registered")
+    await platforms.unregister(request.app[POOL], caller.id)
+    log.info("platform_unregistered", platform=caller.id)
+    return ocpi_response(envelope(None))
+
+
+async def _register(
+    request: web.Request, caller: Platform, *, from_status: PlatformStatus
+) -> web.Response:
+    body = await read_json(request)
+    try:
+        credentials = Credentials.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidParameters(validation_message(exc)) from exc
+    check_invited(parties_of(credentials.roles), set(caller.parties))
+
+    settings = request.app[SETTINGS]
+    details = await discover(
+        request.app[CLIENT], credentials.url, credentials.token, settings.forward_timeout
+    )
+    check_endpoints(details, (p.role for p in caller.parties))
+
+    token_c = new_token()
+    pool = request.app[POOL]
+    async with pool.acquire() as conn:
+        stored = await platforms.register(
+            conn,
+            caller.id,
+            from_status=[from_status],
+            incoming_token=token_c,
+            outgoing_token=credentials.token,
+            versions_url=credentials.url,
+            version=OCPI_VERSION,
+            endpoints=details.endpoints,
+        )
+        if not stored:
+            raise MethodNotAllowed("the registration changed meanwhile")
+        await platforms.update_business_details(conn, caller.id, business_details(credentials))
+    log.info(
+        "platform_registered", platform=caller.id, rotated=from_status == PlatformStatus.REGISTERED
+    )
+    return ocpi_response(envelope(_hub_credentials(request, token_c)))
+
+
+def routes() -> list[web.RouteDef]:
+    path = f"/ocpi/{OCPI_VERSION}/credentials"
+    return [
+        web.get(path, get_credentials, name="config:credentials"),
+        web.post(path, post_credentials, name="config:credentials_post"),
+        web.put(path, put_credentials, name="config:credentials_put"),
+        web.delete(path, delete_credentials, name="config:credentials_delete"),
+    ]

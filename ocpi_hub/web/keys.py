@@ -1,0 +1,33 @@
+"""Typed keys for what the aiohttp application and each request carry."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from ocpi_hub.core.parties import Platform
+from ocpi_hub.push.client import PeerClient
+from ocpi_hub.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+CLIENT = web.AppKey("client", PeerClient)
+
+# Request-scoped values set by the middleware (request[...]).
+CALLER = web.RequestKey("caller", Platform)  # the Platform that called, known by its token
+CALLER_TOKEN = web.RequestKey("caller_token", str)  # the token it used, in clear (never stored)
+RESPONSE_HEADERS = web.RequestKey("response_headers", dict[str, str])  # added to every answer
+CORRELATION_ID = web.RequestKey("correlation_id", str)  # kept on every hop for this request
+STATUS_CODE = web.RequestKey("status_code", int)  # the OCPI status_code answered, for the log
+
+__all__ = [
+    "CALLER",
+    "CALLER_TOKEN",
+    "CLIENT",
+    "CORRELATION_ID",
+    "POOL",
+    "RESPONSE_HEADERS",
+    "SETTINGS",
+    "STATUS_CODE",
+    "Platform",
+]

@@ -1,0 +1,127 @@
+"""The edge every request passes: ids, authentication, errors → envelope, one log line.
+
+- X-Request-ID / X-Correlation-ID are echoed on every response, errors included, and generated
+  when absent (checklist §1.2).
+- The token identifies the calling platform (checklist §1.1). Token A (or our token B while we
+  are the initiator) opens only the configuration modules; anything else is 401.
+- Only here are OcpiErrors rendered (DESIGN.md decision 6).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.handshake import token_candidates
+from ocpi_hub.core.parties import PlatformStatus
+from ocpi_hub.errors import MethodNotAllowed, NotFound, OcpiError, Unauthorized
+from ocpi_hub.logging import get_logger
+from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.web.keys import (
+    CALLER,
+    CALLER_TOKEN,
+    CORRELATION_ID,
+    POOL,
+    RESPONSE_HEADERS,
+    STATUS_CODE,
+)
+
+log = get_logger("ocpi_hub.web")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Route names: "config:*" for configuration modules, "<module>:<interface>" for functional ones.
+PUBLIC_ROUTES = frozenset({"health"})
+
+
+def route_name(request: web.Request) -> str:
+    route = request.match_info.route
+    return route.name or "" if route is not None else ""
+
+
+def ocpi_response(
+    body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(body=body, status=status, headers=headers, content_type="application/json")
+
+
+def error_response(error: OcpiError) -> web.Response:
+    body = envelope(error.data, status_code=error.status_code, status_message=error.message)
+    return ocpi_response(body, status=error.http_status)
+
+
+async def authenticate(request: web.Request, name: str) -> None:
+    """Identify the caller by token; 401 when unknown or out of its scope."""
+    candidates = token_candidates(request.headers.get("Authorization"))
+    found = await platforms.by_token(request.app[POOL], candidates)
+    if found is None:
+        raise Unauthorized("missing or unknown token")
+    platform, token = found
+    if platform.status != PlatformStatus.REGISTERED and not name.startswith("config:"):
+        raise Unauthorized("this token is only valid for versions and credentials")
+    request[CALLER] = platform
+    request[CALLER_TOKEN] = token
+    structlog.contextvars.bind_contextvars(
+        platform=platform.id,
+        party=",".join(f"{p.country_code}*{p.party_id}" for p in platform.parties),
+    )
+
+
+@web.middleware
+async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+    correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
+    name = route_name(request)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        request_id=request_id, correlation_id=correlation_id, module=name.split(":")[0] or None
+    )
+    request[RESPONSE_HEADERS] = {}
+    request[CORRELATION_ID] = correlation_id
+    try:
+        http_exception = request.match_info.http_exception
+        if http_exception is not None:
+            raise _as_ocpi_error(http_exception)
+        if name not in PUBLIC_ROUTES:
+            await authenticate(request, name)
+        response = await handler(request)
+    except OcpiError as error:
+        response = _failed(request, error)
+    except web.HTTPException as exc:
+        response = _failed(request, _as_ocpi_error(exc))
+    except Exception:
+        log.exception("unhandled_error", method=request.method, path=request.path)
+        response = _failed(request, OcpiError("internal error"))
+    response.headers.update(request[RESPONSE_HEADERS])
+    response.headers["X-Request-ID"] = request_id
+    response.headers["X-Correlation-ID"] = correlation_id
+    log.info(
+        "request",
+        method=request.method,
+        path=request.path,
+        http_status=response.status,
+        status_code=request.get(STATUS_CODE, 1000),
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+    return response
+
+
+def _failed(request: web.Request, error: OcpiError) -> web.Response:
+    request[STATUS_CODE] = error.status_code
+    return error_response(error)
+
+
+def _as_ocpi_error(exc: web.HTTPException) -> OcpiError:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowed(f"{exc.method} is not allowed here")
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound("no such OCPI endpoint")
+    error = OcpiError(exc.reason)
+    error.http_status = exc.status
+    return error

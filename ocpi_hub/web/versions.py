@@ -1,0 +1,37 @@
+"""Versions module (checklist §2): the versions list and the 2.2.1 details."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.handshake import OCPI_VERSION, hub_endpoints
+from ocpi_hub.web.keys import SETTINGS
+from ocpi_hub.web.middleware import ocpi_response
+
+
+async def versions(request: web.Request) -> web.Response:
+    public_url = request.app[SETTINGS].public_url
+    data = [{"version": OCPI_VERSION, "url": f"{public_url}/ocpi/{OCPI_VERSION}"}]
+    return ocpi_response(envelope(data))
+
+
+async def version_details(request: web.Request) -> web.Response:
+    endpoints = [
+        {"identifier": module, "role": role.value, "url": url}
+        for module, role, url in hub_endpoints(request.app[SETTINGS].public_url)
+    ]
+    return ocpi_response(envelope({"version": OCPI_VERSION, "endpoints": endpoints}))
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness for operators and orchestrators: 200 once the hub serves (not an OCPI module)."""
+    return ocpi_response(envelope({"status": "ok"}))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/health", health, name="health"),
+        web.get("/ocpi/versions", versions, name="config:versions"),
+        web.get(f"/ocpi/{OCPI_VERSION}", version_details, name="config:version_details"),
+    ]

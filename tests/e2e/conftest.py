@@ -1,0 +1,72 @@
+"""Fixtures for end-to-end tests: fake CPO and eMSP parties registered with a running hub."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from tests.conftest import RunningHub
+from tests.e2e.fakes import FakeParty
+
+RECEIVER_MODULES = [("locations", "RECEIVER")]
+SENDER_MODULES = [("locations", "SENDER")]
+
+
+async def eventually(
+    check: Callable[[], bool], *, timeout: float = 10.0, message: str = ""
+) -> None:
+    """Poll `check` until it holds or the deadline passes (tests never sleep to wait)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {message}")
+        await asyncio.sleep(0.02)
+
+
+async def registered(hub: RunningHub, party: FakeParty) -> FakeParty:
+    token_a = await hub.invite(party.role, party.country_code, party.party_id)
+    answer = await party.register_with(hub.versions_url, token_a)
+    assert answer.status_code == 1000, answer.body
+    return party
+
+
+@pytest.fixture
+async def parties() -> AsyncIterator[list[FakeParty]]:
+    """Started fake parties, stopped after the test."""
+    started: list[FakeParty] = []
+    yield started
+    for party in started:
+        await party.stop()
+
+
+@pytest.fixture
+def make_party(parties: list[FakeParty]) -> Callable[..., object]:
+    async def make(
+        role: str, country_code: str, party_id: str, modules: list[tuple[str, str]] | None = None
+    ) -> FakeParty:
+        default = SENDER_MODULES if role == "CPO" else RECEIVER_MODULES
+        party = await FakeParty(
+            role, country_code, party_id, modules=modules if modules is not None else default
+        ).start()
+        parties.append(party)
+        return party
+
+    return make
+
+
+@pytest.fixture
+async def cpo(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
+    return await registered(hub, await make_party("CPO", "NL", "CPA"))  # type: ignore[misc]
+
+
+@pytest.fixture
+async def emsp(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
+    return await registered(hub, await make_party("EMSP", "DE", "EMA"))  # type: ignore[misc]
+
+
+@pytest.fixture
+async def emsp2(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
+    return await registered(hub, await make_party("EMSP", "FR", "EMB"))  # type: ignore[misc]

@@ -1,0 +1,287 @@
+"""Fake OCPI 2.2.1 parties: real aiohttp servers on loopback that record what reaches them.
+
+A `FakeParty` is one platform hosting one party. It serves versions, credentials (so the hub can
+register with it) and the Locations receiver interface (so the hub can push to it); it can also
+register with a hub as the initiator and then call the hub as a client. Faults are switched on
+per test: answer N requests with an HTTP status (and Retry-After), answer slowly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+OCPI = "2.2.1"
+BODY = web.RequestKey("body", object)
+
+
+def token_header(token: str) -> str:
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+@dataclass
+class Received:
+    """One request as the fake party saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+@dataclass
+class Answer:
+    """What the hub answered a fake party's call."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def status_code(self) -> int | None:
+        return self.body.get("status_code") if isinstance(self.body, dict) else None
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class FakeParty:
+    role: str
+    country_code: str
+    party_id: str
+    # Modules this party offers, as (identifier, role) pairs, besides credentials.
+    modules: list[tuple[str, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    # Tokens this party accepts on its own endpoints: the token A it handed out, then token B.
+    accepted_tokens: set[str] = field(default_factory=set)
+    token_for_hub: str | None = None  # the token the hub gave us (C), used to call the hub
+    hub_token: str | None = None  # the token the hub uses to call us
+    faults: list[tuple[int, str | None]] = field(default_factory=list)  # (HTTP status, Retry-After)
+    delay: float = 0.0
+    locations: dict[str, Any] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    url: str = ""
+    session: aiohttp.ClientSession | None = None
+
+    # ---- server side ---------------------------------------------------------------------
+
+    async def start(self) -> FakeParty:
+        app = web.Application(middlewares=[self._record])
+        base = f"/ocpi/{OCPI}"
+        app.add_routes(
+            [
+                web.get("/ocpi/versions", self._versions),
+                web.get(base, self._details),
+                web.route("*", base + "/credentials", self._credentials),
+                web.route("*", base + "/locations/{tail:.*}", self._locations),
+            ]
+        )
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+        self.session = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.url}/ocpi/versions"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.country_code, self.party_id)
+
+    def issue_token_a(self) -> str:
+        token = secrets.token_urlsafe(16)
+        self.accepted_tokens.add(token)
+        return token
+
+    def fail_next(self, count: int, status: int = 503, retry_after: str | None = None) -> None:
+        self.faults.extend([(status, retry_after)] * count)
+
+    def pushes(self, method: str | None = None) -> list[Received]:
+        """Location pushes received (PUT/PATCH on the receiver interface)."""
+        return [
+            r
+            for r in self.received
+            if "/locations/" in r.path
+            and r.method in ("PUT", "PATCH")
+            and (method is None or r.method == method)
+        ]
+
+    @web.middleware
+    async def _record(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = raw
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        auth = request.headers.get("Authorization", "")
+        token = base64.b64decode(auth[6:]).decode() if auth.startswith("Token ") else ""
+        if token not in self.accepted_tokens:
+            return self._reply(request, None, status=401, code=2000, message="unknown token")
+        if self.faults and "/locations/" in request.path:
+            status, retry_after = self.faults.pop(0)
+            self.received.append(
+                Received(request.method, request.path, dict(request.headers), body)
+            )
+            headers = {"Retry-After": retry_after} if retry_after else {}
+            return web.Response(status=status, text="unavailable", headers=headers)
+        self.received.append(Received(request.method, request.path, dict(request.headers), body))
+        request[BODY] = body
+        return await handler(request)
+
+    def _reply(
+        self,
+        request: web.Request,
+        data: Any,
+        *,
+        status: int = 200,
+        code: int = 1000,
+        message: str | None = None,
+    ) -> web.Response:
+        envelope: dict[str, Any] = {
+            "status_code": code,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        if data is not None:
+            envelope["data"] = data
+        if message:
+            envelope["status_message"] = message
+        headers = {
+            "X-Request-ID": request.headers.get("X-Request-ID", ""),
+            "X-Correlation-ID": request.headers.get("X-Correlation-ID", ""),
+        }
+        return web.json_response(
+            envelope, status=status, headers=headers, dumps=lambda o: orjson.dumps(o).decode()
+        )
+
+    async def _versions(self, request: web.Request) -> web.Response:
+        return self._reply(request, [{"version": OCPI, "url": f"{self.url}/ocpi/{OCPI}"}])
+
+    async def _details(self, request: web.Request) -> web.Response:
+        endpoints = [
+            {
+                "identifier": "credentials",
+                "role": "SENDER",
+                "url": f"{self.url}/ocpi/{OCPI}/credentials",
+            }
+        ]
+        endpoints += [
+            {"identifier": m, "role": r, "url": f"{self.url}/ocpi/{OCPI}/{m}"}
+            for m, r in self.modules
+        ]
+        return self._reply(request, {"version": OCPI, "endpoints": endpoints})
+
+    def credentials(self, token: str) -> dict[str, Any]:
+        return {
+            "token": token,
+            "url": self.versions_url,
+            "roles": [
+                {
+                    "role": self.role,
+                    "business_details": {"name": f"Fake {self.role} {self.party_id}"},
+                    "party_id": self.party_id,
+                    "country_code": self.country_code,
+                }
+            ],
+        }
+
+    async def _credentials(self, request: web.Request) -> web.Response:
+        """The hub registering with us (we issued it a token A out of band)."""
+        if request.method == "POST":
+            theirs = request[BODY]
+            self.hub_token = theirs["token"]
+            token_c = secrets.token_urlsafe(16)
+            self.accepted_tokens = {token_c}
+            self.token_for_hub = theirs["token"]  # the hub's token B: we call the hub with it
+            return self._reply(request, self.credentials(token_c))
+        return self._reply(request, None, code=2000, message="not supported by the fake")
+
+    async def _locations(self, request: web.Request) -> web.Response:
+        if request.method == "GET":
+            stored = self.locations.get(request.match_info["tail"])
+            if stored is None:
+                return self._reply(request, None, status=404, code=2003, message="unknown location")
+            return self._reply(request, stored)
+        self.locations[request.match_info["tail"]] = request[BODY]
+        return self._reply(request, None)
+
+    # ---- client side ---------------------------------------------------------------------
+
+    async def register_with(self, hub_versions_url: str, token_a: str) -> Answer:
+        """The handshake as initiator: discover the hub with token A, POST our token B."""
+        versions = await self.call_url("GET", hub_versions_url, token=token_a)
+        details = await self.call_url("GET", versions.data[0]["url"], token=token_a)
+        credentials_url = next(
+            e["url"] for e in details.data["endpoints"] if e["identifier"] == "credentials"
+        )
+        token_b = secrets.token_urlsafe(16)
+        self.accepted_tokens.add(token_b)
+        answer = await self.call_url(
+            "POST", credentials_url, token=token_a, json=self.credentials(token_b)
+        )
+        if answer.status_code == 1000:
+            self.token_for_hub = answer.data["token"]
+            self.hub_token = token_b
+            self.endpoints = {
+                (e["identifier"], e["role"]): e["url"] for e in details.data["endpoints"]
+            }
+        return answer
+
+    async def call_url(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        raw_token: bool = False,
+    ) -> Answer:
+        assert self.session is not None
+        token = token if token is not None else self.token_for_hub
+        sent = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
+        if token is not None:
+            sent["Authorization"] = f"Token {token}" if raw_token else token_header(token)
+        if json is not None:
+            data = orjson.dumps(json)
+        if data is not None:
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        async with self.session.request(method, url, data=data, headers=sent) as response:
+            raw = await response.read()
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                body = raw
+            return Answer(response.status, body, dict(response.headers))

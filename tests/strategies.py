@@ -1,0 +1,236 @@
+"""Hypothesis strategies for spec-valid OCPI 2.2.1 Location JSON (checklist §4.1, §1.9).
+
+Everything generated here is valid by the letter of the spec (with the errata lengths we accept),
+as plain JSON values: strings, ints, floats, bools, None, lists and dicts. Optional fields are
+sometimes absent, sometimes null; unknown `x_*` fields appear at every level, since a hub must keep
+what it does not understand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ocpi_hub.core.model import OcpiEnum
+from ocpi_hub.core.modules import locations as loc
+
+JsonObject = dict[str, Any]
+Draw = st.DrawFn
+
+_PRINTABLE_ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+_TEXT_CHARS = st.characters(
+    codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="\r\n\t"
+)
+
+
+def ci_strings(max_size: int, min_size: int = 1) -> st.SearchStrategy[str]:
+    """CiString(n): printable ASCII."""
+    return st.text(_PRINTABLE_ASCII, min_size=min_size, max_size=max_size)
+
+
+def strings(max_size: int, min_size: int = 0) -> st.SearchStrategy[str]:
+    """string(n): any UTF-8 text without control characters."""
+    return st.text(_TEXT_CHARS, min_size=min_size, max_size=max_size)
+
+
+def enum_values(enum: type[OcpiEnum]) -> st.SearchStrategy[str]:
+    return st.sampled_from([member.value for member in enum])
+
+
+@st.composite
+def datetimes(draw: Draw) -> str:
+    """DateTime in every allowed shape: with or without `Z`, with or without a fraction."""
+    moment = draw(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)))
+    with_z = draw(st.booleans())
+    # string(25) leaves room for 4 fraction digits with the Z, 5 without.
+    digits = draw(st.integers(min_value=0, max_value=4 if with_z else 5))
+    fraction = "." + draw(st.text("0123456789", min_size=digits, max_size=digits)) if digits else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + ("Z" if with_z else "")
+
+
+def _maybe_null(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+def _lists(strategy: st.SearchStrategy[Any], max_size: int = 2) -> st.SearchStrategy[Any]:
+    # `*` cardinality: absent (left to fixed_dictionaries), null, empty or a few entries.
+    return st.none() | st.lists(strategy, max_size=max_size)
+
+
+_EXTRA_VALUES = st.none() | st.integers() | strings(10) | st.lists(st.integers(), max_size=2)
+
+
+def _object(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrategy[JsonObject]:
+    optional = {**optional, "x_vendor": _EXTRA_VALUES}
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+latitudes = st.from_regex(r"-?[0-9]{1,2}\.[0-9]{5,7}", fullmatch=True)
+longitudes = st.from_regex(r"-?[0-9]{1,3}\.[0-9]{5,7}", fullmatch=True)
+hour_minutes = st.from_regex(r"([0-1][0-9]|2[0-3]):[0-5][0-9]", fullmatch=True)
+# A JSON number as a parser hands it over: an int, or a float with at most four decimals.
+percentages = st.integers(0, 100) | st.decimals(0, 100, places=4).map(float)
+amounts = st.integers(0, 10_000) | st.decimals(0, 10_000, places=4).map(float)
+urls = st.sampled_from(["https://example.com/logo.png", "https://cpo.example/img/1.jpg"])
+
+display_texts = _object({"language": st.sampled_from(["en", "nl", "de"]), "text": strings(512)}, {})
+geo_locations = _object({"latitude": latitudes, "longitude": longitudes}, {})
+additional_geo_locations = _object(
+    {"latitude": latitudes, "longitude": longitudes}, {"name": _maybe_null(display_texts)}
+)
+images = _object(
+    {
+        "url": urls,
+        "category": enum_values(loc.ImageCategory),
+        "type": st.sampled_from(["gif", "jpeg", "png", "svg"]),
+    },
+    {
+        "thumbnail": _maybe_null(urls),
+        "width": _maybe_null(st.integers(0, 99_999)),
+        "height": _maybe_null(st.integers(0, 99_999)),
+    },
+)
+business_details = _object(
+    {"name": strings(100)}, {"website": _maybe_null(urls), "logo": _maybe_null(images)}
+)
+
+
+@st.composite
+def publish_token_types(draw: Draw) -> JsonObject:
+    """PublishTokenType obeying its rules: one identifier at least, uid ⇒ type, number ⇒ issuer."""
+    chosen = draw(st.sets(st.sampled_from(["uid", "visual_number", "group_id"]), min_size=1))
+    body: JsonObject = {}
+    if "uid" in chosen:
+        body["uid"] = draw(ci_strings(36))
+        body["type"] = draw(enum_values(loc.TokenType))
+    if "visual_number" in chosen:
+        body["visual_number"] = draw(strings(64, min_size=1).filter(bool))
+        body["issuer"] = draw(strings(64, min_size=1))
+    if "group_id" in chosen:
+        body["group_id"] = draw(ci_strings(36))
+    return body
+
+
+regular_hours = _object(
+    {"weekday": st.integers(1, 7), "period_begin": hour_minutes, "period_end": hour_minutes}, {}
+)
+exceptional_periods = _object({"period_begin": datetimes(), "period_end": datetimes()}, {})
+
+
+@st.composite
+def hours(draw: Draw) -> JsonObject:
+    """Hours: always open, or at least one regular period (checklist §4.1 Hours)."""
+    always = draw(st.booleans())
+    body: JsonObject = {"twentyfourseven": always}
+    if not always:
+        body["regular_hours"] = draw(st.lists(regular_hours, min_size=1, max_size=3))
+    exceptions = _lists(exceptional_periods)
+    extra = draw(
+        st.fixed_dictionaries(
+            {}, optional={"exceptional_openings": exceptions, "exceptional_closings": exceptions}
+        )
+    )
+    return {**body, **extra}
+
+
+energy_mixes = _object(
+    {"is_green_energy": st.booleans()},
+    {
+        "energy_sources": _lists(
+            _object(
+                {"source": enum_values(loc.EnergySourceCategory), "percentage": percentages}, {}
+            )
+        ),
+        "environ_impact": _lists(
+            _object(
+                {"category": enum_values(loc.EnvironmentalImpactCategory), "amount": amounts}, {}
+            )
+        ),
+        "supplier_name": _maybe_null(strings(64)),
+        "energy_product_name": _maybe_null(strings(64)),
+    },
+)
+
+connectors = _object(
+    {
+        "id": ci_strings(36),
+        "standard": enum_values(loc.ConnectorType),
+        "format": enum_values(loc.ConnectorFormat),
+        "power_type": enum_values(loc.PowerType),
+        "max_voltage": st.integers(0, 1_000),
+        "max_amperage": st.integers(0, 500),
+        "last_updated": datetimes(),
+    },
+    {
+        "max_electric_power": _maybe_null(st.integers(0, 400_000)),
+        "tariff_ids": _lists(ci_strings(36)),
+        "terms_and_conditions": _maybe_null(urls),
+    },
+)
+
+status_schedules = _object(
+    {"period_begin": datetimes(), "status": enum_values(loc.Status)},
+    {"period_end": _maybe_null(datetimes())},
+)
+
+evses = _object(
+    {
+        "uid": ci_strings(36),
+        "status": enum_values(loc.Status),
+        "connectors": st.lists(connectors, min_size=1, max_size=3),
+        "last_updated": datetimes(),
+    },
+    {
+        "evse_id": _maybe_null(ci_strings(48)),
+        "status_schedule": _lists(status_schedules),
+        "capabilities": _lists(enum_values(loc.Capability), max_size=4),
+        "floor_level": _maybe_null(strings(4)),
+        "coordinates": _maybe_null(geo_locations),
+        "physical_reference": _maybe_null(strings(16)),
+        "directions": _lists(display_texts),
+        "parking_restrictions": _lists(enum_values(loc.ParkingRestriction)),
+        "images": _lists(images),
+    },
+)
+
+_LOCATION_REQUIRED = {
+    "country_code": ci_strings(2, min_size=2),
+    "party_id": ci_strings(3, min_size=3),
+    "id": ci_strings(36),
+    "address": strings(255),
+    "city": strings(45),
+    "country": strings(3, min_size=3),
+    "coordinates": geo_locations,
+    "time_zone": st.sampled_from(["Europe/Amsterdam", "Europe/Oslo", "America/New_York"]),
+    "last_updated": datetimes(),
+}
+_LOCATION_OPTIONAL = {
+    "name": _maybe_null(strings(255)),
+    "postal_code": _maybe_null(strings(10)),
+    "state": _maybe_null(strings(45)),
+    "related_locations": _lists(additional_geo_locations),
+    "parking_type": _maybe_null(enum_values(loc.ParkingType)),
+    "evses": _lists(evses, max_size=3),
+    "directions": _lists(display_texts),
+    "operator": _maybe_null(business_details),
+    "suboperator": _maybe_null(business_details),
+    "owner": _maybe_null(business_details),
+    "facilities": _lists(enum_values(loc.Facility), max_size=4),
+    "opening_times": _maybe_null(hours()),
+    "charging_when_closed": _maybe_null(st.booleans()),
+    "images": _lists(images),
+    "energy_mix": _maybe_null(energy_mixes),
+}
+
+
+@st.composite
+def locations(draw: Draw) -> JsonObject:
+    """A spec-valid Location; `publish_allowed_to` only on unpublished ones (checklist §4.1)."""
+    publish = draw(st.booleans())
+    optional = dict(_LOCATION_OPTIONAL)
+    if not publish:
+        optional["publish_allowed_to"] = _lists(publish_token_types())
+    body = draw(_object({**_LOCATION_REQUIRED, "publish": st.just(publish)}, optional))
+    return body
