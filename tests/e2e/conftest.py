@@ -70,3 +70,11 @@ async def emsp(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
 @pytest.fixture
 async def emsp2(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
     return await registered(hub, await make_party("EMSP", "FR", "EMB"))  # type: ignore[misc]
+
+
+@pytest.fixture
+def hub_env_for() -> Callable[[str], dict[str, str]]:
+    """The environment of `ocpi-hub` commands against a test database."""
+    from tests.e2e.processes import hub_env
+
+    return lambda database_url: hub_env(database_url, 8080)

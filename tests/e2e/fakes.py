@@ -26,6 +26,13 @@ OCPI = "2.2.1"
 BODY = web.RequestKey("body", object)
 
 
+def socket_on(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
 def token_header(token: str) -> str:
     return "Token " + base64.b64encode(token.encode()).decode()
 
@@ -67,14 +74,18 @@ class FakeParty:
     party_id: str
     # Modules this party offers, as (identifier, role) pairs, besides credentials.
     modules: list[tuple[str, str]] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)  # requests answered normally
+    refused: list[Received] = field(default_factory=list)  # requests answered with a fault
     # Tokens this party accepts on its own endpoints: the token A it handed out, then token B.
     accepted_tokens: set[str] = field(default_factory=set)
     token_for_hub: str | None = None  # the token the hub gave us (C), used to call the hub
     hub_token: str | None = None  # the token the hub uses to call us
-    faults: list[tuple[int, str | None]] = field(default_factory=list)  # (HTTP status, Retry-After)
+    # Pending faults for Locations requests: (HTTP status, Retry-After, OCPI status_code or None).
+    faults: list[tuple[int, str | None, int | None]] = field(default_factory=list)
     delay: float = 0.0
     locations: dict[str, Any] = field(default_factory=dict)
+    callback_answers: list[Answer] = field(default_factory=list)
+    endpoints: dict[tuple[str, str], str] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     url: str = ""
     session: aiohttp.ClientSession | None = None
@@ -82,6 +93,13 @@ class FakeParty:
     # ---- server side ---------------------------------------------------------------------
 
     async def start(self) -> FakeParty:
+        sock = socket_on(0)
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        await self._serve(sock)
+        self.session = aiohttp.ClientSession()
+        return self
+
+    async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(middlewares=[self._record])
         base = f"/ocpi/{OCPI}"
         app.add_routes(
@@ -92,14 +110,9 @@ class FakeParty:
                 web.route("*", base + "/locations/{tail:.*}", self._locations),
             ]
         )
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
-        self.session = aiohttp.ClientSession()
-        return self
 
     async def stop(self) -> None:
         if self.session is not None:
@@ -120,8 +133,25 @@ class FakeParty:
         self.accepted_tokens.add(token)
         return token
 
-    def fail_next(self, count: int, status: int = 503, retry_after: str | None = None) -> None:
-        self.faults.extend([(status, retry_after)] * count)
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        retry_after: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        """Answer the next `count` Locations requests with `status` (an OCPI envelope carrying
+        `status_code` when given, else a plain-text body)."""
+        self.faults.extend([(status, retry_after, status_code)] * count)
+
+    async def go_offline(self) -> None:
+        """Stop serving (connections refused) but keep the port for `come_back`."""
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def come_back(self) -> None:
+        port = int(self.url.rsplit(":", 1)[1])
+        await self._serve(socket_on(port))
 
     def pushes(self, method: str | None = None) -> list[Received]:
         """Location pushes received (PUT/PATCH on the receiver interface)."""
@@ -149,10 +179,10 @@ class FakeParty:
         if token not in self.accepted_tokens:
             return self._reply(request, None, status=401, code=2000, message="unknown token")
         if self.faults and "/locations/" in request.path:
-            status, retry_after = self.faults.pop(0)
-            self.received.append(
-                Received(request.method, request.path, dict(request.headers), body)
-            )
+            status, retry_after, code = self.faults.pop(0)
+            self.refused.append(Received(request.method, request.path, dict(request.headers), body))
+            if code is not None:
+                return self._reply(request, None, status=status, code=code, message="refused")
             headers = {"Retry-After": retry_after} if retry_after else {}
             return web.Response(status=status, text="unavailable", headers=headers)
         self.received.append(Received(request.method, request.path, dict(request.headers), body))
@@ -219,10 +249,16 @@ class FakeParty:
         """The hub registering with us (we issued it a token A out of band)."""
         if request.method == "POST":
             theirs = request[BODY]
-            self.hub_token = theirs["token"]
+            # Like a real server (checklist §3.3): read the client's versions with its token B
+            # before answering, so the hub must already accept B while it waits for our C.
+            callback = await self.call_url("GET", theirs["url"], token=theirs["token"])
+            if callback.status_code != 1000:
+                return self._reply(request, None, code=3001, message="cannot read your versions")
+            self.callback_answers.append(callback)
             token_c = secrets.token_urlsafe(16)
             self.accepted_tokens = {token_c}
-            self.token_for_hub = theirs["token"]  # the hub's token B: we call the hub with it
+            self.hub_token = token_c  # the hub calls us with C from now on
+            self.token_for_hub = theirs["token"]  # we call the hub with its token B
             return self._reply(request, self.credentials(token_c))
         return self._reply(request, None, code=2000, message="not supported by the fake")
 
