@@ -16,8 +16,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# serve applies the migrations itself before it listens.
 run: $(STAMP)
-	$(BIN)/ocpi-hub migrate
 	$(BIN)/ocpi-hub serve
 
 test: $(STAMP)

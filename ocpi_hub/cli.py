@@ -31,16 +31,24 @@ Every command takes --database-url, --data-dir, --host, --port, --public-url,
 --hub-country-code, --hub-party-id and --log-format; each overrides its variable below.
 
 environment:
-  OCPI_HUB_DATABASE_URL   PostgreSQL DSN; unset: an embedded PostgreSQL under the data dir
-  OCPI_HUB_DATA_DIR       data dir for the embedded PostgreSQL (default .ocpi-hub)
-  OCPI_HUB_HOST           address serve listens on (default 127.0.0.1)
-  OCPI_HUB_PORT           port serve listens on (default 8080)
-  OCPI_HUB_PUBLIC_URL     base URL the hub advertises (default http://HOST:PORT)
-  OCPI_HUB_COUNTRY_CODE   the hub's own country code (default XX)
-  OCPI_HUB_PARTY_ID       the hub's own party id (default HUB); its only role is HUB
-  OCPI_HUB_LOG_FORMAT     console or json (default console)
-  OCPI_HUB_PAGE_LIMIT, OCPI_HUB_FORWARD_TIMEOUT, OCPI_HUB_PUSH_MAX_ATTEMPTS,
-  OCPI_HUB_PUSH_BACKOFF_BASE, OCPI_HUB_PUSH_BACKOFF_MAX, OCPI_HUB_PUSH_TIMEOUT: see README
+  OCPI_HUB_DATABASE_URL        PostgreSQL DSN; unset: an embedded PostgreSQL under the data dir
+  OCPI_HUB_DATA_DIR            data dir of the embedded PostgreSQL (default .ocpi-hub)
+  OCPI_HUB_HOST                address serve listens on (default 127.0.0.1)
+  OCPI_HUB_PORT                port serve listens on (default 8080)
+  OCPI_HUB_PUBLIC_URL          base URL the hub advertises (default http://HOST:PORT)
+  OCPI_HUB_COUNTRY_CODE        the hub's own country code (default XX)
+  OCPI_HUB_PARTY_ID            the hub's own party id (default HUB); its only role is HUB
+  OCPI_HUB_NAME                name in the hub's business details (default ocpi-hub)
+  OCPI_HUB_LOG_FORMAT          console or json (default console)
+  OCPI_HUB_LOG_LEVEL           debug, info, warning, error (default info)
+  OCPI_HUB_PAGE_LIMIT          largest page served, announced in X-Limit (default 100)
+  OCPI_HUB_FORWARD_TIMEOUT     seconds to wait for a party the hub relays to (default 10)
+  OCPI_HUB_PUSH_MAX_ATTEMPTS   attempts per delivery before it is dead-lettered (default 12)
+  OCPI_HUB_PUSH_BACKOFF_BASE   first retry delay in seconds, doubling per attempt (default 1)
+  OCPI_HUB_PUSH_BACKOFF_MAX    longest retry delay in seconds (default 300)
+  OCPI_HUB_PUSH_TIMEOUT        seconds one delivery attempt may take (default 10)
+  OCPI_HUB_PUSH_CONCURRENCY    deliveries one process sends at once (default 16)
+  OCPI_HUB_PUSH_POLL_INTERVAL  seconds between looks for due retries (default 1)
 """
 
 

@@ -205,3 +205,19 @@ async def test_cli_connect(database_url: str, tmp_path: Path, make_party) -> Non
         assert "connect failed" in refused.stderr
     finally:
         assert hub.terminate() == 0
+
+
+def test_help_documents_every_setting() -> None:
+    """`ocpi-hub --help` names every environment variable the hub reads (issue §2)."""
+    import re
+
+    import ocpi_hub.settings
+
+    source = Path(ocpi_hub.settings.__file__).read_text()
+    variables = set(re.findall(r"OCPI_HUB_[A-Z_]+", source))
+    assert len(variables) >= 17
+    done = cli({}, "--help")
+    assert done.returncode == 0
+    assert sorted(v for v in variables if v not in done.stdout) == []
+    for command in ("serve", "migrate", "parties", "connect", "outbox"):
+        assert command in done.stdout
