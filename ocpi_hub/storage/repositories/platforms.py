@@ -62,15 +62,41 @@ async def all_platforms(conn: Executor) -> list[Platform]:
 
 
 async def invite(conn: Connection, *, token: str, name: str, party: Party) -> Platform:
-    """A new platform in INVITED state, holding token A and the one identity it may register."""
+    """A platform in INVITED state, holding token A and the one identity it may register.
+
+    Inviting an identity again while its platform is only INVITED or UNREGISTERED re-opens that
+    platform with the new token A (the old one stops working): a lost invitation or a partner
+    coming back. An identity held by a registered or connecting platform is IdentityTaken.
+    """
     async with conn.transaction():
-        platform_id = await conn.fetchval(
-            "INSERT INTO platforms (name, status, incoming_token_hash) VALUES ($1, $2, $3)"
-            " RETURNING id",
-            name,
-            PlatformStatus.INVITED.value,
-            hash_token(token),
+        held = await conn.fetchrow(
+            "SELECT p.id, p.status FROM parties q JOIN platforms p ON p.id = q.platform_id"
+            " WHERE q.country_code = $1 AND q.party_id = $2 AND q.role = $3 FOR UPDATE OF p",
+            party.country_code,
+            party.party_id,
+            party.role.value,
         )
+        reopenable = (PlatformStatus.INVITED.value, PlatformStatus.UNREGISTERED.value)
+        if held is not None and held["status"] not in reopenable:
+            raise IdentityTaken(f"{party} is already {held['status'].lower()}")
+        if held is not None:
+            platform_id = held["id"]
+            await conn.execute(
+                "UPDATE platforms SET status = $2, incoming_token_hash = $3, outgoing_token = NULL,"
+                " endpoints = '[]', version = NULL, updated_at = now() WHERE id = $1",
+                platform_id,
+                PlatformStatus.INVITED.value,
+                hash_token(token),
+            )
+            await conn.execute("DELETE FROM parties WHERE platform_id = $1", platform_id)
+        else:
+            platform_id = await conn.fetchval(
+                "INSERT INTO platforms (name, status, incoming_token_hash) VALUES ($1, $2, $3)"
+                " RETURNING id",
+                name,
+                PlatformStatus.INVITED.value,
+                hash_token(token),
+            )
         await _insert_parties(conn, platform_id, [(party, {"name": name})])
     platform = await get(conn, platform_id)
     assert platform is not None

@@ -1,0 +1,73 @@
+"""Platforms and parties in PostgreSQL: invitations, identities, hashed tokens."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from ocpi_hub.core.handshake import hash_token
+from ocpi_hub.core.parties import Party, PlatformStatus, Role
+from ocpi_hub.storage.repositories import platforms
+
+CPO = Party.of("nl", "abc", Role.CPO)
+
+
+async def invite(pool: asyncpg.Pool, token: str, party: Party = CPO) -> platforms.Platform:
+    async with pool.acquire() as conn:
+        return await platforms.invite(conn, token=token, name="ABC", party=party)
+
+
+async def test_invited_token_is_stored_hashed_only(pool: asyncpg.Pool) -> None:
+    """Tokens the hub issues are kept as SHA-256, never in clear (DESIGN.md decision 5)."""
+    platform = await invite(pool, "token-a-1")
+    stored = await pool.fetchrow("SELECT * FROM platforms WHERE id = $1", platform.id)
+    assert bytes(stored["incoming_token_hash"]) == hash_token("token-a-1")
+    assert "token-a-1" not in str(dict(stored))
+    assert platform.parties == (Party("NL", "ABC", Role.CPO),)
+    found = await platforms.by_token(pool, ["other", "token-a-1"])
+    assert found is not None and found[0].id == platform.id and found[1] == "token-a-1"
+
+
+async def test_reinvite_replaces_the_old_token(pool: asyncpg.Pool) -> None:
+    """Inviting an identity again before it registered issues a new token A; the old one dies."""
+    first = await invite(pool, "old-a")
+    second = await invite(pool, "new-a")
+    assert second.id == first.id and second.status == PlatformStatus.INVITED
+    assert await platforms.by_token(pool, ["old-a"]) is None
+    assert await platforms.by_token(pool, ["new-a"]) is not None
+
+
+async def test_reinvite_after_unregistering_reopens_the_platform(pool: asyncpg.Pool) -> None:
+    """A partner that deleted its credentials can be invited again under the same identity."""
+    platform = await invite(pool, "a1")
+    await platforms.unregister(pool, platform.id)
+    again = await invite(pool, "a2")
+    assert again.id == platform.id and again.status == PlatformStatus.INVITED
+
+
+async def test_identity_of_a_registered_platform_cannot_be_invited(pool: asyncpg.Pool) -> None:
+    """A party identity belongs to one platform: re-inviting a registered one is refused."""
+    platform = await invite(pool, "a1")
+    async with pool.acquire() as conn:
+        stored = await platforms.register(
+            conn,
+            platform.id,
+            from_status=[PlatformStatus.INVITED],
+            incoming_token="c1",
+            outgoing_token="b1",
+            versions_url="http://x/versions",
+            version="2.2.1",
+            endpoints=[],
+        )
+    assert stored
+    with pytest.raises(platforms.IdentityTaken, match="already registered"):
+        await invite(pool, "a2")
+    assert await platforms.by_token(pool, ["c1"]) is not None
+
+
+async def test_same_identity_in_another_role_is_another_party(pool: asyncpg.Pool) -> None:
+    """(country_code, party_id, role) is the identity: NL*ABC may be a CPO and an eMSP."""
+    await invite(pool, "a1")
+    emsp = await invite(pool, "a2", Party.of("NL", "ABC", Role.EMSP))
+    assert len(await platforms.all_platforms(pool)) == 2
+    assert emsp.parties == (Party("NL", "ABC", Role.EMSP),)
