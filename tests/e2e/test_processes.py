@@ -111,7 +111,7 @@ async def test_two_hub_processes_deliver_each_push_once(
 
 
 async def test_logs_are_structured_events(database_url: str, tmp_path: Path, make_party) -> None:  # type: ignore[no-untyped-def]
-    """Each request's log line carries request id, correlation id, party and module (DESIGN.md 10)."""
+    """Every request log line carries request id, correlation id, party and module (DESIGN 10)."""
     hub = await HubProcess.on_free_port(database_url, tmp_path / "hub.log").start()
     try:
         cpo = await join(hub, await make_party("CPO", "NL", "CPA"))
