@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 import pytest
 
@@ -42,8 +43,20 @@ async def parties() -> AsyncIterator[list[FakeParty]]:
         await party.stop()
 
 
+class MakeParty(Protocol):
+    """Start a fake party: `await make_party(role, country_code, party_id, modules=None)`."""
+
+    async def __call__(
+        self,
+        role: str,
+        country_code: str,
+        party_id: str,
+        modules: list[tuple[str, str]] | None = None,
+    ) -> FakeParty: ...
+
+
 @pytest.fixture
-def make_party(parties: list[FakeParty]) -> Callable[..., object]:
+def make_party(parties: list[FakeParty]) -> MakeParty:
     async def make(
         role: str, country_code: str, party_id: str, modules: list[tuple[str, str]] | None = None
     ) -> FakeParty:
@@ -58,18 +71,18 @@ def make_party(parties: list[FakeParty]) -> Callable[..., object]:
 
 
 @pytest.fixture
-async def cpo(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPA"))  # type: ignore[misc]
+async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
+    return await registered(hub, await make_party("CPO", "NL", "CPA"))
 
 
 @pytest.fixture
-async def emsp(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "DE", "EMA"))  # type: ignore[misc]
+async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
+    return await registered(hub, await make_party("EMSP", "DE", "EMA"))
 
 
 @pytest.fixture
-async def emsp2(hub: RunningHub, make_party: Callable[..., object]) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "FR", "EMB"))  # type: ignore[misc]
+async def emsp2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
+    return await registered(hub, await make_party("EMSP", "FR", "EMB"))
 
 
 @pytest.fixture

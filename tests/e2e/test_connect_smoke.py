@@ -6,10 +6,13 @@ from ocpi_hub.push.client import PeerClient
 from ocpi_hub.push.connect import connect
 from ocpi_hub.storage.repositories import platforms
 from tests.conftest import RunningHub
+from tests.e2e.conftest import MakeParty
 from tests.e2e.fakes import FakeParty
 
 
-async def test_hub_connects_to_a_peer_that_issued_token_a(hub: RunningHub, make_party) -> None:  # type: ignore[no-untyped-def]
+async def test_hub_connects_to_a_peer_that_issued_token_a(
+    hub: RunningHub, make_party: MakeParty
+) -> None:
     """`connect` discovers the peer with token A, POSTs token B, stores token C (checklist §3.3)."""
     peer: FakeParty = await make_party("EMSP", "BE", "EMC")
     token_a = peer.issue_token_a()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 
 from ocpi_hub.storage.repositories import outbox
 from tests import factories
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import MakeParty, eventually
 from tests.e2e.fakes import FakeParty
 from tests.e2e.processes import HubProcess, cli
 
@@ -62,8 +63,8 @@ async def wait_counts(pool: asyncpg.Pool, expected: dict[str, int], timeout: flo
 
 
 async def test_deliveries_survive_kill_9(
-    database_url: str, pool: asyncpg.Pool, tmp_path: Path, make_party
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path, make_party: MakeParty
+) -> None:
     """Pushes pending when the hub is killed with -9 are delivered after a restart (issue §6)."""
     hub = await HubProcess.on_free_port(database_url, tmp_path / "hub.log").start()
     try:
@@ -87,8 +88,8 @@ async def test_deliveries_survive_kill_9(
 
 
 async def test_two_hub_processes_deliver_each_push_once(
-    database_url: str, pool: asyncpg.Pool, tmp_path: Path, make_party
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path, make_party: MakeParty
+) -> None:
     """Two `serve` processes on one database share the outbox without sending anything twice."""
     first = await HubProcess.on_free_port(database_url, tmp_path / "a.log").start()
     second = await HubProcess.on_free_port(database_url, tmp_path / "b.log").start()
@@ -110,7 +111,9 @@ async def test_two_hub_processes_deliver_each_push_once(
     assert sum(delivered_by) == total
 
 
-async def test_logs_are_structured_events(database_url: str, tmp_path: Path, make_party) -> None:  # type: ignore[no-untyped-def]
+async def test_logs_are_structured_events(
+    database_url: str, tmp_path: Path, make_party: MakeParty
+) -> None:
     """Every request log line carries request id, correlation id, party and module (DESIGN 10)."""
     hub = await HubProcess.on_free_port(database_url, tmp_path / "hub.log").start()
     try:
@@ -156,8 +159,8 @@ async def test_serve_on_embedded_postgres(tmp_path: Path) -> None:
 
 
 async def test_cli_outbox_list_and_replay(
-    database_url: str, pool: asyncpg.Pool, hub_env_for
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, pool: asyncpg.Pool, hub_env_for: Callable[[str], dict[str, str]]
+) -> None:
     """`outbox list --json` shows dead deliveries; `outbox replay` queues them again (issue §6)."""
     platform_id = await pool.fetchval(
         "INSERT INTO platforms (status) VALUES ('REGISTERED') RETURNING id"
@@ -182,7 +185,7 @@ async def test_cli_outbox_list_and_replay(
     assert await counts(pool) == {"PENDING": 1}
 
 
-async def test_cli_connect(database_url: str, tmp_path: Path, make_party) -> None:  # type: ignore[no-untyped-def]
+async def test_cli_connect(database_url: str, tmp_path: Path, make_party: MakeParty) -> None:
     """`ocpi-hub connect` registers with a peer while serve runs: exit 0; and exits 1 with a
     clear message when the peer cannot be used (issue §2)."""
     hub = await HubProcess.on_free_port(database_url, tmp_path / "hub.log").start()
