@@ -92,7 +92,11 @@ def _parser() -> argparse.ArgumentParser:
         "connect", parents=[common], help="start the handshake with a peer that gave us a token A"
     )
     conn.add_argument("--versions-url", required=True, help="the peer's versions URL")
-    conn.add_argument("--token", required=True, help="the token A the peer issued to us")
+    conn.add_argument(
+        "--token",
+        required=True,
+        help="the token A the peer issued to us (write --token=VALUE when it starts with '-')",
+    )
 
     box = commands.add_parser(
         "outbox", parents=[common], help="see and replay pending and dead deliveries"

@@ -23,7 +23,6 @@ from ocpi_hub.core.parties import (
     Credentials,
     ModuleID,
     Party,
-    PlatformStatus,
     Role,
     Version,
     VersionDetails,
@@ -122,7 +121,7 @@ async def connect(
         stored = await platforms.register(
             conn,
             platform_id,
-            from_status=[PlatformStatus.CONNECTING],
+            current_token=token_b,
             incoming_token=token_b,
             outgoing_token=theirs.token,
             versions_url=theirs.url,

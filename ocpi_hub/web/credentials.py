@@ -61,28 +61,29 @@ async def post_credentials(request: web.Request) -> web.Response:
     caller: Platform = request[CALLER]
     if caller.status != PlatformStatus.INVITED:
         raise MethodNotAllowed("already registered: use PUT to update, DELETE to unregister")
-    return await _register(request, caller, from_status=PlatformStatus.INVITED)
+    return await _register(request, caller)
 
 
 async def put_credentials(request: web.Request) -> web.Response:
     caller: Platform = request[CALLER]
     if caller.status != PlatformStatus.REGISTERED:
         raise MethodNotAllowed("not registered: use POST to register")
-    return await _register(request, caller, from_status=PlatformStatus.REGISTERED)
+    return await _register(request, caller)
 
 
 async def delete_credentials(request: web.Request) -> web.Response:
     caller: Platform = request[CALLER]
     if caller.status != PlatformStatus.REGISTERED:
         raise MethodNotAllowed("not registered")
-    await platforms.unregister(request.app[POOL], caller.id)
+    if not await platforms.unregister(
+        request.app[POOL], caller.id, current_token=request[CALLER_TOKEN]
+    ):
+        raise MethodNotAllowed("the registration changed meanwhile")
     log.info("platform_unregistered", platform=caller.id)
     return ocpi_response(envelope(None))
 
 
-async def _register(
-    request: web.Request, caller: Platform, *, from_status: PlatformStatus
-) -> web.Response:
+async def _register(request: web.Request, caller: Platform) -> web.Response:
     body = await read_json(request)
     try:
         credentials = Credentials.model_validate(body)
@@ -97,12 +98,11 @@ async def _register(
     check_endpoints(details, (p.role for p in caller.parties))
 
     token_c = new_token()
-    pool = request.app[POOL]
-    async with pool.acquire() as conn:
+    async with request.app[POOL].acquire() as conn, conn.transaction():
         stored = await platforms.register(
             conn,
             caller.id,
-            from_status=[from_status],
+            current_token=request[CALLER_TOKEN],
             incoming_token=token_c,
             outgoing_token=credentials.token,
             versions_url=credentials.url,
@@ -113,7 +113,9 @@ async def _register(
             raise MethodNotAllowed("the registration changed meanwhile")
         await platforms.update_business_details(conn, caller.id, business_details(credentials))
     log.info(
-        "platform_registered", platform=caller.id, rotated=from_status == PlatformStatus.REGISTERED
+        "platform_registered",
+        platform=caller.id,
+        rotated=caller.status == PlatformStatus.REGISTERED,
     )
     return ocpi_response(envelope(_hub_credentials(request, token_c)))
 

@@ -193,7 +193,7 @@ async def test_cli_connect(database_url: str, tmp_path: Path, make_party: MakePa
         peer = await make_party("EMSP", "BE", "EMC")
         token_a = peer.issue_token_a()
         done = await asyncio.to_thread(
-            cli, hub.env, "connect", "--versions-url", peer.versions_url, "--token", token_a
+            cli, hub.env, "connect", "--versions-url", peer.versions_url, f"--token={token_a}"
         )
         assert done.returncode == 0, done.stderr
         assert "BE*EMC" in done.stdout
@@ -202,7 +202,7 @@ async def test_cli_connect(database_url: str, tmp_path: Path, make_party: MakePa
         )
         assert [(r["party_id"], r["status"]) for r in listed] == [("EMC", "REGISTERED")]
         refused = await asyncio.to_thread(
-            cli, hub.env, "connect", "--versions-url", peer.versions_url, "--token", "wrong"
+            cli, hub.env, "connect", "--versions-url", peer.versions_url, "--token=wrong"
         )
         assert refused.returncode == 1
         assert "connect failed" in refused.stderr

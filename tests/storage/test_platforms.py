@@ -40,7 +40,7 @@ async def test_reinvite_replaces_the_old_token(pool: asyncpg.Pool) -> None:
 async def test_reinvite_after_unregistering_reopens_the_platform(pool: asyncpg.Pool) -> None:
     """A partner that deleted its credentials can be invited again under the same identity."""
     platform = await invite(pool, "a1")
-    await platforms.unregister(pool, platform.id)
+    assert await platforms.unregister(pool, platform.id, current_token="a1")
     again = await invite(pool, "a2")
     assert again.id == platform.id and again.status == PlatformStatus.INVITED
 
@@ -52,7 +52,7 @@ async def test_identity_of_a_registered_platform_cannot_be_invited(pool: asyncpg
         stored = await platforms.register(
             conn,
             platform.id,
-            from_status=[PlatformStatus.INVITED],
+            current_token="a1",
             incoming_token="c1",
             outgoing_token="b1",
             versions_url="http://x/versions",
@@ -71,3 +71,25 @@ async def test_same_identity_in_another_role_is_another_party(pool: asyncpg.Pool
     emsp = await invite(pool, "a2", Party.of("NL", "ABC", Role.EMSP))
     assert len(await platforms.all_platforms(pool)) == 2
     assert emsp.parties == (Party("NL", "ABC", Role.EMSP),)
+
+
+async def test_register_is_a_compare_and_swap_on_the_token(pool: asyncpg.Pool) -> None:
+    """A handshake stores only while the token it started with is current: a concurrent
+    rotation or re-invitation wins, and the slower request stores nothing."""
+    platform = await invite(pool, "a1")
+    await invite(pool, "a2")  # re-invited while the first handshake was under way
+    async with pool.acquire() as conn:
+        stored = await platforms.register(
+            conn,
+            platform.id,
+            current_token="a1",
+            incoming_token="c1",
+            outgoing_token="b1",
+            versions_url="http://x/versions",
+            version="2.2.1",
+            endpoints=[],
+        )
+    assert not stored
+    assert await platforms.by_token(pool, ["c1"]) is None
+    assert not await platforms.unregister(pool, platform.id, current_token="a1")
+    assert (await platforms.get(pool, platform.id)).status == PlatformStatus.INVITED  # type: ignore[union-attr]

@@ -119,7 +119,7 @@ async def register(
     conn: Connection,
     platform_id: int,
     *,
-    from_status: Iterable[PlatformStatus],
+    current_token: str,
     incoming_token: str,
     outgoing_token: str,
     versions_url: str,
@@ -127,17 +127,19 @@ async def register(
     endpoints: Sequence[Endpoint],
     parties: Sequence[tuple[Party, dict[str, Any]]] | None = None,
 ) -> bool:
-    """Store a completed handshake if the platform is still in one of `from_status`.
+    """Store a completed handshake, if `current_token` is still the platform's incoming token.
 
-    The old incoming token stops working in the same statement. `parties`, when given, replace
-    the platform's parties (the initiator learns them from the peer's credentials). False when
-    the platform moved on meanwhile (e.g. a concurrent registration won).
+    A compare-and-swap: the handshake's callbacks take time, and a concurrent POST/PUT/DELETE
+    by the same platform may have rotated or removed the token meanwhile; then nothing is
+    stored and the result is False. The old incoming token stops working in the same statement.
+    `parties`, when given, replace the platform's parties (the initiator learns them from the
+    peer's credentials).
     """
     async with conn.transaction():
         updated = await conn.fetchval(
             "UPDATE platforms SET status = $2, incoming_token_hash = $3, outgoing_token = $4,"
             " versions_url = $5, version = $6, endpoints = $7::jsonb, updated_at = now()"
-            " WHERE id = $1 AND status = ANY($8::text[]) RETURNING id",
+            " WHERE id = $1 AND incoming_token_hash = $8 RETURNING id",
             platform_id,
             PlatformStatus.REGISTERED.value,
             hash_token(incoming_token),
@@ -145,7 +147,7 @@ async def register(
             versions_url,
             version,
             orjson.dumps([e.model_dump(mode="json") for e in endpoints]).decode(),
-            [s.value for s in from_status],
+            hash_token(current_token),
         )
         if updated is None:
             return False
@@ -170,14 +172,17 @@ async def update_business_details(
         )
 
 
-async def unregister(conn: Executor, platform_id: int) -> None:
-    """Credentials deleted: neither side's token works any more; traffic stops."""
-    await conn.execute(
+async def unregister(conn: Executor, platform_id: int, *, current_token: str) -> bool:
+    """Credentials deleted: neither side's token works any more; traffic stops. False when
+    `current_token` was rotated meanwhile (the same compare-and-swap as `register`)."""
+    updated = await conn.fetchval(
         "UPDATE platforms SET status = $2, incoming_token_hash = NULL, outgoing_token = NULL,"
-        " updated_at = now() WHERE id = $1",
+        " updated_at = now() WHERE id = $1 AND incoming_token_hash = $3 RETURNING id",
         platform_id,
         PlatformStatus.UNREGISTERED.value,
+        hash_token(current_token),
     )
+    return updated is not None
 
 
 async def delete(conn: Executor, platform_id: int) -> None:
