@@ -150,8 +150,24 @@ async def _store_and_broadcast(request: web.Request, call: Call, owner: PartyKey
             raise UnknownLocation(str(exc)) from exc
         _validate(Location, updated)
         created = await locations.upsert(conn, updated, parse_datetime(updated["last_updated"]))
+        if evse_uid is not None:
+            # The Location row existed (and is locked): 201 only when the EVSE or Connector the
+            # URL addresses is new (checklist §1.4).
+            created = not _exists(stored, evse_uid, connector_id)
         await outbox.enqueue(conn, await _broadcast(conn, request, call, owner, raw.decode()))
     return ocpi_response(envelope(None), status=201 if created else 200)
+
+
+def _exists(
+    location: dict[str, Any] | None, evse_uid: str | None, connector_id: str | None
+) -> bool:
+    if location is None:
+        return False
+    try:
+        _child(location, evse_uid, connector_id)
+    except UnknownLocation:
+        return False
+    return True
 
 
 async def _broadcast(

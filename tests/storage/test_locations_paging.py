@@ -1,0 +1,170 @@
+"""`storage.repositories.locations.page` against real PostgreSQL (checklist §1.5; DESIGN.md
+decision 3): keyset and offset pages agree, the unfiltered total is the trigger-kept counter, the
+owner filter, and a walk by next links serves every row exactly once in creation order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocpi_hub.core.paging import PageRequest, next_link, parse_page_request
+from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.storage import Connection
+from ocpi_hub.storage.repositories import locations
+from tests import factories
+
+Owner = tuple[str, str]
+CPA: Owner = ("NL", "CPA")
+CPB: Owner = ("BE", "CPB")
+BASE = "https://hub.example.com/ocpi/2.2.1/sender/locations"
+MAX_LIMIT = 50
+KEY = ("country_code", "party_id")
+
+
+def request(**overrides: Any) -> PageRequest:
+    fields: dict[str, Any] = {
+        "offset": 0,
+        "limit": MAX_LIMIT,
+        "date_from": None,
+        "date_to": None,
+        "date_from_raw": None,
+        "date_to_raw": None,
+        "after_seq": None,
+        "total": None,
+    }
+    return PageRequest(**{**fields, **overrides})
+
+
+@asynccontextmanager
+async def rolled_back(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """A connection inside a transaction that is rolled back afterwards."""
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+async def insert(conn: Any, owners: Sequence[Owner], prefix: str = "LOC") -> list[str]:
+    """One Location per entry of `owners`, in that order; their ids ("<prefix><n>")."""
+    ids = []
+    for n, (country_code, party_id) in enumerate(owners):
+        body = factories.location(country_code, party_id, f"{prefix}{n}", evse_count=0)
+        await locations.upsert(conn, body, parse_datetime(body["last_updated"]))
+        ids.append(body["id"])
+    return ids
+
+
+async def seqs(conn: Any, owner: Owner | None = None) -> list[int]:
+    query = "SELECT seq FROM locations"
+    args: list[str] = []
+    if owner is not None:
+        query += " WHERE country_code = $1 AND party_id = $2"
+        args = list(owner)
+    return [r[0] for r in await conn.fetch(query + " ORDER BY seq", *args)]
+
+
+async def walk_by_links(conn: Any, limit: int, owner: Owner | None = None) -> list[int]:
+    """Every row's seq, following next_link (and its cursor) from the first page to the end."""
+    served: list[int] = []
+    page = parse_page_request({"limit": str(limit)}, max_limit=MAX_LIMIT)
+    while True:
+        rows, total = await locations.page(conn, page, owner)
+        served += [seq for seq, _ in rows]
+        link = next_link(
+            BASE, page, returned=len(rows), total=total, last_seq=rows[-1][0] if rows else None
+        )
+        if link is None:
+            return served
+        assert len(served) <= total, "the walk serves more rows than the total"
+        query = dict(parse_qsl(urlsplit(link.split(">")[0].lstrip("<")).query))
+        page = parse_page_request(query, max_limit=MAX_LIMIT)
+        assert page.after_seq == served[-1], "the next link carries a keyset cursor"
+
+
+@pytest.mark.parametrize("owner", [None, CPA], ids=["all", "one owner"])
+async def test_keyset_and_offset_give_the_same_pages(
+    pool: asyncpg.Pool, owner: Owner | None
+) -> None:
+    """A page asked by cursor (seq > after_seq) equals the page at the same offset (§1.5)."""
+    async with pool.acquire() as conn:
+        await insert(conn, [CPA, CPB] * 12 + [CPA])
+        total = len(await seqs(conn, owner))
+        after_seq = None
+        for offset in range(0, total + 7, 7):
+            by_offset = await locations.page(conn, request(offset=offset, limit=7), owner)
+            by_keyset = await locations.page(
+                conn, request(offset=offset, limit=7, after_seq=after_seq, total=total), owner
+            )
+            assert by_keyset == by_offset
+            assert by_offset[1] == total
+            assert [seq for seq, _ in by_offset[0]] == (await seqs(conn, owner))[offset:][:7]
+            after_seq = by_offset[0][-1][0] if by_offset[0] else after_seq
+
+
+async def test_unfiltered_total_is_the_trigger_kept_counter(pool: asyncpg.Pool) -> None:
+    """The unfiltered total is object_counts, kept equal to count(*) by trigger (§1.5)."""
+    async with pool.acquire() as conn:
+        await insert(conn, [CPA] * 7 + [CPB] * 5)
+        await insert(conn, [CPA] * 4)  # the same ids again: replaced, not added
+
+        async def counter() -> int:
+            return int(
+                await conn.fetchval("SELECT n FROM object_counts WHERE module = 'locations'")
+            )
+
+        assert await counter() == await conn.fetchval("SELECT count(*) FROM locations") == 12
+        assert (await locations.page(conn, request(), None))[1] == 12
+        await conn.execute("DELETE FROM locations WHERE seq = (SELECT max(seq) FROM locations)")
+        assert await counter() == 11
+
+        await conn.execute("UPDATE object_counts SET n = 999 WHERE module = 'locations'")
+        assert (await locations.page(conn, request(), None))[1] == 999, "read from the counter"
+        assert (await locations.page(conn, request(), CPA))[1] == 7, "filtered: counted"
+
+
+async def test_owner_filter(pool: asyncpg.Pool) -> None:
+    """Only the owner's rows, in creation order, with the owner's total (§5 GET All via Hub)."""
+    async with pool.acquire() as conn:
+        await insert(conn, [CPA, CPB, CPB, CPA, CPB, CPA, CPA])
+        for owner, expected in ((CPA, 4), (CPB, 3)):
+            rows, total = await locations.page(conn, request(limit=3), owner)
+            assert total == expected
+            assert [seq for seq, _ in rows] == (await seqs(conn, owner))[:3]
+            assert {tuple(json.loads(text)[k] for k in KEY) for _, text in rows} == {owner}
+            assert await walk_by_links(conn, 2, owner) == await seqs(conn, owner)
+        assert (await locations.page(conn, request(), ("NL", "XXX")))[1] == 0
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    # Sizes drawn first: plain st.lists mostly yields a handful of rows, one or two pages.
+    owners=st.integers(0, 60).flatmap(
+        lambda n: st.lists(st.sampled_from([CPA, CPB]), min_size=n, max_size=n)
+    ),
+    limit=st.integers(min_value=1, max_value=12),
+    filtered=st.sampled_from([None, CPA]),
+)
+async def test_walk_by_next_links_serves_each_row_once_in_order(
+    pool: asyncpg.Pool, owners: list[Owner], limit: int, filtered: Owner | None
+) -> None:
+    """Any rows, any limit: the Link walk yields each row once, in seq order (§1.5)."""
+    async with rolled_back(pool) as conn:
+        await conn.execute("DELETE FROM locations")
+        await insert(conn, owners)
+
+        assert await walk_by_links(conn, limit, filtered) == await seqs(conn, filtered)
