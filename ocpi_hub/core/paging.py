@@ -36,16 +36,16 @@ _CURSOR_MAX_LENGTH = 200
 class PageRequest:
     """One list GET's paging parameters, validated; `limit` is already capped."""
 
-    offset: int
     limit: int
-    date_from: datetime | None
-    date_to: datetime | None
+    offset: int = 0
+    date_from: datetime | None = None
+    date_to: datetime | None = None
     # As the client sent them, so the next link repeats its filters byte for byte.
-    date_from_raw: str | None
-    date_to_raw: str | None
+    date_from_raw: str | None = None
+    date_to_raw: str | None = None
     # From a cursor whose offset matches `offset`: serve rows with seq > after_seq.
-    after_seq: int | None
-    total: int | None
+    after_seq: int | None = None
+    total: int | None = None
 
 
 def encode_cursor(after_seq: int, offset: int, total: int) -> str:

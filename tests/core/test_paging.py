@@ -26,18 +26,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 def _page(**overrides: Any) -> PageRequest:
-    fields: dict[str, Any] = {
-        "offset": 0,
-        "limit": 10,
-        "date_from": None,
-        "date_to": None,
-        "date_from_raw": None,
-        "date_to_raw": None,
-        "after_seq": None,
-        "total": None,
-    }
-    fields.update(overrides)
-    return PageRequest(**fields)
+    return PageRequest(**{"limit": 10, **overrides})
 
 
 def _link_url(link: str) -> str:

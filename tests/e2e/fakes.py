@@ -37,8 +37,23 @@ def token_header(token: str) -> str:
     return "Token " + base64.b64encode(token.encode()).decode()
 
 
+class _Headers:
+    headers: dict[str, str]
+
+    def header(self, name: str) -> str | None:
+        """A header by any-case name."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    def routing(self, direction: str) -> tuple[str | None, str | None]:
+        """(country_code, party_id) of the OCPI-from or OCPI-to pair."""
+        return (
+            self.header(f"OCPI-{direction}-country-code"),
+            self.header(f"OCPI-{direction}-party-id"),
+        )
+
+
 @dataclass
-class Received:
+class Received(_Headers):
     """One request as the fake party saw it."""
 
     method: str
@@ -46,17 +61,23 @@ class Received:
     headers: dict[str, str]
     body: Any
 
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
-
 
 @dataclass
-class Answer:
+class Answer(_Headers):
     """What the hub answered a fake party's call."""
 
     status: int
     body: Any
     headers: dict[str, str]
+
+    @classmethod
+    async def read(cls, response: aiohttp.ClientResponse) -> Answer:
+        raw = await response.read()
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = raw
+        return cls(response.status, body, dict(response.headers))
 
     @property
     def status_code(self) -> int | None:
@@ -315,9 +336,4 @@ class FakeParty:
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
         async with self.session.request(method, url, data=data, headers=sent) as response:
-            raw = await response.read()
-            try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                body = raw
-            return Answer(response.status, body, dict(response.headers))
+            return await Answer.read(response)

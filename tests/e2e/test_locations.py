@@ -20,7 +20,7 @@ import pytest
 from tests import factories
 from tests.conftest import RunningHub
 from tests.e2e.conftest import eventually, registered
-from tests.e2e.fakes import Answer, FakeParty, Received
+from tests.e2e.fakes import Answer, FakeParty
 
 RECEIVER = "/ocpi/2.2.1/receiver/locations"
 SENDER = "/ocpi/2.2.1/sender/locations"
@@ -42,19 +42,6 @@ def sender_url(hub: RunningHub, *parts: str, query: str = "") -> str:
 
 def to_headers(party: tuple[str, str]) -> dict[str, str]:
     return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
-
-
-def header(message: Answer | Received, name: str) -> str | None:
-    """A header of a request a fake received or of an answer it got, by any-case name."""
-    return next((v for k, v in message.headers.items() if k.lower() == name.lower()), None)
-
-
-def routing(message: Answer | Received, direction: str) -> tuple[str | None, str | None]:
-    """(country_code, party_id) of the OCPI-from or OCPI-to pair."""
-    return (
-        header(message, f"OCPI-{direction}-country-code"),
-        header(message, f"OCPI-{direction}-party-id"),
-    )
 
 
 def stamp(minute: int) -> str:
@@ -96,7 +83,7 @@ async def deliveries(hub: RunningHub) -> list[tuple[str, str, str, str]]:
 
 
 def next_url(answer: Answer) -> str | None:
-    link = header(answer, "Link")
+    link = answer.header("Link")
     if link is None:
         return None
     match = LINK.match(link)
@@ -189,18 +176,18 @@ async def test_broadcast_fan_out_headers_and_body(
     answer = await put(cpo, hub, location, "LOC1", headers=headers)
 
     assert_ok(answer, 201)
-    assert routing(answer, "to") == ("NL", "CPA")
-    assert routing(answer, "from") == HUB
-    assert header(answer, "X-Request-ID") == "cpo-request-1"
-    assert header(answer, "X-Correlation-ID") == "cpo-correlation-1"
+    assert answer.routing("to") == ("NL", "CPA")
+    assert answer.routing("from") == HUB
+    assert answer.header("X-Request-ID") == "cpo-request-1"
+    assert answer.header("X-Correlation-ID") == "cpo-correlation-1"
 
     await eventually(lambda: len(emsp.pushes()) == 1 and len(emsp2.pushes()) == 1)
     request_ids = set()
     for receiver in (emsp, emsp2):
         (delivery,) = receiver.pushes()
         assert (delivery.method, delivery.path) == ("PUT", f"{PUSHED_PATH}/NL/CPA/LOC1")
-        assert routing(delivery, "from") == HUB
-        assert routing(delivery, "to") == receiver.key
+        assert delivery.routing("from") == HUB
+        assert delivery.routing("to") == receiver.key
         assert delivery.header("X-Correlation-ID") == "cpo-correlation-1"
         request_ids.add(delivery.header("X-Request-ID"))
         assert delivery.body == location
@@ -546,7 +533,7 @@ async def test_ocpi_to_narrows_the_sender_to_one_cpo(
     narrowed = await emsp.call_url("GET", sender_url(hub), headers=to_headers(other.key))
     assert_ok(narrowed)
     assert narrowed.data == [theirs]
-    assert header(narrowed, "X-Total-Count") == "1"
+    assert narrowed.header("X-Total-Count") == "1"
     assert (await get(emsp, hub, "LOC1", headers=to_headers(other.key))).data == theirs
     assert (await get(emsp, hub, "LOC1")).status_code == 2001, "ambiguous without OCPI-to"
     assert len((await emsp.call_url("GET", sender_url(hub))).data) == 2
@@ -575,7 +562,7 @@ async def paged(hub: RunningHub, cpo: FakeParty) -> list[str]:
 
 
 def page_headers(answer: Answer) -> tuple[str | None, str | None]:
-    return header(answer, "X-Total-Count"), header(answer, "X-Limit")
+    return answer.header("X-Total-Count"), answer.header("X-Limit")
 
 
 async def test_paged_walk_follows_links(hub: RunningHub, emsp: FakeParty, paged: list[str]) -> None:

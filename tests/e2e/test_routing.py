@@ -37,18 +37,6 @@ class ScriptedParty(FakeParty):
         return web.json_response(self.reply, status=self.reply_status, headers=ids)
 
 
-def header(message: Answer | Received, name: str) -> str | None:
-    return next((v for k, v in message.headers.items() if k.lower() == name.lower()), None)
-
-
-def routing(message: Answer | Received, direction: str) -> tuple[str | None, str | None]:
-    """(country_code, party_id) of the OCPI-from or OCPI-to pair."""
-    return (
-        header(message, f"OCPI-{direction}-country-code"),
-        header(message, f"OCPI-{direction}-party-id"),
-    )
-
-
 def addressed_to(party: tuple[str, str]) -> dict[str, str]:
     return {
         **IDS,
@@ -81,18 +69,18 @@ async def assert_not_stored(hub: RunningHub, reader: FakeParty) -> None:
 def assert_hop(hop: Received, method: str, path: str, receiver: tuple[str, str]) -> None:
     """One relayed request: FROM the CPO, TO the receiver, new request id, same correlation."""
     assert (hop.method, hop.path) == (method, path)
-    assert routing(hop, "from") == ("NL", "CPA")
-    assert routing(hop, "to") == receiver
-    assert header(hop, "X-Request-ID") not in (None, IDS["X-Request-ID"])
-    assert header(hop, "X-Correlation-ID") == IDS["X-Correlation-ID"]
+    assert hop.routing("from") == ("NL", "CPA")
+    assert hop.routing("to") == receiver
+    assert hop.header("X-Request-ID") not in (None, IDS["X-Request-ID"])
+    assert hop.header("X-Correlation-ID") == IDS["X-Correlation-ID"]
 
 
 def assert_answer_from(answer: Answer, receiver: tuple[str, str]) -> None:
     """The relayed answer: FROM the receiver, TO the CPO, the CPO's own request id."""
-    assert routing(answer, "from") == receiver
-    assert routing(answer, "to") == ("NL", "CPA")
-    assert header(answer, "X-Request-ID") == IDS["X-Request-ID"]
-    assert header(answer, "X-Correlation-ID") == IDS["X-Correlation-ID"]
+    assert answer.routing("from") == receiver
+    assert answer.routing("to") == ("NL", "CPA")
+    assert answer.header("X-Request-ID") == IDS["X-Request-ID"]
+    assert answer.header("X-Correlation-ID") == IDS["X-Correlation-ID"]
 
 
 @pytest.fixture
@@ -211,8 +199,8 @@ async def test_undeliverable_request_gets_a_hub_error(
 
     assert answer.status_code == code, answer.body
     assert time.monotonic() - started < 3.0, "the hub answers by its own timeout"
-    assert header(answer, "X-Request-ID") == IDS["X-Request-ID"]
-    assert routing(answer, "to") == ("NL", "CPA")
+    assert answer.header("X-Request-ID") == IDS["X-Request-ID"]
+    assert answer.routing("to") == ("NL", "CPA")
     await assert_not_stored(hub, emsp2)
 
 

@@ -30,17 +30,7 @@ KEY = ("country_code", "party_id")
 
 
 def request(**overrides: Any) -> PageRequest:
-    fields: dict[str, Any] = {
-        "offset": 0,
-        "limit": MAX_LIMIT,
-        "date_from": None,
-        "date_to": None,
-        "date_from_raw": None,
-        "date_to_raw": None,
-        "after_seq": None,
-        "total": None,
-    }
-    return PageRequest(**{**fields, **overrides})
+    return PageRequest(**{"limit": MAX_LIMIT, **overrides})
 
 
 @asynccontextmanager

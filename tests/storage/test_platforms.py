@@ -17,6 +17,21 @@ async def invite(pool: asyncpg.Pool, token: str, party: Party = CPO) -> platform
         return await platforms.invite(conn, token=token, name="ABC", party=party)
 
 
+async def register(pool: asyncpg.Pool, platform_id: int, *, current: str, new: str) -> bool:
+    """Complete a handshake that started with token `current`, issuing token `new`."""
+    async with pool.acquire() as conn:
+        return await platforms.register(
+            conn,
+            platform_id,
+            current_token=current,
+            incoming_token=new,
+            outgoing_token="b1",
+            versions_url="http://x/versions",
+            version="2.2.1",
+            endpoints=[],
+        )
+
+
 async def test_invited_token_is_stored_hashed_only(pool: asyncpg.Pool) -> None:
     """Tokens the hub issues are kept as SHA-256, never in clear (DESIGN.md decision 5)."""
     platform = await invite(pool, "token-a-1")
@@ -48,17 +63,7 @@ async def test_reinvite_after_unregistering_reopens_the_platform(pool: asyncpg.P
 async def test_identity_of_a_registered_platform_cannot_be_invited(pool: asyncpg.Pool) -> None:
     """A party identity belongs to one platform: re-inviting a registered one is refused."""
     platform = await invite(pool, "a1")
-    async with pool.acquire() as conn:
-        stored = await platforms.register(
-            conn,
-            platform.id,
-            current_token="a1",
-            incoming_token="c1",
-            outgoing_token="b1",
-            versions_url="http://x/versions",
-            version="2.2.1",
-            endpoints=[],
-        )
+    stored = await register(pool, platform.id, current="a1", new="c1")
     assert stored
     with pytest.raises(platforms.IdentityTaken, match="already registered"):
         await invite(pool, "a2")
@@ -78,17 +83,7 @@ async def test_register_is_a_compare_and_swap_on_the_token(pool: asyncpg.Pool) -
     rotation or re-invitation wins, and the slower request stores nothing."""
     platform = await invite(pool, "a1")
     await invite(pool, "a2")  # re-invited while the first handshake was under way
-    async with pool.acquire() as conn:
-        stored = await platforms.register(
-            conn,
-            platform.id,
-            current_token="a1",
-            incoming_token="c1",
-            outgoing_token="b1",
-            versions_url="http://x/versions",
-            version="2.2.1",
-            endpoints=[],
-        )
+    stored = await register(pool, platform.id, current="a1", new="c1")
     assert not stored
     assert await platforms.by_token(pool, ["c1"]) is None
     assert not await platforms.unregister(pool, platform.id, current_token="a1")

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
-import orjson
 import pytest
 
 from tests import factories
@@ -89,12 +88,7 @@ async def send(
     if data is not None:
         sent["Content-Type"] = "application/json"
     async with session.request(method, url, headers=sent, data=data) as response:
-        raw = await response.read()
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = raw
-        return Answer(response.status, body, dict(response.headers))
+        return await Answer.read(response)
 
 
 def assert_envelope(answer: Answer) -> None:
