@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# JSON Schemas of the OCPI objects, generated from the models (a test checks they are current).
+schemas: $(STAMP)
+	$(BIN)/python -m ocpi_hub.schemas schemas
 
 lint: $(STAMP)
 	$(BIN)/ruff check ocpi_hub tests

@@ -62,6 +62,14 @@ class NotFound(ClientError):
     default_message = "Not found"
 
 
+class ForeignParty(InvalidParameters):
+    """A client-owned-object URL naming a party that is not the caller's: HTTP 404 with 2001
+    (checklist §1.7), so no party reads or changes another's objects."""
+
+    http_status = 404
+    default_message = "Not one of your parties"
+
+
 class Unauthorized(ClientError):
     """Missing or unknown token, or token A used beyond versions/credentials: HTTP 401."""
 

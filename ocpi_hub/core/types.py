@@ -20,6 +20,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -75,7 +76,18 @@ def _check_no_control(value: str) -> str:
     return value
 
 
-DateTime = Annotated[str, AfterValidator(_check_datetime)]
+DateTime = Annotated[
+    str,
+    AfterValidator(_check_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": DATETIME_MAX_LENGTH,
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z?$",
+            "description": "OCPI DateTime: UTC, Z optional, no offsets",
+        }
+    ),
+]
 
 
 # Checked once here, reused by every alias below.

@@ -11,6 +11,7 @@ import contextlib
 
 import asyncpg
 
+from ocpi_hub.core.parties import InterfaceRole
 from ocpi_hub.core.routing import routing_headers
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
@@ -71,7 +72,7 @@ class OutboxWorker:
         platform = await platforms.get(self.pool, delivery.receiver_platform_id)
         url = None
         if platform is not None and platform.registered:
-            url = platform.endpoint(delivery.module, delivery.interface)  # type: ignore[arg-type]
+            url = platform.endpoint(delivery.module, InterfaceRole(delivery.interface))
         if (
             platform is None
             or not platform.registered

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -24,12 +23,12 @@ from ocpi_hub.core.handshake import (
 )
 from ocpi_hub.core.model import validation_message
 from ocpi_hub.core.parties import Credentials, Platform, PlatformStatus
-from ocpi_hub.errors import InvalidJson, InvalidParameters, MethodNotAllowed
+from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, POOL, SETTINGS
-from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.middleware import ocpi_response, read_json
 
 log = get_logger("ocpi_hub.credentials")
 
@@ -40,15 +39,6 @@ def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
         token, settings.versions_url, settings.country_code, settings.party_id, settings.name
     )
     return credentials.model_dump(mode="json")
-
-
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON; 400 when it is not JSON at all."""
-    raw = await request.read()
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidJson(f"request body is not valid JSON: {exc}") from exc
 
 
 async def get_credentials(request: web.Request) -> web.Response:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import token_candidates
 from ocpi_hub.core.parties import PlatformStatus
-from ocpi_hub.errors import MethodNotAllowed, NotFound, OcpiError, Unauthorized
+from ocpi_hub.errors import InvalidJson, MethodNotAllowed, NotFound, OcpiError, Unauthorized
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import (
@@ -48,6 +50,15 @@ def ocpi_response(
     body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.Response(body=body, status=status, headers=headers, content_type="application/json")
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON; 400 when it is not JSON at all."""
+    raw = await request.read()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJson(f"request body is not valid JSON: {exc}") from exc
 
 
 def error_response(error: OcpiError) -> web.Response:

@@ -22,10 +22,10 @@ from ocpi_hub.core.routing import (
     routing_headers,
 )
 from ocpi_hub.errors import (
+    ForeignParty,
     ForwardTimeout,
     HubError,
     InvalidParameters,
-    NotFound,
     ReceiverNotConnected,
     UnknownReceiver,
 )
@@ -86,13 +86,10 @@ def requesting_party(caller: Platform, from_party: PartyKey | None) -> PartyKey:
 
 
 def owned_party(caller: Platform, country_code: str, party_id: str, role: Role) -> PartyKey:
-    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`;
-    HTTP 404 otherwise (checklist §1.7), so no party touches another's objects."""
+    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`."""
     party = caller.party(country_code, party_id, role)
     if party is None:
-        error = NotFound(f"{country_code}/{party_id} is not one of your {role.value} parties")
-        error.status_code = InvalidParameters.status_code
-        raise error
+        raise ForeignParty(f"{country_code}/{party_id} is not one of your {role.value} parties")
     return party.key
 
 

@@ -224,3 +224,32 @@ def test_help_documents_every_setting() -> None:
     assert sorted(v for v in variables if v not in done.stdout) == []
     for command in ("serve", "migrate", "parties", "connect", "outbox"):
         assert command in done.stdout
+
+
+async def test_cli_migrate_is_idempotent(
+    pg_server: str, hub_env_for: Callable[[str], dict[str, str]]
+) -> None:
+    """`ocpi-hub migrate` on an empty database applies every migration; a second run changes
+    nothing and still exits 0 (issue §2)."""
+    from ocpi_hub.storage.migrate import available
+    from tests.conftest import with_database
+
+    conn = await asyncpg.connect(pg_server)
+    try:
+        await conn.execute('DROP DATABASE IF EXISTS "migrate_cli" WITH (FORCE)')
+        await conn.execute('CREATE DATABASE "migrate_cli"')
+    finally:
+        await conn.close()
+    env = hub_env_for(with_database(pg_server, "migrate_cli"))
+    for _ in range(2):
+        done = await asyncio.to_thread(cli, env, "migrate")
+        assert done.returncode == 0, done.stderr
+    conn = await asyncpg.connect(with_database(pg_server, "migrate_cli"))
+    try:
+        applied = [
+            r["name"]
+            for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY version")
+        ]
+    finally:
+        await conn.close()
+    assert applied == [name for _, name, _ in available()]

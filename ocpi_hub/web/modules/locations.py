@@ -29,9 +29,8 @@ from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.errors import InvalidParameters, UnknownLocation, UnknownReceiver
 from ocpi_hub.storage.repositories import locations, outbox, platforms
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.credentials import read_json
 from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS
-from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.relay import Call, forward, functional_call, owned_party
 
 SENDER_PATH = f"/ocpi/{OCPI_VERSION}/sender/locations"
