@@ -16,7 +16,7 @@ from typing import Any
 
 from ocpi_hub.core.types import parse_datetime
 
-__all__ = ["UnknownObject", "apply_to_location", "merge_patch"]
+__all__ = ["UnknownObject", "apply_to_location", "find_object", "merge_patch"]
 
 JsonObject = dict[str, Any]
 
@@ -106,6 +106,28 @@ def apply_to_location(
     new_location["evses"] = _put(evses, evse_at, new_evse)
     new_location["last_updated"] = _later_of(location.get("last_updated"), child_updated)
     return new_location
+
+
+def find_object(
+    location: Mapping[str, Any], evse_uid: str | None, connector_id: str | None
+) -> Mapping[str, Any]:
+    """The Location, or the EVSE or Connector a URL names within it (ids in any case).
+
+    Raises UnknownObject when the EVSE or Connector is not there.
+    """
+    if evse_uid is None:
+        return location
+    evses = _children(location, "evses")
+    evse_at = _find(evses, "uid", evse_uid)
+    if evse_at is None:
+        raise UnknownObject("EVSE", evse_uid)
+    if connector_id is None:
+        return evses[evse_at]  # type: ignore[no-any-return]
+    connectors = _children(evses[evse_at], "connectors")
+    connector_at = _find(connectors, "id", connector_id)
+    if connector_at is None:
+        raise UnknownObject("Connector", connector_id)
+    return connectors[connector_at]  # type: ignore[no-any-return]
 
 
 def _changed(

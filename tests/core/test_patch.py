@@ -325,3 +325,19 @@ class TestPurity:
         """Validation is the caller's: an invalid PATCH yields an invalid result, not an error."""
         result = apply_to_location(stored(), "EVSE1", None, patch={"status": "FREE"})
         assert result["evses"][0]["status"] == "FREE"
+
+
+def test_find_object_addresses_each_level_in_any_case() -> None:
+    """find_object returns the Location, EVSE or Connector a URL names; CiString ids (§1.9)."""
+    from ocpi_hub.core.patch import find_object
+
+    loc = factories.location(evse_count=1)
+    evse = loc["evses"][0]
+    connector = evse["connectors"][0]
+    assert find_object(loc, None, None) is loc
+    assert find_object(loc, evse["uid"].lower(), None) is evse
+    assert find_object(loc, evse["uid"], connector["id"].lower()) is connector
+    with pytest.raises(UnknownObject):
+        find_object(loc, "NOPE", None)
+    with pytest.raises(UnknownObject):
+        find_object(loc, evse["uid"], "NOPE")

@@ -23,7 +23,7 @@ from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
-from ocpi_hub.core.patch import UnknownObject, apply_to_location
+from ocpi_hub.core.patch import UnknownObject, apply_to_location, find_object
 from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.errors import InvalidParameters, UnknownLocation, UnknownReceiver
@@ -48,31 +48,12 @@ def _suffix(request: web.Request, prefix: str) -> str:
     return request.rel_url.raw_path[len(prefix) :].rstrip("/")
 
 
-def _child(
-    location: dict[str, Any], evse_uid: str | None, connector_id: str | None
-) -> dict[str, Any]:
-    """The Location, or the EVSE or Connector the URL names within it (CiStrings: any case)."""
-    if evse_uid is None:
-        return location
-    evse = next(
-        (e for e in location.get("evses") or [] if str(e.get("uid")).upper() == evse_uid.upper()),
-        None,
-    )
-    if evse is None:
-        raise UnknownLocation(f"unknown EVSE {evse_uid!r} in Location {location.get('id')!r}")
-    if connector_id is None:
-        return dict(evse)
-    connector = next(
-        (
-            c
-            for c in evse.get("connectors") or []
-            if str(c.get("id")).upper() == connector_id.upper()
-        ),
-        None,
-    )
-    if connector is None:
-        raise UnknownLocation(f"unknown Connector {connector_id!r} in EVSE {evse_uid!r}")
-    return dict(connector)
+def _child(location: dict[str, Any], evse_uid: str | None, connector_id: str | None) -> Any:
+    """The Location, EVSE or Connector the URL names; 404/2003 when it is not there."""
+    try:
+        return find_object(location, evse_uid, connector_id)
+    except UnknownObject as exc:
+        raise UnknownLocation(f"{exc} in Location {location.get('id')!r}") from exc
 
 
 # ---- Receiver interface -------------------------------------------------------------------
@@ -163,8 +144,8 @@ def _exists(
     if location is None:
         return False
     try:
-        _child(location, evse_uid, connector_id)
-    except UnknownLocation:
+        find_object(location, evse_uid, connector_id)
+    except UnknownObject:
         return False
     return True
 
