@@ -77,19 +77,20 @@ def decide(
 ) -> Decision:
     """Where a functional-module request goes.
 
-    - OCPI-to names another party: relay it there (GET, push, any interface).
-    - OCPI-to is the hub, or absent (open routing), on a Receiver interface push of a broadcast
-      module: store and broadcast. Open routing for such data has no single destination, and
-      the spec lets a hub broadcast what it cannot route by content.
-    - Everything else the hub answers itself: GET-all and single GETs from its store.
+    - A Sender-interface GET is answered from the hub's store (GET-all and single objects,
+      checklist §5); OCPI-to naming a party narrows it to that party's objects (`to` is set).
+    - OCPI-to naming another party on a Receiver interface: relay it there, GET or push.
+    - OCPI-to the hub, or absent (open routing), on a Receiver push of a broadcast module: store
+      and broadcast. Open routing for such data has no single destination, and the spec lets a
+      hub broadcast what it cannot route by content.
+    - Everything else the hub answers itself from its store.
     """
-    if to is not None and to != hub:
-        return Decision(Route.DIRECT, to)
-    if (
-        interface == InterfaceRole.RECEIVER
-        and method in PUSH_METHODS
-        and module in BROADCAST_MODULES
-    ):
+    addressed = to if to is not None and to != hub else None
+    if interface == InterfaceRole.SENDER:
+        return Decision(Route.LOCAL, addressed)
+    if addressed is not None:
+        return Decision(Route.DIRECT, addressed)
+    if method in PUSH_METHODS and module in BROADCAST_MODULES:
         return Decision(Route.BROADCAST)
     return Decision(Route.LOCAL)
 

@@ -183,12 +183,9 @@ async def _broadcast(
 
 
 async def _owner_filter(request: web.Request, call: Call) -> PartyKey | None:
-    """Sender GETs are answered from the hub's store; OCPI-to naming a CPO narrows them to that
-    CPO's Locations (4001 when the hub does not know it)."""
+    """OCPI-to naming a CPO narrows a Sender GET to its Locations (4001 when unknown)."""
     to = call.decision.to
-    if call.decision.route != Route.DIRECT or to is None:
-        return None
-    if not await platforms.platforms_of_party(request.app[POOL], *to):
+    if to is not None and not await platforms.platforms_of_party(request.app[POOL], *to):
         raise UnknownReceiver(f"{'*'.join(to)} is not known to this hub")
     return to
 
