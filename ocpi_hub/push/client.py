@@ -67,13 +67,15 @@ class PeerClient:
         timeout: float,
         body: bytes | None = None,
         correlation_id: str | None = None,
+        request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> PeerResponse:
-        """One request with a fresh X-Request-ID; raises PeerUnreachable / PeerTimeout."""
+        """One request, with a fresh X-Request-ID unless given; raises PeerUnreachable or
+        PeerTimeout."""
         sent = {
             "Authorization": authorization_header(token),
-            "X-Request-ID": str(uuid.uuid4()),
+            "X-Request-ID": request_id or str(uuid.uuid4()),
             "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
             **(headers or {}),
         }

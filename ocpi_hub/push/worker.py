@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 import asyncpg
+import structlog
 
 from ocpi_hub.core.parties import InterfaceRole
 from ocpi_hub.core.routing import routing_headers
@@ -69,6 +71,16 @@ class OutboxWorker:
         return len(batch)
 
     async def deliver(self, delivery: Delivery) -> None:
+        # Each delivery runs in its own task, so these bindings stay with its log lines: the
+        # X-Request-ID of this attempt, the correlation id of the push that caused it.
+        request_id = str(uuid.uuid4())
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id,
+            correlation_id=delivery.correlation_id,
+            module=delivery.module,
+            party="*".join(delivery.to_party),
+        )
         platform = await platforms.get(self.pool, delivery.receiver_platform_id)
         url = None
         if platform is not None and platform.registered:
@@ -89,6 +101,7 @@ class OutboxWorker:
                 timeout=self.settings.push_timeout,
                 body=delivery.body.encode() if delivery.body is not None else None,
                 correlation_id=delivery.correlation_id,
+                request_id=request_id,
                 headers=routing_headers(delivery.from_party, delivery.to_party),
             )
             verdict = judge(response)

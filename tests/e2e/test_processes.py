@@ -105,10 +105,17 @@ async def test_two_hub_processes_deliver_each_push_once(
     finally:
         assert first.terminate() == 0
         assert second.terminate() == 0
-    delivered_by = [
-        sum(1 for e in hub.log_events() if e.get("event") == "delivered") for hub in (first, second)
+    delivered = [
+        e for hub in (first, second) for e in hub.log_events() if e["event"] == "delivered"
     ]
-    assert sum(delivered_by) == total
+    assert len(delivered) == total
+    # Delivery lines carry the attempt's request id, the push's correlation id, party, module.
+    sent_ids = {r.header("X-Request-ID") for r in emsp.pushes()}
+    assert {e["request_id"] for e in delivered} == sent_ids
+    assert {(e["module"], e["party"]) for e in delivered} == {("locations", "DE*EMA")}
+    assert {e["correlation_id"] for e in delivered} == {
+        r.header("X-Correlation-ID") for r in emsp.pushes()
+    }
 
 
 async def test_logs_are_structured_events(
