@@ -45,8 +45,8 @@ async def seed(pool: asyncpg.Pool, count: int) -> None:
         data = factories.location(country_code="NL", party_id="CPA", id=f"LOC{n}")
         rows.append(("NL", "CPA", f"LOC{n}", data["last_updated"], orjson.dumps(data).decode()))
     await pool.executemany(
-        "INSERT INTO locations (country_code, party_id, id, last_updated, data)"
-        " VALUES ($1, $2, $3, $4::text::timestamptz, $5::jsonb)",
+        "INSERT INTO objects (module, country_code, party_id, id, last_updated, data)"
+        " VALUES ('locations', $1, $2, $3, $4::text::timestamptz, $5::jsonb)",
         rows,
     )
 
@@ -118,10 +118,12 @@ async def main() -> None:
                     emsp, sender, follow_link=follow, total=args.locations, limit=50
                 )
                 name = "keyset (Link)" if follow else "offset only  "
+                ratio = result["last_ms"] / result["first_ms"]
                 print(
                     f"  {name}: {result['pages']} pages, first {result['first_ms']:.2f} ms,"
-                    f" deepest {result['last_ms']:.2f} ms (ratio {result['last_ms'] / result['first_ms']:.2f}),"
-                    f" crawl {result['total_s']:.1f} s, {result['cpu_us_per_page']:.0f} us CPU/page (hub+client)"
+                    f" deepest {result['last_ms']:.2f} ms (ratio {ratio:.2f}),"
+                    f" crawl {result['total_s']:.1f} s,"
+                    f" {result['cpu_us_per_page']:.0f} us CPU/page (hub+client)"
                 )
 
             print(f"R6 fan-out: {args.pushes} Location PUTs to {args.emsps} eMSPs")
@@ -137,10 +139,11 @@ async def main() -> None:
             while (await outbox.counts(pool)).get("DELIVERED", 0) < expected:
                 await asyncio.sleep(0.01)
             drained = time.perf_counter() - started
+            fan_out = args.pushes * args.emsps / ingest
             print(
-                f"  ingest {args.pushes / ingest:.0f} PUT/s; {expected} deliveries drained in {drained:.2f} s"
-                f" = {expected / drained:.0f} deliveries/s; drain/ingest-fan-out ratio"
-                f" {(expected / drained) / (args.pushes * args.emsps / ingest):.2f}"
+                f"  ingest {args.pushes / ingest:.0f} PUT/s; {expected} deliveries drained"
+                f" in {drained:.2f} s = {expected / drained:.0f} deliveries/s;"
+                f" drain/ingest-fan-out ratio {(expected / drained) / fan_out:.2f}"
             )
             await pool.close()
         finally:

@@ -1,6 +1,6 @@
-"""`storage.repositories.locations.page` against real PostgreSQL (checklist §1.5; DESIGN.md
-decision 3): keyset and offset pages agree, the unfiltered total is the trigger-kept counter, the
-owner filter, and a walk by next links serves every row exactly once in creation order."""
+"""`objects.page` for Locations on real PostgreSQL (checklist §1.5; DESIGN.md decision 3):
+keyset and offset pages agree, the unfiltered total is the trigger-kept counter, the owner
+filter, and a walk by next links serves every row exactly once in creation order."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from ocpi_hub.core.paging import PageRequest, next_link, parse_page_request
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.storage import Connection
-from ocpi_hub.storage.repositories import locations
+from ocpi_hub.storage.repositories import objects
+from ocpi_hub.storage.repositories.objects import ObjectKey
 from tests import factories
 
 Owner = tuple[str, str]
@@ -50,16 +51,17 @@ async def insert(conn: Any, owners: Sequence[Owner], prefix: str = "LOC") -> lis
     ids = []
     for n, (country_code, party_id) in enumerate(owners):
         body = factories.location(country_code, party_id, f"{prefix}{n}", evse_count=0)
-        await locations.upsert(conn, body, parse_datetime(body["last_updated"]))
+        key = ObjectKey("locations", (country_code, party_id), body["id"])
+        await objects.upsert(conn, key, body, parse_datetime(body["last_updated"]))
         ids.append(body["id"])
     return ids
 
 
 async def seqs(conn: Any, owner: Owner | None = None) -> list[int]:
-    query = "SELECT seq FROM locations"
+    query = "SELECT seq FROM objects WHERE module = 'locations'"
     args: list[str] = []
     if owner is not None:
-        query += " WHERE country_code = $1 AND party_id = $2"
+        query += " AND country_code = $1 AND party_id = $2"
         args = list(owner)
     return [r[0] for r in await conn.fetch(query + " ORDER BY seq", *args)]
 
@@ -69,7 +71,7 @@ async def walk_by_links(conn: Any, limit: int, owner: Owner | None = None) -> li
     served: list[int] = []
     page = parse_page_request({"limit": str(limit)}, max_limit=MAX_LIMIT)
     while True:
-        rows, total = await locations.page(conn, page, owner)
+        rows, total = await objects.page(conn, "locations", page, owner=owner)
         served += [seq for seq, _ in rows]
         link = next_link(
             BASE, page, returned=len(rows), total=total, last_seq=rows[-1][0] if rows else None
@@ -92,10 +94,11 @@ async def test_keyset_and_offset_give_the_same_pages(
         total = len(await seqs(conn, owner))
         after_seq = None
         for offset in range(0, total + 7, 7):
-            by_offset = await locations.page(conn, request(offset=offset, limit=7), owner)
-            by_keyset = await locations.page(
-                conn, request(offset=offset, limit=7, after_seq=after_seq, total=total), owner
+            by_offset = await objects.page(
+                conn, "locations", request(offset=offset, limit=7), owner=owner
             )
+            keyset = request(offset=offset, limit=7, after_seq=after_seq, total=total)
+            by_keyset = await objects.page(conn, "locations", keyset, owner=owner)
             assert by_keyset == by_offset
             assert by_offset[1] == total
             assert [seq for seq, _ in by_offset[0]] == (await seqs(conn, owner))[offset:][:7]
@@ -113,14 +116,22 @@ async def test_unfiltered_total_is_the_trigger_kept_counter(pool: asyncpg.Pool) 
                 await conn.fetchval("SELECT n FROM object_counts WHERE module = 'locations'")
             )
 
-        assert await counter() == await conn.fetchval("SELECT count(*) FROM locations") == 12
-        assert (await locations.page(conn, request(), None))[1] == 12
-        await conn.execute("DELETE FROM locations WHERE seq = (SELECT max(seq) FROM locations)")
+        assert (
+            await counter()
+            == await conn.fetchval("SELECT count(*) FROM objects WHERE module = 'locations'")
+            == 12
+        )
+        assert (await objects.page(conn, "locations", request(), owner=None))[1] == 12
+        await conn.execute("DELETE FROM objects WHERE seq = (SELECT max(seq) FROM objects)")
         assert await counter() == 11
 
         await conn.execute("UPDATE object_counts SET n = 999 WHERE module = 'locations'")
-        assert (await locations.page(conn, request(), None))[1] == 999, "read from the counter"
-        assert (await locations.page(conn, request(), CPA))[1] == 7, "filtered: counted"
+        assert (await objects.page(conn, "locations", request(), owner=None))[1] == 999, (
+            "read from the counter"
+        )
+        assert (await objects.page(conn, "locations", request(), owner=CPA))[1] == 7, (
+            "filtered: counted"
+        )
 
 
 async def test_owner_filter(pool: asyncpg.Pool) -> None:
@@ -128,12 +139,12 @@ async def test_owner_filter(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         await insert(conn, [CPA, CPB, CPB, CPA, CPB, CPA, CPA])
         for owner, expected in ((CPA, 4), (CPB, 3)):
-            rows, total = await locations.page(conn, request(limit=3), owner)
+            rows, total = await objects.page(conn, "locations", request(limit=3), owner=owner)
             assert total == expected
             assert [seq for seq, _ in rows] == (await seqs(conn, owner))[:3]
             assert {tuple(json.loads(text)[k] for k in KEY) for _, text in rows} == {owner}
             assert await walk_by_links(conn, 2, owner) == await seqs(conn, owner)
-        assert (await locations.page(conn, request(), ("NL", "XXX")))[1] == 0
+        assert (await objects.page(conn, "locations", request(), owner=("NL", "XXX")))[1] == 0
 
 
 @settings(
@@ -154,7 +165,7 @@ async def test_walk_by_next_links_serves_each_row_once_in_order(
 ) -> None:
     """Any rows, any limit: the Link walk yields each row once, in seq order (§1.5)."""
     async with rolled_back(pool) as conn:
-        await conn.execute("DELETE FROM locations")
+        await conn.execute("DELETE FROM objects")
         await insert(conn, owners)
 
         assert await walk_by_links(conn, limit, filtered) == await seqs(conn, filtered)

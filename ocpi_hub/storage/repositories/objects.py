@@ -1,0 +1,186 @@
+"""Client-owned OCPI objects of every module as stored JSON (DESIGN.md decisions 2-3).
+
+An object is known by (module, owner, id, kind): the owner is the party in its country_code/
+party_id, `kind` is a Token's type and empty elsewhere. Ids compare case-insensitively. Reads take
+a `viewer` where the module holds personal data: such an object is visible only to its owner and
+to the party it is addressed to (its `audience`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ocpi_hub.core.paging import PageRequest
+from ocpi_hub.storage import Connection, Executor
+
+PartyKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    module: str
+    owner: PartyKey
+    id: str
+    kind: str = ""
+
+    def args(self) -> tuple[str, str, str, str, str]:
+        return (
+            self.module,
+            self.owner[0].upper(),
+            self.owner[1].upper(),
+            self.id.upper(),
+            self.kind,
+        )
+
+
+def party_text(party: PartyKey) -> str:
+    return f"{party[0]}*{party[1]}".upper()
+
+
+_INSERT = (
+    "INSERT INTO objects (module, country_code, party_id, id, kind, last_updated, data, audience)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)"
+)
+_KEY = "module = $1 AND country_code = $2 AND party_id = $3 AND id = $4 AND kind = $5"
+
+
+async def get(conn: Executor, key: ObjectKey, *, for_update: bool = False) -> dict[str, Any] | None:
+    """The stored object; row-locked until the transaction ends when `for_update`."""
+    lock = " FOR UPDATE" if for_update else ""
+    raw = await conn.fetchval(f"SELECT data::text FROM objects WHERE {_KEY}{lock}", *key.args())
+    return orjson.loads(raw) if raw is not None else None
+
+
+async def upsert(
+    conn: Connection,
+    key: ObjectKey,
+    data: Any,
+    last_updated: datetime,
+    audience: PartyKey | None = None,
+) -> bool:
+    """Store an object as sent; True when it was new."""
+    created: bool = await conn.fetchval(
+        _INSERT + " ON CONFLICT (module, country_code, party_id, id, kind) DO UPDATE SET"
+        " last_updated = excluded.last_updated, data = excluded.data,"
+        " audience = coalesce(excluded.audience, objects.audience)"
+        " RETURNING xmax = 0",
+        *key.args(),
+        last_updated,
+        orjson.dumps(data).decode(),
+        party_text(audience) if audience else None,
+    )
+    return created
+
+
+async def insert(
+    conn: Connection,
+    key: ObjectKey,
+    data: Any,
+    last_updated: datetime,
+    audience: PartyKey | None = None,
+) -> bool:
+    """Store an object that must be new (CDRs are immutable); False when it exists already."""
+    inserted = await conn.fetchval(
+        _INSERT + " ON CONFLICT DO NOTHING RETURNING seq",
+        *key.args(),
+        last_updated,
+        orjson.dumps(data).decode(),
+        party_text(audience) if audience else None,
+    )
+    return inserted is not None
+
+
+async def delete(conn: Executor, key: ObjectKey) -> bool:
+    result: str = await conn.execute(f"DELETE FROM objects WHERE {_KEY}", *key.args())
+    return result != "DELETE 0"
+
+
+def _filters(
+    module: str,
+    owner: PartyKey | None,
+    viewer: Collection[PartyKey] | None,
+    args: list[Any],
+) -> list[str]:
+    args.append(module)
+    where = ["module = $1"]
+    if owner is not None:
+        args += [owner[0].upper(), owner[1].upper()]
+        where.append(f"country_code = ${len(args) - 1} AND party_id = ${len(args)}")
+    if viewer is not None:
+        args.append([party_text(p) for p in viewer])
+        where.append(
+            f"(country_code || '*' || party_id = ANY(${len(args)}) OR audience = ANY(${len(args)}))"
+        )
+    return where
+
+
+async def find(
+    conn: Executor,
+    module: str,
+    object_id: str,
+    *,
+    owner: PartyKey | None = None,
+    kind: str | None = None,
+    viewer: Collection[PartyKey] | None = None,
+) -> list[dict[str, Any]]:
+    """Objects with this id (of one owner when given) that `viewer` may see; at most two, enough
+    to tell a unique match from an ambiguous one (ids are unique per owner only)."""
+    args: list[Any] = []
+    where = _filters(module, owner, viewer, args)
+    args.append(object_id.upper())
+    where.append(f"id = ${len(args)}")
+    if kind is not None:
+        args.append(kind)
+        where.append(f"kind = ${len(args)}")
+    rows = await conn.fetch(
+        f"SELECT data::text FROM objects WHERE {' AND '.join(where)} ORDER BY seq LIMIT 2", *args
+    )
+    return [orjson.loads(r[0]) for r in rows]
+
+
+async def page(
+    conn: Executor,
+    module: str,
+    request: PageRequest,
+    *,
+    owner: PartyKey | None = None,
+    viewer: Collection[PartyKey] | None = None,
+) -> tuple[list[tuple[int, str]], int]:
+    """One page of (seq, stored JSON text) in creation order, and the total for the filters.
+
+    With a cursor the page starts after its sequence number (keyset) and the total comes from
+    it; otherwise OFFSET, and the total from the trigger-kept counter when nothing is filtered.
+    """
+    args: list[Any] = []
+    where = _filters(module, owner, viewer, args)
+    if request.date_from is not None:
+        args.append(request.date_from)
+        where.append(f"last_updated >= ${len(args)}")
+    if request.date_to is not None:
+        args.append(request.date_to)
+        where.append(f"last_updated < ${len(args)}")
+    filters = " AND ".join(where)
+
+    total = request.total
+    if total is None and len(args) == 1:
+        total = await conn.fetchval("SELECT n FROM object_counts WHERE module = $1", module) or 0
+    if total is None:
+        total = await conn.fetchval(f"SELECT count(*) FROM objects WHERE {filters}", *args)
+
+    offset = request.offset
+    if request.after_seq is not None:
+        args.append(request.after_seq)
+        where.append(f"seq > ${len(args)}")
+        offset = 0
+    args += [offset, request.limit]
+    rows = await conn.fetch(
+        f"SELECT seq, data::text FROM objects WHERE {' AND '.join(where)}"
+        f" ORDER BY seq OFFSET ${len(args) - 1} LIMIT ${len(args)}",
+        *args,
+    )
+    return [(r[0], r[1]) for r in rows], int(total)

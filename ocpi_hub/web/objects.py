@@ -1,0 +1,195 @@
+"""Client-owned objects through the hub, for every module that stores them (checklist §1.7, §5).
+
+The receiver side stores what a party pushes and queues its deliveries in one transaction:
+broadcast modules to every party of the opposite roles, personal data (Sessions, CDRs) to the
+one party it is meant for. The sender side serves the stored JSON as pages. Each module's
+handler supplies only what is its own: its URL shape and how a push changes the stored object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from ocpi_hub.core.envelope import envelope, envelope_raw, json_array
+from ocpi_hub.core.model import OcpiModel, validation_message
+from ocpi_hub.core.objects import ObjectModule
+from ocpi_hub.core.paging import next_link, parse_page_request
+from ocpi_hub.core.parties import InterfaceRole, ModuleID
+from ocpi_hub.core.routing import PartyKey, broadcast_audience
+from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.errors import InvalidParameters, OcpiError, UnknownReceiver
+from ocpi_hub.storage import Connection
+from ocpi_hub.storage.repositories import objects, outbox, platforms
+from ocpi_hub.storage.repositories.objects import ObjectKey
+from ocpi_hub.storage.repositories.outbox import NewDelivery
+from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS
+from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.relay import Call
+
+# What a push does to the stored object: (the object to store, whether it is new); OcpiErrors
+# for pushes that cannot apply (an unknown object for a PATCH, say).
+Apply = Callable[[dict[str, Any] | None], tuple[dict[str, Any], bool]]
+
+
+def module_path(module: ModuleID, interface: InterfaceRole) -> str:
+    """Where the hub serves `module`'s `interface` (distinct URLs: see core.handshake)."""
+    return f"/ocpi/2.2.1/{interface.value.lower()}/{module.value}"
+
+
+def suffix(request: web.Request, prefix: str) -> str:
+    """The request's path below the module's URL, as the caller encoded it, with its query:
+    what a relay or a delivery appends to the receiver's own endpoint URL."""
+    path = request.rel_url.raw_path[len(prefix) :].rstrip("/")
+    query = request.rel_url.raw_query_string
+    return f"{path}?{query}" if query else path
+
+
+def validate(model: type[OcpiModel], data: Any) -> None:
+    """A spec-invalid object is 2001, naming the field (DESIGN.md decision 7)."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidParameters(validation_message(exc)) from exc
+
+
+def replace_or_merge(method: str, body: dict[str, Any], unknown: OcpiError) -> Apply:
+    """PUT replaces, PATCH changes the given top-level fields of an object that must exist."""
+    from ocpi_hub.core.patch import merge_patch
+
+    def apply(stored: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        if method == "PATCH":
+            if stored is None:
+                raise unknown
+            return merge_patch(stored, body), False
+        return body, stored is None
+
+    return apply
+
+
+async def receive(
+    request: web.Request,
+    call: Call,
+    spec: ObjectModule,
+    key: ObjectKey,
+    apply: Apply,
+    *,
+    deliver: bool = True,
+) -> web.Response:
+    """Apply a push to the stored object, validate the result, store it and queue its
+    deliveries, all or nothing; answer 201 for a new object, 200 otherwise."""
+    body = (await request.read()).decode()
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        stored = await objects.get(conn, key, for_update=True)
+        updated, created = apply(stored)
+        validate(spec.model, updated)
+        addressee = spec.addressee(updated) if spec.addressee else None
+        await objects.upsert(conn, key, updated, parse_datetime(updated["last_updated"]), addressee)
+        if deliver:
+            await outbox.enqueue(
+                conn, await deliveries(conn, request, call, spec, key, body, addressee)
+            )
+    return ocpi_response(envelope(None), status=201 if created else 200)
+
+
+async def deliveries(
+    conn: Connection,
+    request: web.Request,
+    call: Call,
+    spec: ObjectModule,
+    key: ObjectKey,
+    body: str | None,
+    addressee: PartyKey | None,
+) -> list[NewDelivery]:
+    """One delivery per receiving party (FROM = hub, TO = that party): for personal data the
+    party it is meant for; otherwise every party of the opposite roles, never the sender's own
+    platform. Keyed by object, so one object's changes reach each receiver in order."""
+    path = suffix(request, module_path(spec.module, InterfaceRole.RECEIVER))
+    object_key = "/".join(quote(part, safe="") for part in key.args())
+    if spec.personal:
+        receivers = (
+            [
+                (party, platform)
+                for platform in await platforms.platforms_of_party(conn, *addressee)
+                for party in platform.parties
+                if platform.registered and party.key == addressee
+            ]
+            if addressee
+            else []
+        )
+    else:
+        receivers = [
+            (party, platform)
+            for party, platform in await platforms.registered_parties(
+                conn, broadcast_audience(spec.owner_role)
+            )
+            if platform.id != call.caller.id
+        ]
+    seen: set[tuple[int, PartyKey]] = set()
+    found = []
+    for party, platform in receivers:
+        if (platform.id, party.key) in seen or not platform.endpoint(
+            spec.module, InterfaceRole.RECEIVER
+        ):
+            continue
+        seen.add((platform.id, party.key))
+        found.append(
+            NewDelivery(
+                receiver_platform_id=platform.id,
+                to_party=party.key,
+                from_party=call.hub,
+                module=spec.module.value,
+                interface=InterfaceRole.RECEIVER.value,
+                method=request.method,
+                path=path,
+                body=body,
+                correlation_id=request[CORRELATION_ID],
+                object_key=object_key,
+            )
+        )
+    return found
+
+
+async def narrowed_to(request: web.Request, call: Call) -> PartyKey | None:
+    """OCPI-to naming a party narrows a Sender GET to its objects (4001 when unknown)."""
+    to = call.decision.to
+    if to is not None and not await platforms.platforms_of_party(request.app[POOL], *to):
+        raise UnknownReceiver(f"{'*'.join(to)} is not known to this hub")
+    return to
+
+
+def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:
+    """Who is reading, where it matters: personal data is filtered to the caller's parties."""
+    return [party.key for party in call.caller.parties] if spec.personal else None
+
+
+async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> web.Response:
+    """A page of stored objects the caller may see, with Link, X-Total-Count and X-Limit."""
+    settings = request.app[SETTINGS]
+    page = parse_page_request(
+        request.query,
+        max_limit=settings.page_limit,
+        require_date_from=spec.module == ModuleID.SESSIONS,  # the spec marks it required there
+    )
+    rows, total = await objects.page(
+        request.app[POOL],
+        spec.module.value,
+        page,
+        owner=await narrowed_to(request, call),
+        viewer=viewer(call, spec),
+    )
+    headers = {"X-Total-Count": str(total), "X-Limit": str(settings.page_limit)}
+    link = next_link(
+        settings.public_url + module_path(spec.module, InterfaceRole.SENDER),
+        page,
+        returned=len(rows),
+        total=total,
+        last_seq=rows[-1][0] if rows else None,
+    )
+    if link is not None:
+        headers["Link"] = link
+    return ocpi_response(envelope_raw(json_array(text for _, text in rows)), headers=headers)

@@ -1,0 +1,50 @@
+"""Numbered migrations applied to a database that already holds data."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+
+from ocpi_hub.storage.migrate import available, migrate
+from tests import factories
+from tests.conftest import with_database
+
+
+async def test_0002_moves_stored_locations_into_objects(pg_server: str) -> None:
+    """Locations stored under 0001 keep their order, data and count after 0002 (no data lost)."""
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute('DROP DATABASE IF EXISTS "migrate_0002" WITH (FORCE)')
+        await admin.execute('CREATE DATABASE "migrate_0002"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(with_database(pg_server, "migrate_0002"))
+    try:
+        first = [m for m in available() if m[0] == 1]
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute(first[0][2])
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (1, $1)", first[0][1]
+        )
+        for n in range(3):
+            body = factories.location(id=f"LOC{n}")
+            await conn.execute(
+                "INSERT INTO locations (country_code, party_id, id, last_updated, data)"
+                " VALUES ('NL', 'CPO', $1, now(), $2::jsonb)",
+                f"LOC{n}",
+                orjson.dumps(body).decode(),
+            )
+        applied = await migrate(conn)
+        assert "0002_objects.sql" in applied
+        rows = await conn.fetch("SELECT id, module, data FROM objects ORDER BY seq")
+        assert [(r["id"], r["module"]) for r in rows] == [
+            (f"LOC{n}", "locations") for n in range(3)
+        ]
+        assert orjson.loads(rows[0]["data"])["id"] == "LOC0"
+        assert await conn.fetchval("SELECT n FROM object_counts WHERE module = 'locations'") == 3
+        assert await conn.fetchval("SELECT to_regclass('locations')") is None
+    finally:
+        await conn.close()
