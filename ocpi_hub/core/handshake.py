@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from ocpi_hub.core.parties import (
     Credentials,
     CredentialsRole,
-    InterfaceRole,
     ModuleID,
     Party,
     Role,
@@ -127,17 +126,3 @@ def hub_credentials(
             ],
         }
     )
-
-
-def hub_endpoints(public_url: str) -> list[tuple[str, InterfaceRole, str]]:
-    """(module, role, url) of every 2.2.1 interface the hub serves.
-
-    Sender and receiver of one module get distinct URL prefixes: a three-segment path would
-    otherwise mean both a sender's connector and a receiver's location.
-    """
-    base = f"{public_url}/ocpi/{OCPI_VERSION}"
-    return [
-        (ModuleID.CREDENTIALS.value, InterfaceRole.SENDER, f"{base}/credentials"),
-        (ModuleID.LOCATIONS.value, InterfaceRole.SENDER, f"{base}/sender/locations"),
-        (ModuleID.LOCATIONS.value, InterfaceRole.RECEIVER, f"{base}/receiver/locations"),
-    ]

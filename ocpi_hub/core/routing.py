@@ -21,6 +21,11 @@ TO_PARTY = "OCPI-to-party-id"
 FROM_COUNTRY = "OCPI-from-country-code"
 FROM_PARTY = "OCPI-from-party-id"
 
+# Platform-to-hub modules: never routed, never with routing headers (checklist §1.6, §5).
+CONFIGURATION_MODULES = frozenset(
+    {ModuleID.CREDENTIALS.value, "versions", ModuleID.HUB_CLIENT_INFO.value}
+)
+
 # Only data meant for everyone is broadcast (checklist §5): never sessions or CDRs.
 BROADCAST_MODULES = frozenset({ModuleID.LOCATIONS, ModuleID.TARIFFS, ModuleID.TOKENS})
 

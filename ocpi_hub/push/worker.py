@@ -14,7 +14,7 @@ import asyncpg
 import structlog
 
 from ocpi_hub.core.parties import InterfaceRole
-from ocpi_hub.core.routing import routing_headers
+from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
@@ -82,27 +82,29 @@ class OutboxWorker:
             party="*".join(delivery.to_party),
         )
         platform = await platforms.get(self.pool, delivery.receiver_platform_id)
-        url = None
-        if platform is not None and platform.registered:
-            url = platform.endpoint(delivery.module, InterfaceRole(delivery.interface))
-        if (
-            platform is None
-            or not platform.registered
-            or url is None
-            or not platform.outgoing_token
-        ):
+        url = delivery.url
+        if url is None and platform is not None:
+            endpoint = platform.endpoint(delivery.module, InterfaceRole(delivery.interface))
+            url = endpoint.rstrip("/") + delivery.path if endpoint else None
+        if platform is None or not platform.registered or not platform.outgoing_token or not url:
             await self._record(delivery, Verdict(Outcome.DEAD, "receiver no longer connected"))
             return
+        # Configuration modules (hubclientinfo) carry no routing headers (checklist §1.6).
+        headers = (
+            {}
+            if delivery.module in CONFIGURATION_MODULES
+            else routing_headers(delivery.from_party, delivery.to_party)
+        )
         try:
             response = await self.client.request(
                 delivery.method,
-                url.rstrip("/") + delivery.path,
+                url,
                 token=platform.outgoing_token,
                 timeout=self.settings.push_timeout,
                 body=delivery.body.encode() if delivery.body is not None else None,
                 correlation_id=delivery.correlation_id,
                 request_id=request_id,
-                headers=routing_headers(delivery.from_party, delivery.to_party),
+                headers=headers,
             )
             verdict = judge(response)
         except PeerUnreachable as exc:

@@ -16,7 +16,29 @@ from ocpi_hub.settings import Settings
 from ocpi_hub.web import credentials, versions
 from ocpi_hub.web.keys import CLIENT, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_middleware
-from ocpi_hub.web.modules import locations
+from ocpi_hub.web.modules import (
+    cdrs,
+    chargingprofiles,
+    commands,
+    hubclientinfo,
+    locations,
+    sessions,
+    tariffs,
+    tokens,
+)
+
+# Each module offers `routes()` and `ENDPOINTS` (module, role, path) for the version details.
+MODULES = [
+    credentials,
+    locations,
+    tariffs,
+    tokens,
+    sessions,
+    cdrs,
+    commands,
+    chargingprofiles,
+    hubclientinfo,
+]
 
 WORKER = web.AppKey("worker", OutboxWorker)
 
@@ -36,9 +58,9 @@ def create_app(
     app = web.Application(middlewares=[ocpi_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
-    app.add_routes(
-        tolerate_trailing_slash(versions.routes() + credentials.routes() + locations.routes())
-    )
+    app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
+    routes = versions.routes() + [route for module in MODULES for route in module.routes()]
+    app.add_routes(tolerate_trailing_slash(routes))
     app.cleanup_ctx.append(_peer_client)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)

@@ -22,7 +22,7 @@ from ocpi_hub.core.handshake import (
     parties_of,
 )
 from ocpi_hub.core.model import validation_message
-from ocpi_hub.core.parties import Credentials, Platform, PlatformStatus
+from ocpi_hub.core.parties import Credentials, InterfaceRole, ModuleID, Platform, PlatformStatus
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover
@@ -110,8 +110,13 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
     return ocpi_response(envelope(_hub_credentials(request, token_c)))
 
 
+PATH = f"/ocpi/{OCPI_VERSION}/credentials"
+# Credentials is symmetric; d2 advises publishing it as SENDER (checklist §2).
+ENDPOINTS = [(ModuleID.CREDENTIALS, InterfaceRole.SENDER, PATH)]
+
+
 def routes() -> list[web.RouteDef]:
-    path = f"/ocpi/{OCPI_VERSION}/credentials"
+    path = PATH
     return [
         web.get(path, get_credentials, name="config:credentials"),
         web.post(path, post_credentials, name="config:credentials_post"),

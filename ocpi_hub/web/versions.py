@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
-from ocpi_hub.core.handshake import OCPI_VERSION, hub_endpoints
+from ocpi_hub.core.handshake import OCPI_VERSION
+from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.web.keys import SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
 
@@ -16,10 +17,15 @@ async def versions(request: web.Request) -> web.Response:
     return ocpi_response(envelope(data))
 
 
+# Every interface the hub serves, filled by web.app from the modules it registers.
+OFFERED = web.AppKey("offered", list[tuple[ModuleID, InterfaceRole, str]])
+
+
 async def version_details(request: web.Request) -> web.Response:
+    public_url = request.app[SETTINGS].public_url
     endpoints = [
-        {"identifier": module, "role": role.value, "url": url}
-        for module, role, url in hub_endpoints(request.app[SETTINGS].public_url)
+        {"identifier": module.value, "role": role.value, "url": public_url + path}
+        for module, role, path in request.app[OFFERED]
     ]
     return ocpi_response(envelope({"version": OCPI_VERSION, "endpoints": endpoints}))
 

@@ -101,10 +101,17 @@ class FakeParty:
     accepted_tokens: set[str] = field(default_factory=set)
     token_for_hub: str | None = None  # the token the hub gave us (C), used to call the hub
     hub_token: str | None = None  # the token the hub uses to call us
-    # Pending faults for Locations requests: (HTTP status, Retry-After, OCPI status_code or None).
+    # Pending faults for functional-module requests: (HTTP status, Retry-After, OCPI status_code
+    # or None). Versions and credentials are never faulted.
     faults: list[tuple[int, str | None, int | None]] = field(default_factory=list)
     delay: float = 0.0
-    locations: dict[str, Any] = field(default_factory=dict)
+    # What the hub pushed, by module and by path below the module's URL ("NL/CPA/LOC1").
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Custom answers per module: called after the default handling has recorded and stored the
+    # request; returns the response to send instead of the default one.
+    handlers: dict[str, Callable[[web.Request, Any], Awaitable[web.Response]]] = field(
+        default_factory=dict
+    )
     callback_answers: list[Answer] = field(default_factory=list)
     endpoints: dict[tuple[str, str], str] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -128,7 +135,10 @@ class FakeParty:
                 web.get("/ocpi/versions", self._versions),
                 web.get(base, self._details),
                 web.route("*", base + "/credentials", self._credentials),
-                web.route("*", base + "/locations/{tail:.*}", self._locations),
+                web.route("*", base + "/{module}", self._module),
+                web.route("*", base + "/{module}/{tail:.*}", self._module),
+                # Anything else: callback URLs such as a command's response_url.
+                web.route("*", "/{tail:.*}", self._module),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
@@ -174,15 +184,24 @@ class FakeParty:
         port = int(self.url.rsplit(":", 1)[1])
         await self._serve(socket_on(port))
 
-    def pushes(self, method: str | None = None) -> list[Received]:
-        """Location pushes received (PUT/PATCH on the receiver interface)."""
+    @property
+    def locations(self) -> dict[str, Any]:
+        return self.objects.setdefault("locations", {})
+
+    def requests(self, module: str, method: str | None = None) -> list[Received]:
+        """Requests received on one module's endpoint, optionally of one method."""
+        prefix = f"/ocpi/{OCPI}/{module}"
         return [
             r
             for r in self.received
-            if "/locations/" in r.path
-            and r.method in ("PUT", "PATCH")
+            if (r.path == prefix or r.path.startswith(prefix + "/"))
             and (method is None or r.method == method)
         ]
+
+    def pushes(self, method: str | None = None, module: str = "locations") -> list[Received]:
+        """Pushes received on a module's receiver interface (PUT/PATCH by default)."""
+        methods = (method,) if method else ("PUT", "PATCH")
+        return [r for r in self.requests(module) if r.method in methods]
 
     @web.middleware
     async def _record(
@@ -199,7 +218,10 @@ class FakeParty:
         token = base64.b64decode(auth[6:]).decode() if auth.startswith("Token ") else ""
         if token not in self.accepted_tokens:
             return self._reply(request, None, status=401, code=2000, message="unknown token")
-        if self.faults and "/locations/" in request.path:
+        functional = request.path.startswith(f"/ocpi/{OCPI}/") and not request.path.startswith(
+            f"/ocpi/{OCPI}/credentials"
+        )
+        if self.faults and functional:
             status, retry_after, code = self.faults.pop(0)
             self.refused.append(Received(request.method, request.path, dict(request.headers), body))
             if code is not None:
@@ -283,14 +305,35 @@ class FakeParty:
             return self._reply(request, self.credentials(token_c))
         return self._reply(request, None, code=2000, message="not supported by the fake")
 
-    async def _locations(self, request: web.Request) -> web.Response:
+    async def _module(self, request: web.Request) -> web.Response:
+        """Any module: GET answers what is stored, PUT stores, PATCH merges, DELETE removes,
+        POST is recorded; then a custom handler for the module may answer instead."""
+        module = request.match_info.get("module", "")
+        tail = request.match_info.get("tail", "")
+        stored = self.objects.setdefault(module, {})
+        body = request[BODY]
+        default: web.Response
         if request.method == "GET":
-            stored = self.locations.get(request.match_info["tail"])
-            if stored is None:
-                return self._reply(request, None, status=404, code=2003, message="unknown location")
-            return self._reply(request, stored)
-        self.locations[request.match_info["tail"]] = request[BODY]
-        return self._reply(request, None)
+            if tail in stored:
+                default = self._reply(request, stored[tail])
+            else:
+                default = self._reply(request, None, status=404, code=2003, message="unknown")
+        else:
+            if request.method == "PUT":
+                stored[tail] = body
+            elif request.method == "PATCH" and isinstance(body, dict):
+                stored[tail] = {**stored.get(tail, {}), **body}
+            elif request.method == "DELETE":
+                stored.pop(tail, None)
+            default = self._reply(request, None)
+        custom = self.handlers.get(module)
+        return await custom(request, body) if custom is not None else default
+
+    def reply(
+        self, request: web.Request, data: Any, *, status: int = 200, code: int = 1000
+    ) -> web.Response:
+        """An OCPI answer with this request's ids echoed, for custom handlers."""
+        return self._reply(request, data, status=status, code=code)
 
     # ---- client side ---------------------------------------------------------------------
 

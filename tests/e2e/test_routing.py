@@ -31,8 +31,8 @@ class ScriptedParty(FakeParty):
     reply: dict[str, Any] = field(default_factory=dict)
     reply_status: int = 200
 
-    async def _locations(self, request: web.Request) -> web.Response:
-        await super()._locations(request)
+    async def _module(self, request: web.Request) -> web.Response:
+        await super()._module(request)
         ids = {h: request.headers.get(h, "") for h in ("X-Request-ID", "X-Correlation-ID")}
         return web.json_response(self.reply, status=self.reply_status, headers=ids)
 

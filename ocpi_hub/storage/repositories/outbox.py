@@ -33,6 +33,8 @@ class NewDelivery:
     body: str | None
     correlation_id: str
     object_key: str
+    # An absolute URL to send to instead of the receiver's endpoint + path (a response_url).
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+    url: str | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Delivery:
@@ -75,6 +78,7 @@ class Delivery:
             last_error=row["last_error"],
             created_at=row["created_at"],
             delivered_at=row["delivered_at"],
+            url=row["url"],
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -102,7 +106,8 @@ async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery]) -> None:
     await conn.executemany(
         "INSERT INTO deliveries (receiver_platform_id, to_country_code, to_party_id,"
         " from_country_code, from_party_id, module, interface, method, path, body,"
-        " correlation_id, object_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        " correlation_id, object_key, url)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         [
             (
                 d.receiver_platform_id,
@@ -115,6 +120,7 @@ async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery]) -> None:
                 d.body,
                 d.correlation_id,
                 d.object_key,
+                d.url,
             )
             for d in deliveries
         ],

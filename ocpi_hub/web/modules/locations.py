@@ -41,6 +41,10 @@ from ocpi_hub.web.relay import forward, functional_call, owned_party
 LOCATIONS = ObjectModule(ModuleID.LOCATIONS, Role.CPO, Location)
 SENDER_PATH = module_path(ModuleID.LOCATIONS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.LOCATIONS, InterfaceRole.RECEIVER)
+ENDPOINTS = [
+    (ModuleID.LOCATIONS, InterfaceRole.SENDER, SENDER_PATH),
+    (ModuleID.LOCATIONS, InterfaceRole.RECEIVER, RECEIVER_PATH),
+]
 _LEVELS: dict[str, tuple[type[OcpiModel], str]] = {
     "Location": (Location, "id"),
     "EVSE": (Evse, "uid"),
