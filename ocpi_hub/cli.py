@@ -49,6 +49,10 @@ environment:
   OCPI_HUB_PUSH_TIMEOUT        seconds one delivery attempt may take (default 10)
   OCPI_HUB_PUSH_CONCURRENCY    deliveries one process sends at once (default 16)
   OCPI_HUB_PUSH_POLL_INTERVAL  seconds between looks for due retries (default 1)
+  OCPI_HUB_AUTHORIZATION_TIMEOUT  seconds to wait for an eMSP's real-time authorization (2.5)
+  OCPI_HUB_RESULT_SWEEP_INTERVAL  seconds between looks for command results that never came (1)
+  OCPI_HUB_LIVENESS_SILENCE    seconds of silence before a party is probed (default 300)
+  OCPI_HUB_LIVENESS_INTERVAL   seconds between liveness checks (default 60)
 """
 
 

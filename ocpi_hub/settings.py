@@ -41,6 +41,16 @@ class Settings:
     push_concurrency: int = 16
     # How often idle workers look for due retries (new pushes wake them through NOTIFY at once).
     push_poll_interval: float = 1.0
+    # Real-time authorization: how long the hub waits for the token's eMSP before it answers
+    # from its stored tokens (where the whitelist allows) or with 4002.
+    authorization_timeout: float = 2.5
+    # How often the hub looks for asynchronous results that never came (Commands,
+    # ChargingProfiles) and reports them as TIMEOUT.
+    result_sweep_interval: float = 1.0
+    # HubClientInfo liveness: a party silent this long is probed (GET versions) ...
+    liveness_silence: float = 300.0
+    # ... by a check that runs this often.
+    liveness_interval: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +85,10 @@ class Settings:
             push_timeout=float(_env("OCPI_HUB_PUSH_TIMEOUT", "10")),
             push_concurrency=int(_env("OCPI_HUB_PUSH_CONCURRENCY", "16")),
             push_poll_interval=float(_env("OCPI_HUB_PUSH_POLL_INTERVAL", "1")),
+            authorization_timeout=float(_env("OCPI_HUB_AUTHORIZATION_TIMEOUT", "2.5")),
+            result_sweep_interval=float(_env("OCPI_HUB_RESULT_SWEEP_INTERVAL", "1")),
+            liveness_silence=float(_env("OCPI_HUB_LIVENESS_SILENCE", "300")),
+            liveness_interval=float(_env("OCPI_HUB_LIVENESS_INTERVAL", "60")),
         )
         return settings.with_overrides(**overrides)
 

@@ -118,6 +118,10 @@ def hub_settings(database_url: str, port: int, **overrides: object) -> Settings:
         push_backoff_max=0.4,
         push_timeout=2.0,
         push_poll_interval=0.05,
+        authorization_timeout=1.0,
+        result_sweep_interval=0.05,
+        liveness_silence=300.0,
+        liveness_interval=0.05,
     )
     return base.with_overrides(**overrides)
 

@@ -27,7 +27,8 @@ from ocpi_hub.web.modules import (
     tokens,
 )
 
-# Each module offers `routes()` and `ENDPOINTS` (module, role, path) for the version details.
+# Each module offers `routes()`, `ENDPOINTS` (module, role, path) for the version details, and
+# may offer `BACKGROUND`: aiohttp cleanup contexts for its own tasks (sweepers, probes).
 MODULES = [
     credentials,
     locations,
@@ -64,6 +65,8 @@ def create_app(
     app.cleanup_ctx.append(_peer_client)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
+        for module in MODULES:
+            app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
 
 
