@@ -1,13 +1,256 @@
-"""Tokens through the hub: not implemented yet (issue 3)."""
+"""Tokens through the hub, and real-time authorization (checklist §4.5, §1.4, §1.6-§1.8, §5).
+
+Receiver interface (an eMSP pushes): GET/PUT/PATCH on `{cc}/{pid}/{uid}[?type=]`; the URL party
+must be one of the caller's eMSP parties (else HTTP 404 + 2001), and a Token is (uid, type), the
+type from `?type=`, RFID when absent. Addressed to the hub or with no OCPI-to, a push is stored and
+broadcast to every connected CPO; addressed to one party it is relayed there and not stored. A
+PATCH or GET of a Token the hub does not hold is HTTP 404 + 2004 (Unknown Token).
+
+Sender interface: the paged list of stored Tokens for CPOs, `type` kept as part of each Token's
+identity. Tokens are broadcast to CPOs only, so any other requesting party lists only its own.
+
+Real-time authorization, `POST {sender}/tokens/{uid}/authorize[?type=]` by a CPO, with an optional
+LocationReferences body (validated when present, relayed as sent):
+- Destination: OCPI-to naming a party → that party. Otherwise (open routing) the eMSP owning the
+  stored Token (uid, type); none → HTTP 404 + 2004 without data; several eMSPs with that Token →
+  2001 asking for OCPI-to, since the hub must not guess whose driver it is.
+- The hub POSTs to the eMSP's Tokens Sender `/{uid}/authorize?type=…` (type always explicit),
+  FROM the CPO TO the eMSP, same X-Correlation-ID, and relays the eMSP's answer unchanged:
+  AuthorizationInfo, its 2xxx/3xxx, its 404/2004. The whole exchange gets
+  `settings.authorization_timeout`, counted from the CPO's request, not the longer forward budget.
+- No answer from the eMSP — past the budget, unreachable or not connected, or an answer that is
+  not OCPI — and the hub holds the Token with whitelist ALWAYS, ALLOWED or ALLOWED_OFFLINE: the
+  hub answers 1000 with AuthorizationInfo {allowed: ALLOWED if valid else BLOCKED, the stored
+  token, the LocationReferences echoed, an `info` text saying the hub answered on the eMSP's
+  behalf}, FROM the hub. Whitelist NEVER (or no stored Token): 4002 past the budget, 4003
+  unreachable or not connected, 4000 not OCPI. An unknown OCPI-to is 4001, never a fallback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
 from aiohttp import web
 
-from ocpi_hub.core.parties import InterfaceRole, ModuleID
+from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.modules.tokens import LocationReferences, Token, answer_on_behalf, token_type
+from ocpi_hub.core.objects import ObjectModule
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.core.routing import Decision, PartyKey, Route, routing_headers
+from ocpi_hub.errors import (
+    ClientError,
+    ForwardTimeout,
+    HubError,
+    InvalidParameters,
+    ReceiverNotConnected,
+    UnknownReceiver,
+)
+from ocpi_hub.logging import get_logger
+from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
+from ocpi_hub.storage.repositories import objects
+from ocpi_hub.storage.repositories.objects import ObjectKey
+from ocpi_hub.web.keys import CLIENT, CORRELATION_ID, POOL, RESPONSE_HEADERS, SETTINGS, STATUS_CODE
+from ocpi_hub.web.middleware import ocpi_response, read_json
+from ocpi_hub.web.objects import (
+    module_path,
+    receive,
+    replace_or_merge,
+    sender_list,
+    suffix,
+    validate,
+)
+from ocpi_hub.web.relay import Call, forward, functional_call, owned_party, receiving_platform
 
-ENDPOINTS: list[tuple[ModuleID, InterfaceRole, str]] = []
+log = get_logger("ocpi_hub.web.tokens")
+
+TOKENS = ObjectModule(ModuleID.TOKENS, Role.EMSP, Token, id_field="uid", typed=True)
+SENDER_PATH = module_path(ModuleID.TOKENS, InterfaceRole.SENDER)
+RECEIVER_PATH = module_path(ModuleID.TOKENS, InterfaceRole.RECEIVER)
+ENDPOINTS = [
+    (ModuleID.TOKENS, InterfaceRole.SENDER, SENDER_PATH),
+    (ModuleID.TOKENS, InterfaceRole.RECEIVER, RECEIVER_PATH),
+]
+
+
+class UnknownToken(ClientError):
+    """2004 with HTTP 404: the spec's answer to authorizing an unknown Token (§4.5, §7.3), used
+    for every Token the hub does not hold. Belongs in errors.py; kept here while that is shared."""
+
+    status_code = 2004
+    http_status = 404
+    default_message = "Unknown Token"
+
+
+def check_token(method: str, body: Any, owner: PartyKey, uid: str, kind: str) -> None:
+    """What the URL fixes, the body may not contradict (§1.7, §1.8): 2001. The full Token is
+    validated after a PATCH is merged, by `receive`."""
+    if not isinstance(body, dict):
+        raise InvalidParameters("the body must be a JSON object")
+    if method == "PATCH" and "last_updated" not in body:
+        raise InvalidParameters("last_updated: a PATCH must carry last_updated")
+    if "uid" in body and str(body["uid"]).upper() != uid.upper():
+        raise InvalidParameters(f"uid: {body['uid']!r} differs from the Token uid in the URL")
+    if "type" in body and body["type"] != kind:
+        raise InvalidParameters(f"type: {body['type']!r} differs from the URL's type {kind!r}")
+    for name, value in zip(("country_code", "party_id"), owner, strict=True):
+        if name in body and str(body[name]).upper() != value:
+            raise InvalidParameters(f"{name}: {body[name]!r} differs from the URL")
+
+
+async def receiver(request: web.Request) -> web.Response:
+    """GET/PUT/PATCH of one eMSP's Token on the hub's Receiver interface."""
+    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.RECEIVER)
+    info = request.match_info
+    owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.EMSP)
+    kind = token_type(request.query)
+    if call.decision.route == Route.DIRECT:
+        # The query travels as forward's params; leaving it in the suffix too would double it.
+        return await forward(request, call, suffix(request, RECEIVER_PATH).split("?", 1)[0])
+    uid = info["uid"]
+    key = ObjectKey(ModuleID.TOKENS.value, owner, uid, kind)
+    unknown = UnknownToken(f"unknown Token {uid!r} of type {kind}")
+    if request.method == "GET":
+        stored = await objects.get(request.app[POOL], key)
+        if stored is None:
+            raise unknown
+        return ocpi_response(envelope(stored))
+    body = await read_json(request)
+    check_token(request.method, body, owner, uid, kind)
+    return await receive(
+        request, call, TOKENS, key, replace_or_merge(request.method, body, unknown)
+    )
+
+
+async def sender_tokens(request: web.Request) -> web.Response:
+    """A page of stored Tokens: all of them for a CPO (narrowed by OCPI-to), else the
+    requesting party's own, so no eMSP reads another's drivers."""
+    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
+    if call.caller.party(*call.sender, Role.CPO) is None:
+        call = replace(call, decision=Decision(Route.LOCAL, call.sender))
+    return await sender_list(request, call, TOKENS)
+
+
+# ---- real-time authorization ----------------------------------------------------------------
+
+
+async def location_references(request: web.Request) -> tuple[bytes | None, dict[str, Any] | None]:
+    """The optional LocationReferences body as sent (to relay) and parsed (for a fallback
+    answer); 2001 when it is there but not a LocationReferences."""
+    raw = await request.read()
+    if not raw.strip():
+        return None, None
+    body = await read_json(request)
+    if body is None:  # a JSON null says "no references" as clearly as an empty body
+        return None, None
+    if not isinstance(body, dict):
+        raise InvalidParameters("the body must be a LocationReferences object")
+    validate(LocationReferences, body)
+    return raw, body
+
+
+async def token_owner(
+    request: web.Request, call: Call, uid: str, kind: str
+) -> tuple[PartyKey, dict[str, Any] | None]:
+    """The eMSP to ask, and the hub's copy of the Token if it holds one."""
+    pool = request.app[POOL]
+    to = call.decision.to
+    if to is not None:
+        return to, await objects.get(pool, ObjectKey(ModuleID.TOKENS.value, to, uid, kind))
+    found = await objects.find(pool, ModuleID.TOKENS.value, uid, kind=kind)
+    if not found:
+        raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
+    if len(found) > 1:
+        raise InvalidParameters(
+            f"several eMSPs have a Token {uid!r} of type {kind}: name one with OCPI-to-* headers"
+        )
+    stored = found[0]
+    return (str(stored["country_code"]).upper(), str(stored["party_id"]).upper()), stored
+
+
+async def ask_emsp(
+    request: web.Request,
+    call: Call,
+    emsp: PartyKey,
+    uid: str,
+    kind: str,
+    body: bytes | None,
+    deadline: float,
+) -> PeerResponse:
+    """POST the authorization to the eMSP's Tokens Sender by `deadline` (loop time).
+
+    4001 unknown party, 4003 not connected or unreachable, 4002 past the deadline, 4000 when
+    the answer is not an OCPI envelope."""
+    name = "*".join(emsp)
+    try:
+        # The deadline also bounds finding the platform: the budget is the CPO's, end to end.
+        async with asyncio.timeout_at(deadline):
+            platform = await receiving_platform(
+                request, emsp, ModuleID.TOKENS, InterfaceRole.SENDER
+            )
+            endpoint = str(platform.endpoint(ModuleID.TOKENS, InterfaceRole.SENDER))
+            answer = await request.app[CLIENT].request(
+                "POST",
+                f"{endpoint.rstrip('/')}/{quote(uid, safe='')}/authorize",
+                token=str(platform.outgoing_token),
+                timeout=max(deadline - asyncio.get_running_loop().time(), 0.001),
+                body=body,
+                correlation_id=request[CORRELATION_ID],
+                headers=routing_headers(call.sender, emsp),
+                params={"type": kind},
+            )
+    except (TimeoutError, PeerTimeout) as exc:
+        budget = request.app[SETTINGS].authorization_timeout
+        raise ForwardTimeout(f"{name} did not answer within {budget:g} s") from exc
+    except PeerUnreachable as exc:
+        raise ReceiverNotConnected(f"{name} could not be reached") from exc
+    if answer.status_code is None:
+        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
+    return answer
+
+
+async def authorize(request: web.Request) -> web.Response:
+    """Real-time authorization of a Token, relayed to its eMSP within the time budget."""
+    deadline = asyncio.get_running_loop().time() + request.app[SETTINGS].authorization_timeout
+    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
+    if call.caller.party(*call.sender, Role.CPO) is None:
+        raise InvalidParameters("real-time authorization is asked by a CPO")
+    uid = request.match_info["uid"]
+    kind = token_type(request.query)
+    body, location = await location_references(request)
+    emsp, stored = await token_owner(request, call, uid, kind)
+    try:
+        answer = await ask_emsp(request, call, emsp, uid, kind, body, deadline)
+    except UnknownReceiver:
+        raise
+    except HubError as failure:
+        on_behalf = answer_on_behalf(stored, location) if stored else None
+        if on_behalf is None:
+            raise
+        log.info(
+            "authorized_on_behalf",
+            emsp="*".join(emsp),
+            uid=uid,
+            type=kind,
+            reason=failure.status_code,
+            allowed=on_behalf["allowed"],
+        )
+        return ocpi_response(envelope(on_behalf))
+    request[STATUS_CODE] = int(answer.status_code or 0)
+    request[RESPONSE_HEADERS].update(routing_headers(emsp, call.sender))
+    return ocpi_response(answer.raw, status=answer.http_status)
 
 
 def routes() -> list[web.RouteDef]:
-    return []
+    # Route names start with the module: the middleware tells functional modules by it.
+    receiver_path = RECEIVER_PATH + "/{country_code}/{party_id}/{uid}"
+    return [
+        web.get(SENDER_PATH, sender_tokens, name="tokens:sender_list"),
+        web.post(SENDER_PATH + "/{uid}/authorize", authorize, name="tokens:authorize"),
+        *(
+            web.route(m, receiver_path, receiver, name=f"tokens:receiver_{m.lower()}")
+            for m in ("GET", "PUT", "PATCH")
+        ),
+    ]
