@@ -193,3 +193,144 @@ async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> w
     if link is not None:
         headers["Link"] = link
     return ocpi_response(envelope_raw(json_array(text for _, text in rows)), headers=headers)
+
+
+# ---- Personal data (Sessions, CDRs): its addressee, relayed copies, objects that must be new ----
+# Imports these helpers need are local: this section was appended while other modules were being
+# written against the functions above, and leaves the module's head untouched.
+
+
+async def personal_addressee(
+    request: web.Request, call: Call, spec: ObjectModule, data: dict[str, Any]
+) -> PartyKey:
+    """The one party personal data is meant for, read from its content (open routing, §5).
+
+    - OCPI-to naming a party (DIRECT) must name this addressee: 2001 otherwise, since personal
+      data goes to no one else (checklist §5: never broadcast, GDPR).
+    - An addressee no platform of the hub hosts: 4001 when OCPI-to named it, like any unknown
+      receiver; 2001 under open routing, where the content is what names it.
+    - A known addressee that is not connected right now is fine: what is queued for it waits in
+      the outbox, and it can page the sender list once it is back.
+    """
+    from ocpi_hub.core.routing import Route
+
+    addressee = spec.addressee(data) if spec.addressee else None
+    if addressee is None:
+        raise InvalidParameters(f"this {spec.module.value} object names no party it is meant for")
+    direct = call.decision.route == Route.DIRECT
+    if direct and call.decision.to != addressee:
+        to = "*".join(call.decision.to or ())
+        raise InvalidParameters(
+            f"OCPI-to {to} is not {'*'.join(addressee)}, the party the token belongs to"
+        )
+    if not await platforms.platforms_of_party(request.app[POOL], *addressee):
+        message = f"{'*'.join(addressee)}, the party the token belongs to, is not known to this hub"
+        raise UnknownReceiver(message) if direct else InvalidParameters(message)
+    return addressee
+
+
+async def keep(request: web.Request, spec: ObjectModule, key: ObjectKey, apply: Apply) -> bool:
+    """Store the result of `apply(stored)` without queuing any delivery; False (and nothing
+    stored) when it cannot apply or is invalid. For copies of what was relayed elsewhere."""
+    from ocpi_hub.logging import get_logger
+
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        stored = await objects.get(conn, key, for_update=True)
+        try:
+            updated, _ = apply(stored)
+            validate(spec.model, updated)
+        except OcpiError as exc:
+            get_logger("ocpi_hub.web").warning(
+                "relayed_not_kept", object="/".join(key.args()), reason=exc.message
+            )
+            return False
+        addressee = spec.addressee(updated) if spec.addressee else None
+        await objects.upsert(conn, key, updated, parse_datetime(updated["last_updated"]), addressee)
+    return True
+
+
+async def relay_then_keep(
+    request: web.Request, call: Call, spec: ObjectModule, key: ObjectKey, apply: Apply, path: str
+) -> web.Response:
+    """Relay a push to the party OCPI-to names (`forward_read`: its answer comes back unchanged)
+    and, once that party accepted it (1xxx), keep the hub's copy, not delivered again, so the
+    sender list serves it. A copy the hub cannot build (a PATCH of an object it never saw) is not
+    kept; the relayed answer stands either way."""
+    from ocpi_hub.web.keys import STATUS_CODE
+
+    answer = await forward_read(request, call, path)
+    if 1000 <= request.get(STATUS_CODE, 0) < 2000:
+        await keep(request, spec, key, apply)
+    return answer
+
+
+async def receive_new(
+    request: web.Request,
+    call: Call,
+    spec: ObjectModule,
+    key: ObjectKey,
+    data: dict[str, Any],
+    *,
+    exists: OcpiError,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """Store an object that must be new (CDRs are immutable) exactly as sent, and queue its
+    deliveries, all or nothing; answer 201 with `headers`. When the (owner, id) is taken,
+    `exists` is raised: nothing is stored or delivered a second time."""
+    body = (await request.read()).decode()
+    addressee = spec.addressee(data) if spec.addressee else None
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        last_updated = parse_datetime(data["last_updated"])
+        if not await objects.insert(conn, key, data, last_updated, addressee):
+            raise exists
+        await outbox.enqueue(
+            conn, await deliveries(conn, request, call, spec, key, body, addressee)
+        )
+    return ocpi_response(envelope(None), status=201, headers=headers)
+
+
+async def forward_read(request: web.Request, call: Call, path: str) -> web.Response:
+    """`relay.forward` for a request whose body the handler has read already (to validate it).
+
+    `forward` sends the body only while `request.can_read_body`, which is false once it has
+    been read, so it would relay an empty body; this sends the (cached) body explicitly. The same
+    wire behaviour otherwise: a new X-Request-ID, the same X-Correlation-ID, OCPI-from/to of the
+    original parties, the receiver's answer relayed unchanged; 4001/4003/4002 (checklist §5).
+    """
+    from ocpi_hub.core.routing import routing_headers
+    from ocpi_hub.errors import ForwardTimeout, HubError, ReceiverNotConnected
+    from ocpi_hub.push.client import PeerTimeout, PeerUnreachable
+    from ocpi_hub.web.keys import CLIENT, RESPONSE_HEADERS, STATUS_CODE
+    from ocpi_hub.web.relay import receiving_platform
+
+    to = call.decision.to
+    assert to is not None
+    name = "*".join(to)
+    platform = await receiving_platform(request, to, call.module, call.interface)
+    settings = request.app[SETTINGS]
+    # The query travels as params; leaving it in the path too would double it.
+    url = str(platform.endpoint(call.module, call.interface)).rstrip("/") + path.split("?")[0]
+    try:
+        answer = await request.app[CLIENT].request(
+            request.method,
+            url,
+            token=str(platform.outgoing_token),
+            timeout=settings.forward_timeout,
+            body=await request.read() or None,
+            correlation_id=request[CORRELATION_ID],
+            headers=routing_headers(call.sender, to),
+            params=request.query,
+        )
+    except PeerTimeout as exc:
+        raise ForwardTimeout(
+            f"{name} did not answer within {settings.forward_timeout:g} s"
+        ) from exc
+    except PeerUnreachable as exc:
+        raise ReceiverNotConnected(f"{name} could not be reached") from exc
+    if answer.status_code is None:
+        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
+    request[STATUS_CODE] = answer.status_code
+    request[RESPONSE_HEADERS].update(routing_headers(to, call.sender))
+    kept = ("Location", "Link", "X-Total-Count", "X-Limit")  # as relay.forward relays them
+    relayed = {h: answer.headers[h] for h in kept if h in answer.headers}
+    return ocpi_response(answer.raw, status=answer.http_status, headers=relayed)
