@@ -79,7 +79,8 @@ async def connect(
     """Run the handshake as initiator (checklist §3.3, S side); return the new platform id.
 
     The hub's server must be reachable at its public URL meanwhile: the peer calls it back with
-    our token B before it answers. On any failure nothing is left behind.
+    our token B before it answers. On any failure nothing is left behind. On success the peer's
+    parties are CONNECTED, with the HubClientInfo pushes that go with it (checklist §4.8).
     """
     timeout = settings.forward_timeout
     try:
@@ -128,6 +129,7 @@ async def connect(
             version=OCPI_VERSION,
             endpoints=details.endpoints,
             parties=business_details(theirs),
+            hub=(settings.country_code, settings.party_id),
         )
         if not stored:
             raise ConnectFailed("the connection was changed while connecting; try again")

@@ -3,6 +3,9 @@
 POST registers an invited platform (token A → its token B → our token C), PUT re-registers and
 rotates, DELETE unregisters, GET shows the hub's credentials. The callbacks to the client happen
 before anything is stored, so a failed registration changes nothing.
+
+Registering makes the platform's parties CONNECTED and unregistering makes them SUSPENDED; the
+repository queues the HubClientInfo pushes in the same transaction (checklist §4.8).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ocpi_hub.core.handshake import (
 )
 from ocpi_hub.core.model import validation_message
 from ocpi_hub.core.parties import Credentials, InterfaceRole, ModuleID, Platform, PlatformStatus
+from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover
@@ -39,6 +43,12 @@ def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
         token, settings.versions_url, settings.country_code, settings.party_id, settings.name
     )
     return credentials.model_dump(mode="json")
+
+
+def _hub(request: web.Request) -> PartyKey:
+    """The hub's own identity: the FROM of the HubClientInfo pushes a registration causes."""
+    settings = request.app[SETTINGS]
+    return (settings.country_code, settings.party_id)
 
 
 async def get_credentials(request: web.Request) -> web.Response:
@@ -65,9 +75,11 @@ async def delete_credentials(request: web.Request) -> web.Response:
     caller: Platform = request[CALLER]
     if caller.status != PlatformStatus.REGISTERED:
         raise MethodNotAllowed("not registered")
-    if not await platforms.unregister(
-        request.app[POOL], caller.id, current_token=request[CALLER_TOKEN]
-    ):
+    async with request.app[POOL].acquire() as conn:
+        unregistered = await platforms.unregister(
+            conn, caller.id, current_token=request[CALLER_TOKEN], hub=_hub(request)
+        )
+    if not unregistered:
         raise MethodNotAllowed("the registration changed meanwhile")
     log.info("platform_unregistered", platform=caller.id)
     return ocpi_response(envelope(None))
@@ -98,6 +110,7 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
             versions_url=credentials.url,
             version=OCPI_VERSION,
             endpoints=details.endpoints,
+            hub=_hub(request),
         )
         if not stored:
             raise MethodNotAllowed("the registration changed meanwhile")

@@ -4,6 +4,8 @@
   when absent (checklist §1.2).
 - The token identifies the calling platform (checklist §1.1). Token A (or our token B while we
   are the initiator) opens only the configuration modules; anything else is 401.
+- A registered caller was heard from: that feeds the HubClientInfo liveness probe (checklist §5)
+  and brings an OFFLINE platform back to CONNECTED.
 - Only here are OcpiErrors rendered (DESIGN.md decision 6).
 """
 
@@ -30,6 +32,7 @@ from ocpi_hub.web.keys import (
     CORRELATION_ID,
     POOL,
     RESPONSE_HEADERS,
+    SETTINGS,
     STATUS_CODE,
 )
 
@@ -39,6 +42,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Route names: "config:*" for configuration modules, "<module>:<interface>" for functional ones.
 PUBLIC_ROUTES = frozenset({"health"})
+# Seconds between two writes of a platform's last_seen (liveness needs minutes, not precision).
+_LAST_SEEN_THROTTLE = 30.0
 
 
 def route_name(request: web.Request) -> str:
@@ -77,6 +82,16 @@ async def authenticate(request: web.Request, name: str) -> None:
         raise Unauthorized("this token is only valid for versions and credentials")
     request[CALLER] = platform
     request[CALLER_TOKEN] = token
+    if platform.status == PlatformStatus.REGISTERED:
+        settings = request.app[SETTINGS]
+        # At most one write per platform per throttle period; a probe silence shorter than the
+        # 30 s default (tests) shortens the period so that last_seen stays meaningful.
+        await platforms.heard_from(
+            request.app[POOL],
+            platform.id,
+            hub=(settings.country_code, settings.party_id),
+            throttle=min(_LAST_SEEN_THROTTLE, settings.liveness_silence / 2),
+        )
     structlog.contextvars.bind_contextvars(
         platform=platform.id,
         party=",".join(f"{p.country_code}*{p.party_id}" for p in platform.parties),
