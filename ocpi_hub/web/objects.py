@@ -252,13 +252,14 @@ async def keep(request: web.Request, spec: ObjectModule, key: ObjectKey, apply: 
 async def relay_then_keep(
     request: web.Request, call: Call, spec: ObjectModule, key: ObjectKey, apply: Apply, path: str
 ) -> web.Response:
-    """Relay a push to the party OCPI-to names (`forward_read`: its answer comes back unchanged)
+    """Relay a push to the party OCPI-to names (its answer comes back unchanged)
     and, once that party accepted it (1xxx), keep the hub's copy, not delivered again, so the
     sender list serves it. A copy the hub cannot build (a PATCH of an object it never saw) is not
     kept; the relayed answer stands either way."""
     from ocpi_hub.web.keys import STATUS_CODE
+    from ocpi_hub.web.relay import forward
 
-    answer = await forward_read(request, call, path)
+    answer = await forward(request, call, path)
     if 1000 <= request.get(STATUS_CODE, 0) < 2000:
         await keep(request, spec, key, apply)
     return answer
@@ -287,50 +288,3 @@ async def receive_new(
             conn, await deliveries(conn, request, call, spec, key, body, addressee)
         )
     return ocpi_response(envelope(None), status=201, headers=headers)
-
-
-async def forward_read(request: web.Request, call: Call, path: str) -> web.Response:
-    """`relay.forward` for a request whose body the handler has read already (to validate it).
-
-    `forward` sends the body only while `request.can_read_body`, which is false once it has
-    been read, so it would relay an empty body; this sends the (cached) body explicitly. The same
-    wire behaviour otherwise: a new X-Request-ID, the same X-Correlation-ID, OCPI-from/to of the
-    original parties, the receiver's answer relayed unchanged; 4001/4003/4002 (checklist §5).
-    """
-    from ocpi_hub.core.routing import routing_headers
-    from ocpi_hub.errors import ForwardTimeout, HubError, ReceiverNotConnected
-    from ocpi_hub.push.client import PeerTimeout, PeerUnreachable
-    from ocpi_hub.web.keys import CLIENT, RESPONSE_HEADERS, STATUS_CODE
-    from ocpi_hub.web.relay import receiving_platform
-
-    to = call.decision.to
-    assert to is not None
-    name = "*".join(to)
-    platform = await receiving_platform(request, to, call.module, call.interface)
-    settings = request.app[SETTINGS]
-    # The query travels as params; leaving it in the path too would double it.
-    url = str(platform.endpoint(call.module, call.interface)).rstrip("/") + path.split("?")[0]
-    try:
-        answer = await request.app[CLIENT].request(
-            request.method,
-            url,
-            token=str(platform.outgoing_token),
-            timeout=settings.forward_timeout,
-            body=await request.read() or None,
-            correlation_id=request[CORRELATION_ID],
-            headers=routing_headers(call.sender, to),
-            params=request.query,
-        )
-    except PeerTimeout as exc:
-        raise ForwardTimeout(
-            f"{name} did not answer within {settings.forward_timeout:g} s"
-        ) from exc
-    except PeerUnreachable as exc:
-        raise ReceiverNotConnected(f"{name} could not be reached") from exc
-    if answer.status_code is None:
-        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
-    request[STATUS_CODE] = answer.status_code
-    request[RESPONSE_HEADERS].update(routing_headers(to, call.sender))
-    kept = ("Location", "Link", "X-Total-Count", "X-Limit")  # as relay.forward relays them
-    relayed = {h: answer.headers[h] for h in kept if h in answer.headers}
-    return ocpi_response(answer.raw, status=answer.http_status, headers=relayed)

@@ -29,7 +29,7 @@ from ocpi_hub.errors import (
     ReceiverNotConnected,
     UnknownReceiver,
 )
-from ocpi_hub.push.client import PeerTimeout, PeerUnreachable
+from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import (
     CALLER,
@@ -43,7 +43,7 @@ from ocpi_hub.web.keys import (
 from ocpi_hub.web.middleware import ocpi_response
 
 # Answer headers worth relaying from a receiver besides the envelope itself.
-_RELAYED_HEADERS = ("Location", "Link", "X-Total-Count", "X-Limit")
+RELAYED_HEADERS = ("Location", "Link", "X-Total-Count", "X-Limit")
 
 
 @dataclass(frozen=True)
@@ -108,36 +108,64 @@ async def receiving_platform(
     )
 
 
-async def forward(request: web.Request, call: Call, suffix: str) -> web.Response:
-    """Relay this request to the party named by OCPI-to and relay its answer back."""
-    to = call.decision.to
-    assert to is not None
-    platform = await receiving_platform(request, to, call.module, call.interface)
-    url = str(platform.endpoint(call.module, call.interface)).rstrip("/") + suffix
-    body = await request.read() if request.can_read_body else None
+async def ask(
+    request: web.Request,
+    call: Call,
+    to: PartyKey,
+    path: str,
+    *,
+    module: ModuleID | None = None,
+    interface: InterfaceRole | None = None,
+    body: bytes | None = None,
+    timeout: float | None = None,
+    platform: Platform | None = None,
+) -> PeerResponse:
+    """Send this request to `to`: its `module`/`interface` endpoint (the call's by default) +
+    `path` (below the endpoint, query included), FROM the requesting party, with a new
+    X-Request-ID and the same X-Correlation-ID. The body is the request's own unless given.
+
+    4001/4003 when `to` is unknown or not connected, 4002 past `timeout` (the forward timeout
+    by default), 4000 when the answer is not an OCPI envelope.
+    """
+    module = module or call.module
+    interface = interface or call.interface
+    if platform is None:
+        platform = await receiving_platform(request, to, module, interface)
+    url = str(platform.endpoint(module, interface)).rstrip("/") + path
+    if body is None and request.body_exists:
+        body = await request.read() or None  # aiohttp caches it: handlers may have read it
     settings = request.app[SETTINGS]
+    timeout = settings.forward_timeout if timeout is None else timeout
+    name = "*".join(to)
     try:
         answer = await request.app[CLIENT].request(
             request.method,
             url,
             token=str(platform.outgoing_token),
-            timeout=settings.forward_timeout,
-            body=body or None,
+            timeout=timeout,
+            body=body,
             correlation_id=request[CORRELATION_ID],
             headers=routing_headers(call.sender, to),
-            params=request.query,
         )
     except PeerTimeout as exc:
-        raise ForwardTimeout(
-            f"{'*'.join(to)} did not answer within {settings.forward_timeout:g} s"
-        ) from exc
+        raise ForwardTimeout(f"{name} did not answer within {timeout:g} s") from exc
     except PeerUnreachable as exc:
-        raise ReceiverNotConnected(f"{'*'.join(to)} could not be reached") from exc
+        raise ReceiverNotConnected(f"{name} could not be reached") from exc
     if answer.status_code is None:
-        raise HubError(
-            f"{'*'.join(to)} answered HTTP {answer.http_status} without an OCPI envelope"
-        )
-    request[STATUS_CODE] = answer.status_code
+        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
+    return answer
+
+
+def relayed(request: web.Request, call: Call, to: PartyKey, answer: PeerResponse) -> web.Response:
+    """The receiver's answer back to the requester unchanged, OCPI-from the receiver."""
+    request[STATUS_CODE] = int(answer.status_code or 0)
     request[RESPONSE_HEADERS].update(routing_headers(to, call.sender))
-    relayed = {h: answer.headers[h] for h in _RELAYED_HEADERS if h in answer.headers}
-    return ocpi_response(answer.raw, status=answer.http_status, headers=relayed)
+    headers = {h: answer.headers[h] for h in RELAYED_HEADERS if h in answer.headers}
+    return ocpi_response(answer.raw, status=answer.http_status, headers=headers)
+
+
+async def forward(request: web.Request, call: Call, suffix: str) -> web.Response:
+    """Relay this request to the party named by OCPI-to and relay its answer back."""
+    to = call.decision.to
+    assert to is not None
+    return relayed(request, call, to, await ask(request, call, to, suffix))

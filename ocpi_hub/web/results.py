@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import orjson
@@ -32,32 +33,26 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.modules.commands import response_timeout
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
-from ocpi_hub.core.routing import PartyKey, routing_headers
+from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import (
     ClientError,
-    ForwardTimeout,
     HubError,
     InvalidParameters,
     NotFound,
-    ReceiverNotConnected,
 )
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.client import PeerTimeout, PeerUnreachable
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.repositories import objects, outbox, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import (
     CALLER,
-    CLIENT,
     CORRELATION_ID,
     POOL,
-    RESPONSE_HEADERS,
     SETTINGS,
-    STATUS_CODE,
 )
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.relay import Call, receiving_platform
+from ocpi_hub.web.relay import Call, ask, receiving_platform, relayed
 
 log = get_logger("ocpi_hub.web.results")
 
@@ -149,39 +144,28 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
         expires_at=target.expires_at,
     )
     body, params = rewrite(f"{settings.public_url}{target.result_path}/{proxied.id}")
-    endpoint = str(platform.endpoint(target.module, InterfaceRole.RECEIVER)).rstrip("/")
+    path = target.suffix + (f"?{urlencode(list(params.items()))}" if params else "")
     # Stored before the relay: a quick receiver may post its result before it answers.
     await results.insert(app[POOL], proxied, settings.forward_timeout + RELAY_GRACE)
-    name = "*".join(target.to)
     try:
-        answer = await app[CLIENT].request(
-            request.method,
-            endpoint + target.suffix,
-            token=str(platform.outgoing_token),
-            timeout=settings.forward_timeout,
+        answer = await ask(
+            request,
+            call,
+            target.to,
+            path,
+            module=target.module,
+            interface=InterfaceRole.RECEIVER,
             body=body,
-            correlation_id=request[CORRELATION_ID],
-            headers=routing_headers(call.sender, target.to),
-            params=params,
+            platform=platform,
         )
-    except PeerTimeout as exc:
+    except HubError:  # 4002, 4003, or no envelope: no result will come
         await results.close(app[POOL], proxied.id)
-        raise ForwardTimeout(
-            f"{name} did not answer within {settings.forward_timeout:g} s"
-        ) from exc
-    except PeerUnreachable as exc:
-        await results.close(app[POOL], proxied.id)
-        raise ReceiverNotConnected(f"{name} could not be reached") from exc
-    if answer.status_code is None:
-        await results.close(app[POOL], proxied.id)
-        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
+        raise
     wait = response_timeout(answer.ok, answer.data)
     data = answer.data
     said = data.get("result") if isinstance(data, dict) else None
     await results.answered(app[POOL], proxied.id, str(said) if said else None, wait)
-    request[STATUS_CODE] = answer.status_code
-    request[RESPONSE_HEADERS].update(routing_headers(target.to, call.sender))
-    return Relayed(ocpi_response(answer.raw, status=answer.http_status), wait)
+    return Relayed(relayed(request, call, target.to, answer), wait)
 
 
 def _result_delivery(proxied: ProxiedRequest, body: str, from_party: PartyKey) -> NewDelivery:

@@ -44,7 +44,6 @@ from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     Apply,
-    forward_read,
     module_path,
     narrowed_to,
     personal_addressee,
@@ -105,8 +104,7 @@ async def receiver(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     if request.method == "GET":
         if call.decision.route == Route.DIRECT:
-            # The query travels as forward's params; leaving it in the path too would double it.
-            return await forward(request, call, path.split("?")[0])
+            return await forward(request, call, path)
         stored = await objects.get(pool, key)
         if stored is None:
             raise unknown_session(session_id)
@@ -158,7 +156,7 @@ async def charging_preferences(request: web.Request) -> web.Response:
         )
     cpo = (str(found[0]["country_code"]).upper(), str(found[0]["party_id"]).upper())
     to_cpo = replace(call, decision=Decision(Route.DIRECT, cpo))
-    return await forward_read(request, to_cpo, suffix(request, SENDER_PATH))
+    return await forward(request, to_cpo, suffix(request, SENDER_PATH))
 
 
 def routes() -> list[web.RouteDef]:

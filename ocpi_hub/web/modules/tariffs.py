@@ -86,7 +86,7 @@ async def receiver(request: web.Request) -> web.Response:
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     if call.decision.route == Route.DIRECT:
         # The query travels as forward's params; leaving it in the suffix too would double it.
-        return await forward(request, call, suffix(request, RECEIVER_PATH).split("?", 1)[0])
+        return await forward(request, call, suffix(request, RECEIVER_PATH))
     tariff_id = info["tariff_id"]
     key = ObjectKey(ModuleID.TARIFFS.value, owner, tariff_id)
     if request.method == "GET":

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -39,20 +39,19 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.modules.tokens import LocationReferences, Token, answer_on_behalf, token_type
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
-from ocpi_hub.core.routing import Decision, PartyKey, Route, routing_headers
+from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.errors import (
     ClientError,
     ForwardTimeout,
     HubError,
     InvalidParameters,
-    ReceiverNotConnected,
     UnknownReceiver,
 )
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
+from ocpi_hub.push.client import PeerResponse
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import CLIENT, CORRELATION_ID, POOL, RESPONSE_HEADERS, SETTINGS, STATUS_CODE
+from ocpi_hub.web.keys import POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
@@ -62,7 +61,7 @@ from ocpi_hub.web.objects import (
     suffix,
     validate,
 )
-from ocpi_hub.web.relay import Call, forward, functional_call, owned_party, receiving_platform
+from ocpi_hub.web.relay import Call, ask, forward, functional_call, owned_party, relayed
 
 log = get_logger("ocpi_hub.web.tokens")
 
@@ -108,7 +107,7 @@ async def receiver(request: web.Request) -> web.Response:
     kind = token_type(request.query)
     if call.decision.route == Route.DIRECT:
         # The query travels as forward's params; leaving it in the suffix too would double it.
-        return await forward(request, call, suffix(request, RECEIVER_PATH).split("?", 1)[0])
+        return await forward(request, call, suffix(request, RECEIVER_PATH))
     uid = info["uid"]
     key = ObjectKey(ModuleID.TOKENS.value, owner, uid, kind)
     unknown = UnknownToken(f"unknown Token {uid!r} of type {kind}")
@@ -179,36 +178,23 @@ async def ask_emsp(
     body: bytes | None,
     deadline: float,
 ) -> PeerResponse:
-    """POST the authorization to the eMSP's Tokens Sender by `deadline` (loop time).
-
-    4001 unknown party, 4003 not connected or unreachable, 4002 past the deadline, 4000 when
-    the answer is not an OCPI envelope."""
-    name = "*".join(emsp)
+    """POST the authorization to the eMSP's Tokens Sender by `deadline` (loop time): the CPO's
+    budget, end to end, so it also bounds finding the eMSP's platform. 4001/4003/4002/4000 as
+    any relay."""
+    path = f"/{quote(uid, safe='')}/authorize?{urlencode({'type': kind})}"
+    budget = request.app[SETTINGS].authorization_timeout
     try:
-        # The deadline also bounds finding the platform: the budget is the CPO's, end to end.
         async with asyncio.timeout_at(deadline):
-            platform = await receiving_platform(
-                request, emsp, ModuleID.TOKENS, InterfaceRole.SENDER
-            )
-            endpoint = str(platform.endpoint(ModuleID.TOKENS, InterfaceRole.SENDER))
-            answer = await request.app[CLIENT].request(
-                "POST",
-                f"{endpoint.rstrip('/')}/{quote(uid, safe='')}/authorize",
-                token=str(platform.outgoing_token),
-                timeout=max(deadline - asyncio.get_running_loop().time(), 0.001),
+            return await ask(
+                request,
+                call,
+                emsp,
+                path,
                 body=body,
-                correlation_id=request[CORRELATION_ID],
-                headers=routing_headers(call.sender, emsp),
-                params={"type": kind},
+                timeout=max(deadline - asyncio.get_running_loop().time(), 0.001),
             )
-    except (TimeoutError, PeerTimeout) as exc:
-        budget = request.app[SETTINGS].authorization_timeout
-        raise ForwardTimeout(f"{name} did not answer within {budget:g} s") from exc
-    except PeerUnreachable as exc:
-        raise ReceiverNotConnected(f"{name} could not be reached") from exc
-    if answer.status_code is None:
-        raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
-    return answer
+    except TimeoutError as exc:
+        raise ForwardTimeout(f"{'*'.join(emsp)} did not answer within {budget:g} s") from exc
 
 
 async def authorize(request: web.Request) -> web.Response:
@@ -238,9 +224,7 @@ async def authorize(request: web.Request) -> web.Response:
             allowed=on_behalf["allowed"],
         )
         return ocpi_response(envelope(on_behalf))
-    request[STATUS_CODE] = int(answer.status_code or 0)
-    request[RESPONSE_HEADERS].update(routing_headers(emsp, call.sender))
-    return ocpi_response(answer.raw, status=answer.http_status)
+    return relayed(request, call, emsp, answer)
 
 
 def routes() -> list[web.RouteDef]:
