@@ -189,7 +189,13 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     token = new_token()
     async with open_database(settings) as pool, pool.acquire() as conn:
         try:
-            await platforms.invite(conn, token=token, name=args.name or str(party), party=party)
+            await platforms.invite(
+                conn,
+                token=token,
+                name=args.name or str(party),
+                party=party,
+                hub=(settings.country_code, settings.party_id),
+            )
         except platforms.IdentityTaken as exc:
             return _fail(str(exc))
     if args.json:

@@ -55,6 +55,22 @@ class UnknownLocation(ClientError):
     default_message = "Unknown Location"
 
 
+class UnknownCommandLocation(UnknownLocation):
+    """2003 with HTTP 200: a command for an unknown Location; the commands endpoint exists,
+    only the Location does not (checklist §1.4, §4.6)."""
+
+    http_status = 200
+
+
+class UnknownToken(ClientError):
+    """2004 with HTTP 404: the spec's answer to authorizing an unknown Token (checklist §4.5,
+    §7.3), used for every Token the hub does not hold."""
+
+    status_code = 2004
+    http_status = 404
+    default_message = "Unknown Token"
+
+
 class NotFound(ClientError):
     """A resource that does not exist (checklist §1.4: 404 SHOULD)."""
 

@@ -13,14 +13,38 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
+from ocpi_hub.core.modules import cdrs, chargingprofiles, commands, hubclientinfo, sessions
+from ocpi_hub.core.modules import tariffs, tokens
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
 from ocpi_hub.core.parties import Credentials, Version, VersionDetails
 
+# Every top-level object a request or response body carries, by its name in the spec.
 MODELS: dict[str, type[BaseModel]] = {
+    "ActiveChargingProfile": chargingprofiles.ActiveChargingProfile,
+    "ActiveChargingProfileResult": chargingprofiles.ActiveChargingProfileResult,
+    "AuthorizationInfo": tokens.AuthorizationInfo,
+    "CancelReservation": commands.CancelReservation,
+    "CDR": cdrs.CDR,
+    "ChargingPreferences": sessions.ChargingPreferences,
+    "ChargingProfileResponse": chargingprofiles.ChargingProfileResponse,
+    "ChargingProfileResult": chargingprofiles.ChargingProfileResult,
+    "ClearProfileResult": chargingprofiles.ClearProfileResult,
+    "ClientInfo": hubclientinfo.ClientInfo,
+    "CommandResponse": commands.CommandResponse,
+    "CommandResult": commands.CommandResult,
     "Connector": Connector,
     "Credentials": Credentials,
     "EVSE": Evse,
     "Location": Location,
+    "LocationReferences": tokens.LocationReferences,
+    "ReserveNow": commands.ReserveNow,
+    "Session": sessions.Session,
+    "SetChargingProfile": chargingprofiles.SetChargingProfile,
+    "StartSession": commands.StartSession,
+    "StopSession": commands.StopSession,
+    "Tariff": tariffs.Tariff,
+    "Token": tokens.Token,
+    "UnlockConnector": commands.UnlockConnector,
     "Version": Version,
     "VersionDetails": VersionDetails,
 }

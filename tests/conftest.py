@@ -152,6 +152,7 @@ class RunningHub:
                 token=token,
                 name=f"{country_code}*{party_id}",
                 party=Party.of(country_code, party_id, role),
+                hub=(self.settings.country_code, self.settings.party_id),
             )
         return token
 

@@ -105,6 +105,7 @@ CiString3 = Annotated[str, _max(3), _ASCII]
 CiString4 = Annotated[str, _max(4), _ASCII]
 CiString36 = Annotated[str, _max(36), _ASCII]
 CiString39 = Annotated[str, _max(39), _ASCII]
+CiString32 = Annotated[str, _max(32), _ASCII]
 CiString48 = Annotated[str, _max(48), _ASCII]
 
 # string(n): printable UTF-8 without CR/LF/TAB, case-sensitive, at most n characters.
@@ -121,6 +122,7 @@ String64 = Annotated[str, _max(64), _TEXT]
 String100 = Annotated[str, _max(100), _TEXT]
 String255 = Annotated[str, _max(255), _TEXT]
 String512 = Annotated[str, _max(512), _TEXT]
+String5000 = Annotated[str, _max(5000), _TEXT]
 
 URL = String255
 CountryCode = CiString2

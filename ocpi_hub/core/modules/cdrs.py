@@ -14,14 +14,11 @@ fields ride along (model.OcpiModel). Cardinalities follow the legend of location
 from __future__ import annotations
 
 from enum import auto
-from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     Field,
     StrictBool,
     StrictInt,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -38,6 +35,7 @@ from ocpi_hub.core.modules.tariffs import Price, Tariff
 from ocpi_hub.core.types import (
     CiString2,
     CiString3,
+    CiString32,
     CiString36,
     CiString39,
     CiString48,
@@ -48,8 +46,7 @@ from ocpi_hub.core.types import (
     String45,
     String255,
     String512,
-    _check_no_control,
-    _check_printable_ascii,
+    String5000,
 )
 
 __all__ = [
@@ -67,12 +64,6 @@ __all__ = [
     "SignedValue",
 ]
 
-# types.py has no CiString(32) or string(5000) (only SignedValue needs them); built here from the
-# same checks the other lengths use.
-CiString32 = Annotated[
-    str, StringConstraints(max_length=32), AfterValidator(_check_printable_ascii)
-]
-String5000 = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_check_no_control)]
 
 # --- Enums -------------------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from ocpi_hub.core.modules.locations import DisplayText
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
-from ocpi_hub.errors import InvalidParameters, NotFound, UnknownLocation
+from ocpi_hub.errors import InvalidParameters, NotFound, UnknownCommandLocation
 from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import POOL
@@ -86,12 +86,6 @@ TIMEOUT_RESULT = orjson.dumps(
 BACKGROUND = [sweeper(ModuleID.COMMANDS, TIMEOUT_RESULT)]
 
 Command = StartSession | StopSession | ReserveNow | CancelReservation | UnlockConnector
-
-
-class UnknownCommandLocation(UnknownLocation):
-    """2003 with HTTP 200: the commands endpoint exists, only the Location does not (§1.4)."""
-
-    http_status = 200
 
 
 def command_type(value: str) -> CommandType:

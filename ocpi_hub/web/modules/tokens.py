@@ -41,11 +41,11 @@ from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.errors import (
-    ClientError,
     ForwardTimeout,
     HubError,
     InvalidParameters,
     UnknownReceiver,
+    UnknownToken,
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
@@ -72,15 +72,6 @@ ENDPOINTS = [
     (ModuleID.TOKENS, InterfaceRole.SENDER, SENDER_PATH),
     (ModuleID.TOKENS, InterfaceRole.RECEIVER, RECEIVER_PATH),
 ]
-
-
-class UnknownToken(ClientError):
-    """2004 with HTTP 404: the spec's answer to authorizing an unknown Token (§4.5, §7.3), used
-    for every Token the hub does not hold. Belongs in errors.py; kept here while that is shared."""
-
-    status_code = 2004
-    http_status = 404
-    default_message = "Unknown Token"
 
 
 def check_token(method: str, body: Any, owner: PartyKey, uid: str, kind: str) -> None:
