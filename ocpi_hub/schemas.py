@@ -13,8 +13,15 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
-from ocpi_hub.core.modules import cdrs, chargingprofiles, commands, hubclientinfo, sessions
-from ocpi_hub.core.modules import tariffs, tokens
+from ocpi_hub.core.modules import (
+    cdrs,
+    chargingprofiles,
+    commands,
+    hubclientinfo,
+    sessions,
+    tariffs,
+    tokens,
+)
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
 from ocpi_hub.core.parties import Credentials, Version, VersionDetails
 

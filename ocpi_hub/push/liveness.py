@@ -24,7 +24,7 @@ from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.settings import Settings
-from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.storage.repositories import clientinfo, platforms
 
 log = get_logger("ocpi_hub.push.liveness")
 
@@ -68,7 +68,7 @@ class LivenessProbe:
                 timeout=self.settings.forward_timeout,
             )
         except PeerUnreachable as exc:
-            changed = await platforms.unreachable(
+            changed = await clientinfo.unreachable(
                 self.pool, platform.id, silence=self.settings.liveness_silence, hub=self.hub
             )
             log.info(
@@ -76,7 +76,7 @@ class LivenessProbe:
             )
             return
         # An answer is hearing from it: throttle 0 so last_seen is written now.
-        changed = await platforms.heard_from(self.pool, platform.id, hub=self.hub, throttle=0)
+        changed = await clientinfo.heard_from(self.pool, platform.id, hub=self.hub, throttle=0)
         log.debug("liveness_probe_answered", platform=platform.id, **_keys(changed))
 
 

@@ -25,7 +25,7 @@ from ocpi_hub.core.handshake import token_candidates
 from ocpi_hub.core.parties import PlatformStatus
 from ocpi_hub.errors import InvalidJson, MethodNotAllowed, NotFound, OcpiError, Unauthorized
 from ocpi_hub.logging import get_logger
-from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.storage.repositories import clientinfo, platforms
 from ocpi_hub.web.keys import (
     CALLER,
     CALLER_TOKEN,
@@ -86,7 +86,7 @@ async def authenticate(request: web.Request, name: str) -> None:
         settings = request.app[SETTINGS]
         # At most one write per platform per throttle period; a probe silence shorter than the
         # 30 s default (tests) shortens the period so that last_seen stays meaningful.
-        await platforms.heard_from(
+        await clientinfo.heard_from(
             request.app[POOL],
             platform.id,
             hub=(settings.country_code, settings.party_id),

@@ -12,7 +12,7 @@ import pytest
 from ocpi_hub.core.handshake import hash_token
 from ocpi_hub.core.paging import PageRequest
 from ocpi_hub.core.parties import Endpoint, InterfaceRole, Party, Platform, PlatformStatus, Role
-from ocpi_hub.storage.repositories import outbox, platforms
+from ocpi_hub.storage.repositories import clientinfo, outbox, platforms
 
 CPO = Party.of("nl", "abc", Role.CPO)
 EMSP = Party.of("de", "ema", Role.EMSP)
@@ -64,7 +64,7 @@ async def connected(pool: asyncpg.Pool, party: Party, token: str) -> int:
 
 async def listed(pool: asyncpg.Pool) -> dict[str, str]:
     """party_id → ConnectionStatus, as the hub's ClientInfo list shows it."""
-    rows, _ = await platforms.client_info_page(pool, PageRequest(limit=100), hub=HUB)
+    rows, _ = await clientinfo.client_info_page(pool, PageRequest(limit=100), hub=HUB)
     return {info.party_id: info.status.value for _, info in rows}
 
 
@@ -175,14 +175,14 @@ async def test_unreachable_platform_is_offline_until_heard_from(pool: asyncpg.Po
     cpo = await connected(pool, CPO, "c1")
     emsp = await connected(pool, EMSP, "c2")
     before = len(await pushed(pool))
-    changed = await platforms.unreachable(pool, emsp, silence=0, hub=HUB)
+    changed = await clientinfo.unreachable(pool, emsp, silence=0, hub=HUB)
     assert [(i.party_id, i.status.value) for i in changed] == [("EMA", "OFFLINE")]
-    assert await platforms.unreachable(pool, emsp, silence=0, hub=HUB) == []  # already
+    assert await clientinfo.unreachable(pool, emsp, silence=0, hub=HUB) == []  # already
     assert await listed(pool) == {"ABC": "CONNECTED", "EMA": "OFFLINE"}
     # Heard from within the throttle period: an OFFLINE platform is still brought back.
-    changed = await platforms.heard_from(pool, emsp, hub=HUB, throttle=30)
+    changed = await clientinfo.heard_from(pool, emsp, hub=HUB, throttle=30)
     assert [(i.party_id, i.status.value) for i in changed] == [("EMA", "CONNECTED")]
-    assert await platforms.heard_from(pool, emsp, hub=HUB, throttle=30) == []
+    assert await clientinfo.heard_from(pool, emsp, hub=HUB, throttle=30) == []
     assert (await pushed(pool))[before:] == [
         (cpo, "/DE/EMA", "OFFLINE"),
         (cpo, "/DE/EMA", "CONNECTED"),
@@ -195,8 +195,8 @@ async def test_a_call_during_the_probe_wins_over_its_failure(pool: asyncpg.Pool)
     emsp = await connected(pool, EMSP, "c2")
     await pool.execute("UPDATE platforms SET last_seen = now() - interval '1 hour'")
     assert [p.id for p in await platforms.claim_silent(pool, silence=60, limit=10)] == [emsp]
-    await platforms.heard_from(pool, emsp, hub=HUB, throttle=30)
-    assert await platforms.unreachable(pool, emsp, silence=60, hub=HUB) == []
+    await clientinfo.heard_from(pool, emsp, hub=HUB, throttle=30)
+    assert await clientinfo.unreachable(pool, emsp, silence=60, hub=HUB) == []
     assert await listed(pool) == {"EMA": "CONNECTED"}
 
 

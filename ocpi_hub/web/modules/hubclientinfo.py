@@ -20,7 +20,7 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.push.liveness import LivenessProbe
-from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.storage.repositories import clientinfo
 from ocpi_hub.web.keys import CLIENT, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
 from ocpi_hub.web.objects import module_path
@@ -34,7 +34,7 @@ async def sender_list(request: web.Request) -> web.Response:
     """A page of ClientInfo with Link, X-Total-Count and X-Limit (checklist §1.5)."""
     settings = request.app[SETTINGS]
     page = parse_page_request(request.query, max_limit=settings.page_limit)
-    rows, total = await platforms.client_info_page(
+    rows, total = await clientinfo.client_info_page(
         request.app[POOL], page, hub=(settings.country_code, settings.party_id)
     )
     headers = {"X-Total-Count": str(total), "X-Limit": str(settings.page_limit)}

@@ -1,0 +1,230 @@
+"""HubClientInfo in PostgreSQL: the parties' connection statuses, and the pushes a change of
+status queues (checklist §4.8, §5).
+
+A change of a platform's status moves its parties' ConnectionStatus as the table in
+`core.modules.hubclientinfo` says and, in the same transaction, queues a PUT of each changed
+ClientInfo to every *other* registered platform offering the hubclientinfo Receiver. It happens
+in storage rather than in the web layer so that a change made by another process (`ocpi-hub
+parties invite`) is pushed too: the serving hub's outbox worker sends it. `hub`, the hub's own
+(country_code, party_id), is the FROM of those deliveries; with `hub=None` statuses still change
+but nothing is queued.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import asyncpg
+import orjson
+
+from ocpi_hub.core.modules.hubclientinfo import (
+    ClientInfo,
+    ConnectionStatus,
+    PartyEvent,
+    next_status,
+    snapshot_after,
+)
+from ocpi_hub.core.paging import PageRequest
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, PlatformStatus
+from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.storage import Connection, Executor
+from ocpi_hub.storage.repositories import outbox
+from ocpi_hub.storage.repositories.outbox import NewDelivery
+
+CLIENT_INFO = (
+    "SELECT q.id, q.country_code, q.party_id, q.role, q.connection_status, q.status_updated"
+    " FROM parties q"
+)
+# jsonb containment: the platform's endpoints include a hubclientinfo Receiver.
+_OFFERS_RECEIVER = orjson.dumps(
+    [{"identifier": ModuleID.HUB_CLIENT_INFO.value, "role": InterfaceRole.RECEIVER.value}]
+).decode()
+
+
+def client_info(row: asyncpg.Record) -> ClientInfo:
+    party = Party.of(row["country_code"], row["party_id"], row["role"])
+    return ClientInfo.of(party, row["connection_status"], row["status_updated"])
+
+
+async def client_info_page(
+    conn: Executor, page: PageRequest, *, hub: PartyKey
+) -> tuple[list[tuple[int, ClientInfo]], int]:
+    """One page of the ClientInfo of every party the hub knows but itself, in party creation
+    order (keyset on the party row id), and the total matching the date filters."""
+    filters = (
+        " WHERE NOT (q.country_code = $1 AND q.party_id = $2)"
+        " AND ($3::timestamptz IS NULL OR q.status_updated >= $3)"
+        " AND ($4::timestamptz IS NULL OR q.status_updated < $4)"
+    )
+    args = (*hub, page.date_from, page.date_to)
+    total: int = (
+        page.total
+        if page.total is not None
+        # A plain count: parties number in the thousands at most (unlike objects).
+        else await conn.fetchval("SELECT count(*) FROM parties q" + filters, *args)
+    )
+    if page.after_seq is not None:
+        rows = await conn.fetch(
+            CLIENT_INFO + filters + " AND q.id > $5 ORDER BY q.id LIMIT $6",
+            *args,
+            page.after_seq,
+            page.limit,
+        )
+    else:
+        rows = await conn.fetch(
+            CLIENT_INFO + filters + " ORDER BY q.id OFFSET $5 LIMIT $6",
+            *args,
+            page.offset,
+            page.limit,
+        )
+    return [(r["id"], client_info(r)) for r in rows], total
+
+
+async def heard_from(
+    pool: asyncpg.Pool, platform_id: int, *, hub: PartyKey, throttle: float
+) -> list[ClientInfo]:
+    """Record that a registered platform answered or called; if it was OFFLINE, its parties
+    are CONNECTED again (pushed, and it gets the full picture). Returns what changed.
+
+    Called on every request, so it costs one statement that writes nothing unless last_seen is
+    older than `throttle` seconds or the platform is marked offline.
+    """
+    offline = await pool.fetchval(
+        "UPDATE platforms SET last_seen = now() WHERE id = $1 AND status = $2"
+        " AND (offline OR last_seen < now() - make_interval(secs => $3)) RETURNING offline",
+        platform_id,
+        PlatformStatus.REGISTERED.value,
+        throttle,
+    )
+    if not offline:
+        return []
+    async with pool.acquire() as conn, conn.transaction():
+        # A compare-and-swap: of concurrent requests (or hub processes) one brings it back.
+        back = await conn.fetchval(
+            "UPDATE platforms SET offline = false WHERE id = $1 AND offline RETURNING id",
+            platform_id,
+        )
+        return await apply_event(conn, platform_id, PartyEvent.HEARD_FROM, hub) if back else []
+
+
+async def unreachable(
+    pool: asyncpg.Pool, platform_id: int, *, silence: float, hub: PartyKey
+) -> list[ClientInfo]:
+    """The liveness probe failed: the platform's CONNECTED parties go OFFLINE (pushed).
+    Returns what changed; nothing when the platform was heard from meanwhile."""
+    async with pool.acquire() as conn, conn.transaction():
+        # last_seen is re-checked under the row lock: a call that arrived while the probe was
+        # under way wins over the probe's failure.
+        marked = await conn.fetchval(
+            "UPDATE platforms SET offline = true WHERE id = $1 AND status = $2 AND NOT offline"
+            " AND last_seen < now() - make_interval(secs => $3) RETURNING id",
+            platform_id,
+            PlatformStatus.REGISTERED.value,
+            silence,
+        )
+        return await apply_event(conn, platform_id, PartyEvent.UNREACHABLE, hub) if marked else []
+
+
+async def created(conn: Connection, platform_id: int, hub: PartyKey | None) -> None:
+    """A new party is a ClientInfo created: pushed like a change (checklist §4.8)."""
+    rows = await conn.fetch(CLIENT_INFO + " WHERE q.platform_id = $1", platform_id)
+    await push(conn, [client_info(r) for r in rows], exclude=platform_id, hub=hub)
+
+
+async def apply_event(
+    conn: Connection, platform_id: int, event: PartyEvent, hub: PartyKey | None
+) -> list[ClientInfo]:
+    """Move the platform's parties as `event` says (core decides, this stores), push each
+    change to the other platforms and, where due, the full picture to this one."""
+    rows = await conn.fetch(
+        "SELECT id, connection_status FROM parties WHERE platform_id = $1 ORDER BY id FOR UPDATE",
+        platform_id,
+    )
+    moves = [
+        (row["id"], status.value)
+        for row in rows
+        if (status := next_status(event, ConnectionStatus(row["connection_status"]))) is not None
+    ]
+    changed: list[ClientInfo] = []
+    if moves:
+        updated = await conn.fetch(
+            "UPDATE parties q SET connection_status = m.status,"
+            " status_updated = date_trunc('second', now())"
+            " FROM unnest($1::bigint[], $2::text[]) AS m(id, status) WHERE q.id = m.id"
+            " RETURNING q.id, q.country_code, q.party_id, q.role, q.connection_status,"
+            " q.status_updated",
+            [party_row for party_row, _ in moves],
+            [status for _, status in moves],
+        )
+        changed = [client_info(r) for r in sorted(updated, key=lambda r: r["id"])]
+    await push(conn, changed, exclude=platform_id, hub=hub)
+    if hub is not None and snapshot_after(event, bool(changed)):
+        receivers = await _receivers(conn, "p.id = $1", platform_id)
+        if receivers:
+            others = await conn.fetch(
+                CLIENT_INFO + " WHERE q.platform_id <> $1 ORDER BY q.id", platform_id
+            )
+            await _enqueue(conn, [client_info(r) for r in others], receivers, hub)
+    return changed
+
+
+async def push(
+    conn: Connection, infos: Sequence[ClientInfo], *, exclude: int, hub: PartyKey | None
+) -> None:
+    """Queue `infos` to every registered Receiver platform but `exclude` (the one they are
+    about: it knows its own status)."""
+    if hub is None or not infos:
+        return
+    await _enqueue(conn, infos, await _receivers(conn, "p.id <> $1", exclude), hub)
+
+
+async def _receivers(
+    conn: Connection, condition: str, platform_id: int
+) -> list[tuple[int, PartyKey]]:
+    """(platform id, its first party) of each registered platform offering the hubclientinfo
+    Receiver that meets `condition`. One delivery per platform: a configuration module talks to
+    the platform, not to one of its parties, so the party only names the delivery in logs."""
+    rows = await conn.fetch(
+        "SELECT p.id, q.country_code, q.party_id FROM platforms p"
+        " JOIN LATERAL (SELECT country_code, party_id FROM parties"
+        "   WHERE platform_id = p.id ORDER BY id LIMIT 1) q ON true"
+        " WHERE p.status = $2 AND p.endpoints @> $3::jsonb AND " + condition + " ORDER BY p.id",
+        platform_id,
+        PlatformStatus.REGISTERED.value,
+        _OFFERS_RECEIVER,
+    )
+    return [(r["id"], (r["country_code"], r["party_id"])) for r in rows]
+
+
+async def _enqueue(
+    conn: Connection,
+    infos: Sequence[ClientInfo],
+    receivers: Sequence[tuple[int, PartyKey]],
+    hub: PartyKey,
+) -> None:
+    # The hub's own identity is never a ClientInfo (it is not in the list either).
+    infos = [i for i in infos if (i.country_code, i.party_id) != hub]
+    correlation_id = str(uuid.uuid4())  # one per change: its deliveries share it in the logs
+    deliveries = []
+    for info in infos:
+        owner = "/".join(quote(part, safe="") for part in (info.country_code, info.party_id))
+        body = info.model_dump_json()
+        deliveries += [
+            NewDelivery(
+                receiver_platform_id=platform_id,
+                to_party=to,
+                from_party=hub,
+                module=ModuleID.HUB_CLIENT_INFO.value,
+                interface=InterfaceRole.RECEIVER.value,
+                method="PUT",
+                path=f"/{owner}",
+                body=body,
+                correlation_id=correlation_id,
+                # Keyed by the URL's party: its successive statuses reach each receiver in order.
+                object_key=f"{ModuleID.HUB_CLIENT_INFO.value}/{owner}",
+            )
+            for platform_id, to in receivers
+        ]
+    await outbox.enqueue(conn, deliveries)
