@@ -28,109 +28,13 @@ from ocpi_hub.core.modules.sessions import (
     patch_session,
 )
 from tests import strategies
+from tests.factories import cdr as a_cdr
+from tests.factories import cdr_location as a_cdr_location
+from tests.factories import charging_period as a_period
+from tests.factories import session as a_session
 
 JsonObject = dict[str, Any]
 EMSP = ("DE", "EMA")
-
-
-# ---- builders (plain JSON, as a peer sends it) --------------------------------------------
-
-
-def a_token(emsp: tuple[str, str] = EMSP, **overrides: Any) -> JsonObject:
-    return {
-        "country_code": emsp[0],
-        "party_id": emsp[1],
-        "uid": "012345678",
-        "type": "RFID",
-        "contract_id": f"{emsp[0]}-{emsp[1]}-C12345678-X",
-        **overrides,
-    }
-
-
-def a_period(minute: int = 0, kwh: float = 1.5, **overrides: Any) -> JsonObject:
-    """A charging period starting `minute` minutes after 10:00, with ENERGY and TIME."""
-    return {
-        "start_date_time": f"2024-03-01T{10 + minute // 60:02d}:{minute % 60:02d}:00Z",
-        "dimensions": [{"type": "ENERGY", "volume": kwh}, {"type": "TIME", "volume": 0.25}],
-        "tariff_id": "TARIFF-AC",
-        **overrides,
-    }
-
-
-def a_session(
-    id: str = "SESS1",
-    *,
-    owner: tuple[str, str] = ("NL", "CPA"),
-    emsp: tuple[str, str] = EMSP,
-    **overrides: Any,
-) -> JsonObject:
-    """An ACTIVE session of CPO `owner` on a token of `emsp`, at LOC1/EVSE1/1, no periods."""
-    return {
-        "country_code": owner[0],
-        "party_id": owner[1],
-        "id": id,
-        "start_date_time": "2024-03-01T10:00:00Z",
-        "kwh": 0,
-        "cdr_token": a_token(emsp),
-        "auth_method": "WHITELIST",
-        "location_id": "LOC1",
-        "evse_uid": "EVSE1",
-        "connector_id": "1",
-        "currency": "EUR",
-        "status": "ACTIVE",
-        "last_updated": "2024-03-01T10:00:00Z",
-        **overrides,
-    }
-
-
-def a_cdr_location(**overrides: Any) -> JsonObject:
-    return {
-        "id": "LOC1",
-        "name": "Museumplein",
-        "address": "Museumplein 6",
-        "city": "Amsterdam",
-        "postal_code": "1071 DJ",
-        "country": "NLD",
-        "coordinates": {"latitude": "52.357570", "longitude": "4.881720"},
-        "evse_uid": "EVSE1",
-        "evse_id": "NL*CPA*EEVSE1",
-        "connector_id": "1",
-        "connector_standard": "IEC_62196_T2",
-        "connector_format": "SOCKET",
-        "connector_power_type": "AC_3_PHASE",
-        **overrides,
-    }
-
-
-def a_cdr(
-    id: str = "CDR1",
-    *,
-    owner: tuple[str, str] = ("NL", "CPA"),
-    emsp: tuple[str, str] = EMSP,
-    **overrides: Any,
-) -> JsonObject:
-    """A one-hour, 11.5 kWh CDR of CPO `owner` for a token of `emsp`."""
-    return {
-        "country_code": owner[0],
-        "party_id": owner[1],
-        "id": id,
-        "start_date_time": "2024-03-01T10:00:00Z",
-        "end_date_time": "2024-03-01T11:00:00Z",
-        "session_id": "SESS1",
-        "cdr_token": a_token(emsp),
-        "auth_method": "WHITELIST",
-        "cdr_location": a_cdr_location(),
-        "currency": "EUR",
-        "charging_periods": [
-            a_period(0, 11.5, dimensions=[{"type": "ENERGY", "volume": 11.5}]),
-            a_period(60, 0, dimensions=[{"type": "PARKING_TIME", "volume": 0.5}]),
-        ],
-        "total_cost": {"excl_vat": 4.6, "incl_vat": 5.57},
-        "total_energy": 11.5,
-        "total_time": 1,
-        "last_updated": "2024-03-01T11:00:05Z",
-        **overrides,
-    }
 
 
 def full_cdr() -> JsonObject:

@@ -16,9 +16,10 @@ import pytest
 from ocpi_hub.core.modules.cdrs import SESSION_ONLY_DIMENSIONS
 from ocpi_hub.storage.repositories import outbox
 from tests.conftest import RunningHub
-from tests.core.test_sessions_cdrs_models import a_cdr, a_period
 from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
+from tests.factories import cdr as a_cdr
+from tests.factories import charging_period as a_period
 
 RECEIVER = "/ocpi/2.2.1/receiver/cdrs"
 SENDER = "/ocpi/2.2.1/sender/cdrs"

@@ -15,9 +15,10 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import RunningHub
-from tests.core.test_sessions_cdrs_models import a_period, a_session
 from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
+from tests.factories import charging_period as a_period
+from tests.factories import session as a_session
 
 RECEIVER = "/ocpi/2.2.1/receiver/sessions"
 SENDER = "/ocpi/2.2.1/sender/sessions"

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import RunningHub
 from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
+from tests.factories import tariff as a_tariff
 
 RECEIVER = "/ocpi/2.2.1/receiver/tariffs"
 SENDER = "/ocpi/2.2.1/sender/tariffs"
@@ -23,22 +24,6 @@ PUSHED = "/ocpi/2.2.1/tariffs"  # below each receiver's own Tariffs endpoint
 HUB = ("XX", "HUB")
 CPO_KEY = ("NL", "CPA")
 IDS = {"X-Request-ID": "cpo-request-1", "X-Correlation-ID": "cpo-correlation-1"}
-
-
-def a_tariff(id: str = "T1", **overrides: Any) -> dict[str, Any]:
-    """An AC tariff of NL/CPA: 0.25/kWh excl. 21 % VAT."""
-    body: dict[str, Any] = {
-        "country_code": "NL",
-        "party_id": "CPA",
-        "id": id,
-        "currency": "EUR",
-        "elements": [
-            {"price_components": [{"type": "ENERGY", "price": 0.25, "vat": 21, "step_size": 1}]}
-        ],
-        "last_updated": "2024-03-01T10:00:00Z",
-    }
-    body.update(overrides)
-    return body
 
 
 def to_headers(party: tuple[str, str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from aiohttp import web
 from tests.conftest import RunningHub
 from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
+from tests.factories import token as a_token
 
 RECEIVER = "/ocpi/2.2.1/receiver/tokens"
 SENDER = "/ocpi/2.2.1/sender/tokens"
@@ -27,23 +28,6 @@ HUB = ("XX", "HUB")
 EMSP_KEY, CPO_KEY = ("DE", "EMA"), ("NL", "CPA")
 IDS = {"X-Request-ID": "request-1", "X-Correlation-ID": "correlation-1"}
 SLOWER_THAN_BUDGET = 1.5  # above the 1 s authorization budget, below the 2 s forward timeout
-
-
-def a_token(uid: str = "U1", **overrides: Any) -> dict[str, Any]:
-    """An RFID card of DE/EMA, valid, to be checked in real time (whitelist NEVER)."""
-    body: dict[str, Any] = {
-        "country_code": "DE",
-        "party_id": "EMA",
-        "uid": uid,
-        "type": "RFID",
-        "contract_id": "DE-EMA-C00000001",
-        "issuer": "Example eMSP",
-        "valid": True,
-        "whitelist": "NEVER",
-        "last_updated": "2024-03-01T10:00:00Z",
-    }
-    body.update(overrides)
-    return body
 
 
 def to_headers(party: tuple[str, str]) -> dict[str, str]:
