@@ -1,8 +1,9 @@
 """Hub routing decisions (checklist §1.6 and §5), sans I/O.
 
 One decision for every functional module: given the request's method, the interface it reached,
-and its OCPI-to pair, the hub either answers from its own store (`Local`), stores and fans the
-request out to every interested party (`Broadcast`), or relays it to one party (`Direct`).
+and its OCPI-to pair, the hub answers from its own store (LOCAL), stores and fans the request out
+to every interested party (BROADCAST), relays it to the party OCPI-to names (DIRECT), or finds
+the one destination from the content (OPEN).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ PUSH_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Route(StrEnum):
-    LOCAL = "LOCAL"  # the hub answers from its own store
+    LOCAL = "LOCAL"  # the hub answers from its own store (GET-all, single objects)
     BROADCAST = "BROADCAST"  # the hub stores, answers, then delivers to every audience party
     DIRECT = "DIRECT"  # the hub relays to the one party named by OCPI-to and relays its answer
+    OPEN = "OPEN"  # open routing: the hub finds the one destination from the content
 
 
 @dataclass(frozen=True)
@@ -80,23 +82,28 @@ def routing_headers(sender: PartyKey, receiver: PartyKey) -> dict[str, str]:
 def decide(
     module: ModuleID, interface: InterfaceRole, method: str, to: PartyKey | None, hub: PartyKey
 ) -> Decision:
-    """Where a functional-module request goes.
+    """Where a functional-module request goes (checklist §1.6, §5), for every module.
 
-    - A Sender-interface GET is answered from the hub's store (GET-all and single objects,
-      checklist §5); OCPI-to naming a party narrows it to that party's objects (`to` is set).
-    - OCPI-to naming another party on a Receiver interface: relay it there, GET or push.
-    - OCPI-to the hub, or absent (open routing), on a Receiver push of a broadcast module: store
-      and broadcast. Open routing for such data has no single destination, and the spec lets a
-      hub broadcast what it cannot route by content.
-    - Everything else the hub answers itself from its store.
+    - GET on a Sender interface: answered from the hub's store (GET-all and single objects);
+      OCPI-to naming a party narrows it to that party's objects (`to` is set).
+    - OCPI-to naming another party: relay it there (DIRECT), GET or push, either interface.
+    - OCPI-to the hub, or absent, on a Receiver push of Locations, Tariffs or Tokens: store and
+      broadcast. Such data has no single destination, and the spec lets a hub broadcast what it
+      cannot route by content.
+    - Any other push without a named party: open routing (OPEN). The handler finds the one
+      destination from the content: a Session's or CDR's token owner, a command's Location or
+      Session owner, an authorization's Token owner.
+    - A GET on a Receiver interface without a named party: the hub's own copy (LOCAL).
     """
     addressed = to if to is not None and to != hub else None
-    if interface == InterfaceRole.SENDER:
+    if method == "GET" and interface == InterfaceRole.SENDER:
         return Decision(Route.LOCAL, addressed)
     if addressed is not None:
         return Decision(Route.DIRECT, addressed)
-    if method in PUSH_METHODS and module in BROADCAST_MODULES:
-        return Decision(Route.BROADCAST)
+    if method in PUSH_METHODS:
+        if interface == InterfaceRole.RECEIVER and module in BROADCAST_MODULES:
+            return Decision(Route.BROADCAST)
+        return Decision(Route.OPEN)
     return Decision(Route.LOCAL)
 
 

@@ -40,8 +40,37 @@ LOCATIONS, SENDER, RECEIVER = ModuleID.LOCATIONS, InterfaceRole.SENDER, Interfac
 def test_decision_table_for_locations(
     interface: InterfaceRole, method: str, to: tuple[str, str] | None, expected: Decision
 ) -> None:
-    """Broadcast to the hub or open routing; relay to a named party; sender GETs from the store."""
+    """Broadcast to the hub or with no OCPI-to; relay to a named party; sender GETs from the
+    store, narrowed by OCPI-to."""
     assert decide(LOCATIONS, interface, method, to, HUB) == expected
+
+
+@pytest.mark.parametrize(
+    ("module", "interface", "method", "to", "expected"),
+    [
+        (ModuleID.SESSIONS, RECEIVER, "PUT", None, Decision(Route.OPEN)),
+        (ModuleID.SESSIONS, RECEIVER, "PATCH", HUB, Decision(Route.OPEN)),
+        (ModuleID.SESSIONS, RECEIVER, "PUT", EMSP, Decision(Route.DIRECT, EMSP)),
+        (ModuleID.CDRS, RECEIVER, "POST", None, Decision(Route.OPEN)),
+        (ModuleID.COMMANDS, RECEIVER, "POST", None, Decision(Route.OPEN)),
+        (ModuleID.COMMANDS, RECEIVER, "POST", ("NL", "CPA"), Decision(Route.DIRECT, ("NL", "CPA"))),
+        (ModuleID.TOKENS, SENDER, "POST", None, Decision(Route.OPEN)),
+        (ModuleID.TOKENS, SENDER, "POST", EMSP, Decision(Route.DIRECT, EMSP)),
+        (ModuleID.TOKENS, RECEIVER, "PUT", None, Decision(Route.BROADCAST)),
+        (ModuleID.TARIFFS, RECEIVER, "DELETE", HUB, Decision(Route.BROADCAST)),
+        (ModuleID.CDRS, SENDER, "GET", None, Decision(Route.LOCAL)),
+    ],
+)
+def test_decision_table_for_personal_data_commands_and_authorization(
+    module: ModuleID,
+    interface: InterfaceRole,
+    method: str,
+    to: tuple[str, str] | None,
+    expected: Decision,
+) -> None:
+    """Personal data, commands and authorizations are never broadcast: with no named party
+    the hub routes them by content (open routing, checklist §5)."""
+    assert decide(module, interface, method, to, HUB) == expected
 
 
 parties = st.one_of(
@@ -60,13 +89,16 @@ parties = st.one_of(
 def test_decision_invariants(
     module: ModuleID, interface: InterfaceRole, method: str, to: tuple[str, str] | None
 ) -> None:
-    """GET is never broadcast; only Locations, Tariffs and Tokens are; a Sender interface is
-    never relayed; a relay always names a party other than the hub (checklist §5)."""
+    """GET is never broadcast; only Locations, Tariffs and Tokens are; a Sender GET is never
+    relayed; a relay always names a party other than the hub; a push with no named party is
+    broadcast or open-routed, never answered locally (checklist §5)."""
     decision = decide(module, interface, method, to, HUB)
     if decision.route == Route.BROADCAST:
         assert method != "GET" and module in BROADCAST_MODULES and interface == RECEIVER
-    if interface == SENDER:
+    if interface == SENDER and method == "GET":
         assert decision.route == Route.LOCAL
+    if method != "GET" and (to is None or to == HUB):
+        assert decision.route in (Route.BROADCAST, Route.OPEN)
     if decision.route == Route.DIRECT:
         assert decision.to is not None and decision.to != HUB
     if to is None or to == HUB:
