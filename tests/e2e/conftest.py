@@ -14,6 +14,29 @@ from tests.e2e.fakes import FakeParty
 
 RECEIVER_MODULES = [("locations", "RECEIVER")]
 SENDER_MODULES = [("locations", "SENDER")]
+FUNCTIONAL_MODULES = [
+    "locations",
+    "tariffs",
+    "tokens",
+    "sessions",
+    "cdrs",
+    "commands",
+    "chargingprofiles",
+]
+# The modules whose data a CPO owns (it offers their Sender); it receives the rest.
+CPO_OWNS = frozenset({"locations", "tariffs", "sessions", "cdrs"})
+
+
+def modules_of(role: str) -> list[tuple[str, str]]:
+    """Every functional module with the interface a party of `role` offers for it."""
+    owns = CPO_OWNS if role == "CPO" else frozenset(FUNCTIONAL_MODULES) - CPO_OWNS
+    return [(m, "SENDER" if m in owns else "RECEIVER") for m in FUNCTIONAL_MODULES]
+
+
+def to_headers(party: tuple[str, str] | FakeParty) -> dict[str, str]:
+    """The OCPI-to pair naming `party`."""
+    key = party.key if isinstance(party, FakeParty) else party
+    return {"OCPI-to-country-code": key[0], "OCPI-to-party-id": key[1]}
 
 
 async def eventually(
@@ -60,7 +83,7 @@ def make_party(parties: list[FakeParty]) -> MakeParty:
     async def make(
         role: str, country_code: str, party_id: str, modules: list[tuple[str, str]] | None = None
     ) -> FakeParty:
-        default = SENDER_MODULES if role == "CPO" else RECEIVER_MODULES
+        default = modules_of(role)
         party = await FakeParty(
             role, country_code, party_id, modules=modules if modules is not None else default
         ).start()
@@ -78,6 +101,11 @@ async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
 @pytest.fixture
 async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
     return await registered(hub, await make_party("EMSP", "DE", "EMA"))
+
+
+@pytest.fixture
+async def cpo2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
+    return await registered(hub, await make_party("CPO", "NL", "CPB"))
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ import pytest
 from ocpi_hub.core.modules.cdrs import SESSION_ONLY_DIMENSIONS
 from ocpi_hub.storage.repositories import outbox
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import eventually
+from tests.e2e.conftest import to_headers as to
 from tests.e2e.fakes import Answer, FakeParty
 from tests.factories import cdr as a_cdr
 from tests.factories import charging_period as a_period
@@ -26,35 +27,9 @@ SENDER = "/ocpi/2.2.1/sender/cdrs"
 PUSHED = "/ocpi/2.2.1/cdrs"  # each eMSP's own CDRs endpoint: a POST goes to it as is
 HUB = ("XX", "HUB")
 CPA = ("NL", "CPA")
-CPO_MODULES = [("sessions", "SENDER"), ("cdrs", "SENDER")]
-EMSP_MODULES = [("sessions", "RECEIVER"), ("cdrs", "RECEIVER")]
-
-
-@pytest.fixture
-async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPA", modules=CPO_MODULES))
-
-
-@pytest.fixture
-async def cpo2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPB", modules=CPO_MODULES))
-
-
-@pytest.fixture
-async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "DE", "EMA", modules=EMSP_MODULES))
-
-
-@pytest.fixture
-async def emsp2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "FR", "EMB", modules=EMSP_MODULES))
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def to(party: tuple[str, str]) -> dict[str, str]:
-    return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
 
 
 async def post(

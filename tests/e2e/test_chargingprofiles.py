@@ -19,14 +19,12 @@ from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import eventually
 from tests.e2e.fakes import Answer, FakeParty, Received
 
 RECEIVER = "/ocpi/2.2.1/receiver/chargingprofiles"
 SENDER = "/ocpi/2.2.1/sender/chargingprofiles"
 HUB_RESULTS = SENDER + "/results/"
-CPO_MODULES = [("chargingprofiles", "RECEIVER")]
-REQUESTER_MODULES = [("chargingprofiles", "SENDER")]
 IDS = {"X-Request-ID": "scsp-request-1", "X-Correlation-ID": "scsp-correlation-1"}
 PROFILE = {
     "charging_rate_unit": "A",
@@ -38,26 +36,6 @@ PROFILE = {
 }
 ACTIVE = {"start_date_time": "2024-01-01T10:00:00Z", "charging_profile": PROFILE}
 ACCEPTED = {"result": "ACCEPTED", "timeout": 30}
-
-
-@pytest.fixture
-async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPA", CPO_MODULES))
-
-
-@pytest.fixture
-async def cpo2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPB", CPO_MODULES))
-
-
-@pytest.fixture
-async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "DE", "EMA", REQUESTER_MODULES))
-
-
-@pytest.fixture
-async def emsp2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "FR", "EMB", REQUESTER_MODULES))
 
 
 @pytest.fixture

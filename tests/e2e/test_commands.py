@@ -22,12 +22,11 @@ from ocpi_hub.web.results import sweep
 from tests import factories
 from tests.conftest import RunningHub, start_hub
 from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import to_headers as to
 from tests.e2e.fakes import Answer, FakeParty, Received
 
 RECEIVER = "/ocpi/2.2.1/receiver/commands"
 HUB_RESULTS = "/ocpi/2.2.1/sender/commands"
-CPO_MODULES = [("commands", "RECEIVER"), ("locations", "SENDER")]
-EMSP_MODULES = [("commands", "SENDER")]
 IDS = {"X-Request-ID": "emsp-request-1", "X-Correlation-ID": "emsp-correlation-1"}
 CALLBACK = "/callbacks/cmd1"
 TOKEN = {
@@ -49,26 +48,11 @@ TOKEN = {
 @pytest.fixture
 async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
     """CPO NL/CPA, owner of Location LOC1 (stored at the hub)."""
-    party = await registered(hub, await make_party("CPO", "NL", "CPA", CPO_MODULES))
+    party = await registered(hub, await make_party("CPO", "NL", "CPA"))
     url = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
     body = factories.location(country_code="NL", party_id="CPA", id="LOC1")
     assert (await party.call_url("PUT", url, json=body)).status == 201
     return party
-
-
-@pytest.fixture
-async def cpo2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPB", CPO_MODULES))
-
-
-@pytest.fixture
-async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "DE", "EMA", EMSP_MODULES))
-
-
-@pytest.fixture
-async def emsp2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "FR", "EMB", EMSP_MODULES))
 
 
 def answers(party: FakeParty, data: Any, code: int = 1000) -> None:
@@ -95,10 +79,6 @@ async def command(emsp: FakeParty, hub: RunningHub, kind: str, body: Any, **head
     return await emsp.call_url(
         "POST", f"{hub.url}{RECEIVER}/{kind}", json=body, headers={**IDS, **headers}
     )
-
-
-def to(party: FakeParty) -> dict[str, str]:
-    return {"OCPI-to-country-code": party.country_code, "OCPI-to-party-id": party.party_id}
 
 
 def callbacks(party: FakeParty, path: str = CALLBACK) -> list[Received]:

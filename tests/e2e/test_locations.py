@@ -19,7 +19,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import eventually, registered
+from tests.e2e.conftest import eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty
 
 RECEIVER = "/ocpi/2.2.1/receiver/locations"
@@ -38,10 +38,6 @@ def receiver_url(hub: RunningHub, *parts: str) -> str:
 
 def sender_url(hub: RunningHub, *parts: str, query: str = "") -> str:
     return "/".join([hub.url + SENDER, *parts]) + (f"?{query}" if query else "")
-
-
-def to_headers(party: tuple[str, str]) -> dict[str, str]:
-    return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
 
 
 def stamp(minute: int) -> str:

@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import eventually
+from tests.e2e.conftest import to_headers as to
 from tests.e2e.fakes import Answer, FakeParty
 from tests.factories import charging_period as a_period
 from tests.factories import session as a_session
@@ -26,38 +27,12 @@ PUSHED = "/ocpi/2.2.1/sessions"  # below each party's own Sessions endpoint
 HUB = ("XX", "HUB")
 CPA = ("NL", "CPA")
 EVER = "date_from=2000-01-01T00:00:00Z"
-CPO_MODULES = [("sessions", "SENDER"), ("cdrs", "SENDER")]
-EMSP_MODULES = [("sessions", "RECEIVER"), ("cdrs", "RECEIVER")]
 
 
 # ---- parties: a CPO offering the Sessions sender, eMSPs offering the receiver ---------------
 
 
-@pytest.fixture
-async def cpo(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPA", modules=CPO_MODULES))
-
-
-@pytest.fixture
-async def emsp(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "DE", "EMA", modules=EMSP_MODULES))
-
-
-@pytest.fixture
-async def emsp2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("EMSP", "FR", "EMB", modules=EMSP_MODULES))
-
-
-@pytest.fixture
-async def cpo2(hub: RunningHub, make_party: MakeParty) -> FakeParty:
-    return await registered(hub, await make_party("CPO", "NL", "CPB", modules=CPO_MODULES))
-
-
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def to(party: tuple[str, str]) -> dict[str, str]:
-    return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
 
 
 async def push(

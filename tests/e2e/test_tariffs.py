@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import MakeParty, eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty
 from tests.factories import tariff as a_tariff
 
@@ -24,10 +24,6 @@ PUSHED = "/ocpi/2.2.1/tariffs"  # below each receiver's own Tariffs endpoint
 HUB = ("XX", "HUB")
 CPO_KEY = ("NL", "CPA")
 IDS = {"X-Request-ID": "cpo-request-1", "X-Correlation-ID": "cpo-correlation-1"}
-
-
-def to_headers(party: tuple[str, str]) -> dict[str, str]:
-    return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
 
 
 def assert_ok(answer: Answer, status: int = 200) -> None:

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
+from tests.e2e.conftest import MakeParty, eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty
 from tests.factories import token as a_token
 
@@ -28,10 +28,6 @@ HUB = ("XX", "HUB")
 EMSP_KEY, CPO_KEY = ("DE", "EMA"), ("NL", "CPA")
 IDS = {"X-Request-ID": "request-1", "X-Correlation-ID": "correlation-1"}
 SLOWER_THAN_BUDGET = 1.5  # above the 1 s authorization budget, below the 2 s forward timeout
-
-
-def to_headers(party: tuple[str, str]) -> dict[str, str]:
-    return {"OCPI-to-country-code": party[0], "OCPI-to-party-id": party[1]}
 
 
 def assert_ok(answer: Answer, status: int = 200) -> None:
