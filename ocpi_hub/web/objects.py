@@ -20,16 +20,20 @@ from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
-from ocpi_hub.core.routing import PartyKey, broadcast_audience
+from ocpi_hub.core.patch import merge_patch
+from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.errors import InvalidParameters, OcpiError, UnknownReceiver
+from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.repositories import objects, outbox, platforms
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS
+from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS, STATUS_CODE
 from ocpi_hub.web.middleware import ocpi_response
-from ocpi_hub.web.relay import Call
+from ocpi_hub.web.relay import Call, forward
+
+log = get_logger("ocpi_hub.web.objects")
 
 # What a push does to the stored object: (the object to store, whether it is new); OcpiErrors
 # for pushes that cannot apply (an unknown object for a PATCH, say).
@@ -59,7 +63,6 @@ def validate(model: type[OcpiModel], data: Any) -> None:
 
 def replace_or_merge(method: str, body: dict[str, Any], unknown: OcpiError) -> Apply:
     """PUT replaces, PATCH changes the given top-level fields of an object that must exist."""
-    from ocpi_hub.core.patch import merge_patch
 
     def apply(stored: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
         if method == "PATCH":
@@ -196,8 +199,6 @@ async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> w
 
 
 # ---- Personal data (Sessions, CDRs): its addressee, relayed copies, objects that must be new ----
-# Imports these helpers need are local: this section was appended while other modules were being
-# written against the functions above, and leaves the module's head untouched.
 
 
 async def personal_addressee(
@@ -212,8 +213,6 @@ async def personal_addressee(
     - A known addressee that is not connected right now is fine: what is queued for it waits in
       the outbox, and it can page the sender list once it is back.
     """
-    from ocpi_hub.core.routing import Route
-
     addressee = spec.addressee(data) if spec.addressee else None
     if addressee is None:
         raise InvalidParameters(f"this {spec.module.value} object names no party it is meant for")
@@ -229,39 +228,19 @@ async def personal_addressee(
     return addressee
 
 
-async def keep(request: web.Request, spec: ObjectModule, key: ObjectKey, apply: Apply) -> bool:
-    """Store the result of `apply(stored)` without queuing any delivery; False (and nothing
-    stored) when it cannot apply or is invalid. For copies of what was relayed elsewhere."""
-    from ocpi_hub.logging import get_logger
-
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        stored = await objects.get(conn, key, for_update=True)
-        try:
-            updated, _ = apply(stored)
-            validate(spec.model, updated)
-        except OcpiError as exc:
-            get_logger("ocpi_hub.web").warning(
-                "relayed_not_kept", object="/".join(key.args()), reason=exc.message
-            )
-            return False
-        addressee = spec.addressee(updated) if spec.addressee else None
-        await objects.upsert(conn, key, updated, parse_datetime(updated["last_updated"]), addressee)
-    return True
-
-
 async def relay_then_keep(
     request: web.Request, call: Call, spec: ObjectModule, key: ObjectKey, apply: Apply, path: str
 ) -> web.Response:
-    """Relay a push to the party OCPI-to names (its answer comes back unchanged)
-    and, once that party accepted it (1xxx), keep the hub's copy, not delivered again, so the
-    sender list serves it. A copy the hub cannot build (a PATCH of an object it never saw) is not
-    kept; the relayed answer stands either way."""
-    from ocpi_hub.web.keys import STATUS_CODE
-    from ocpi_hub.web.relay import forward
-
+    """Relay a push to the party OCPI-to names (its answer comes back unchanged) and, once that
+    party accepted it (1xxx), keep the hub's copy, not delivered again, so the sender list
+    serves it. A copy the hub cannot build (a PATCH of an object it never saw) is not kept; the
+    relayed answer stands either way."""
     answer = await forward(request, call, path)
     if 1000 <= request.get(STATUS_CODE, 0) < 2000:
-        await keep(request, spec, key, apply)
+        try:
+            await receive(request, call, spec, key, apply, deliver=False)
+        except OcpiError as exc:
+            log.warning("relayed_not_kept", object="/".join(key.args()), reason=exc.message)
     return answer
 
 
