@@ -100,13 +100,13 @@ async def main() -> None:
                 await timed(50, 1, call)  # warm-up
                 one = await timed(args.requests, 1, call)
                 many = await timed(args.requests, args.concurrency, call)
-                print(
-                    f"{name}: 1 in flight {summary(one)}; {args.concurrency} in flight {summary(many)}"
-                )
+                in_flight = f"{args.concurrency} in flight"
+                print(f"{name}: 1 in flight {summary(one)}; {in_flight} {summary(many)}")
             budget = 2500.0
             worst = (await timed(args.requests, args.concurrency, via_hub))[-1]
+            share = worst / budget
             print(
-                f"worst via hub at {args.concurrency} in flight: {worst:.1f} ms = {worst / budget:.1%} of the 2.5 s budget"
+                f"worst via hub, {args.concurrency} in flight: {worst:.1f} ms = {share:.1%} of 2.5 s"
             )
         finally:
             for party in parties:
