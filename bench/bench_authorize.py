@@ -106,7 +106,7 @@ async def main() -> None:
             worst = (await timed(args.requests, args.concurrency, via_hub))[-1]
             share = worst / budget
             print(
-                f"worst via hub, {args.concurrency} in flight: {worst:.1f} ms = {share:.1%} of 2.5 s"
+                f"worst via hub, {args.concurrency} in flight: {worst:.1f} ms = {share:.1%} of 2.5s"
             )
         finally:
             for party in parties:
