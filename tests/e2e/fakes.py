@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -291,7 +291,7 @@ class FakeParty:
     async def _credentials(self, request: web.Request) -> web.Response:
         """The hub registering with us (we issued it a token A out of band)."""
         if request.method == "POST":
-            theirs = request[BODY]
+            theirs = cast(dict[str, Any], request[BODY])
             # Like a real server (checklist §3.3): read the client's versions with its token B
             # before answering, so the hub must already accept B while it waits for our C.
             callback = await self.call_url("GET", theirs["url"], token=theirs["token"])
