@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from conformance import cli as conformance_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
@@ -120,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
         dest="ids",
         help="a delivery id (repeatable); default all dead",
     )
+
+    # The conformance suite needs no hub settings: it only talks OCPI to the endpoint it checks.
+    conformance = commands.add_parser(
+        "conformance",
+        help="check an OCPI 2.2.1 endpoint (ours or anyone's) against the spec",
+        description=conformance_cli.DESCRIPTION,
+        epilog=conformance_cli.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    conformance_cli.add_arguments(conformance)
     return parser
 
 
@@ -138,6 +149,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "conformance":
+        return conformance_cli.run_command(args)
     settings = settings_from(args)
     hub_logging.configure(settings.log_format, settings.log_level)
     command = args.command

@@ -1,0 +1,119 @@
+"""Every object the suite can read from the endpoint's Sender lists, validated against the
+spec tables in `conformance/spec.py` (required fields, types, lengths, enums, DateTime forms,
+and the rules the spec states beside its tables). One check per list, so a report says which
+module's objects are wrong; the message names the object, the field and the problem."""
+
+from __future__ import annotations
+
+from conformance.checks import check
+from conformance.context import Context
+from conformance.envelope import unique
+from conformance.lists import LIST_MODULES, OBJECT_KIND, full_read, object_key
+from conformance.model import Role, Verdict, failed, not_applicable, passed, warned
+from conformance.spec import OBJECTS
+from conformance.validate import Problem, validate
+
+# How many problems a message lists before "and N more".
+SHOWN = 8
+
+
+async def _validate_list(ctx: Context, module: str) -> Verdict:
+    if ctx.endpoint(module, "SENDER") is None:
+        return not_applicable(f"the endpoint offers no {module} Sender list")
+    full = await full_read(ctx, module)
+    if full.first.items is None:
+        return not_applicable(f"the {module} list is not readable (see pagination.headers)")
+    kind = OBJECT_KIND[module]
+    items = full.items
+    if not items:
+        return not_applicable(f"the {module} list is empty: no {kind} to validate")
+    found: list[tuple[Problem, int]] = []
+    for index, item in enumerate(items):
+        label = f"{kind}[{index}] {object_key(module, item)}"
+        found += [(p, index) for p in validate(kind, item, label)]
+    hard = [(p, i) for p, i in found if not p.warning]
+    soft = [(p, i) for p, i in found if p.warning]
+    expected = f"{kind} as in {OBJECTS[kind].clause}"
+    if hard:
+        return failed(
+            _listed(hard),
+            expected=expected,
+            evidence=unique(full.page_of(i).exchange for _, i in hard),
+        )
+    if soft:
+        return warned(
+            _listed(soft),
+            expected=expected,
+            evidence=unique(full.page_of(i).exchange for _, i in soft),
+        )
+    return passed(f"{len(items)} {kind} object(s) valid", evidence=full.exchanges)
+
+
+def _listed(problems: list[tuple[Problem, int]]) -> str:
+    shown = "; ".join(str(p) for p, _ in problems[:SHOWN])
+    more = len(problems) - SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _roles(module: str) -> frozenset[Role]:
+    return frozenset(role for role, modules in LIST_MODULES.items() if module in modules)
+
+
+@check(
+    "objects.locations",
+    clause="mod_locations §4.1 (Location, EVSE, Connector tables)",
+    roles=_roles("locations"),
+)
+async def locations(ctx: Context) -> Verdict:
+    """Every Location (with its EVSEs and Connectors) in the list is valid"""
+    return await _validate_list(ctx, "locations")
+
+
+@check(
+    "objects.tariffs",
+    clause="mod_tariffs §4.4 (Tariff tables)",
+    roles=_roles("tariffs"),
+)
+async def tariffs(ctx: Context) -> Verdict:
+    """Every Tariff in the list is valid"""
+    return await _validate_list(ctx, "tariffs")
+
+
+@check(
+    "objects.tokens",
+    clause="mod_tokens §4.5 (Token table)",
+    roles=_roles("tokens"),
+)
+async def tokens(ctx: Context) -> Verdict:
+    """Every Token in the list is valid"""
+    return await _validate_list(ctx, "tokens")
+
+
+@check(
+    "objects.sessions",
+    clause="mod_sessions §4.2 (Session tables)",
+    roles=_roles("sessions"),
+)
+async def sessions(ctx: Context) -> Verdict:
+    """Every Session in the list is valid"""
+    return await _validate_list(ctx, "sessions")
+
+
+@check(
+    "objects.cdrs",
+    clause="mod_cdrs §4.3 (CDR tables; no session-only dimensions)",
+    roles=_roles("cdrs"),
+)
+async def cdrs(ctx: Context) -> Verdict:
+    """Every CDR in the list is valid"""
+    return await _validate_list(ctx, "cdrs")
+
+
+@check(
+    "objects.clientinfo",
+    clause="mod_hub_client_info §4.8 (ClientInfo table)",
+    roles=_roles("hubclientinfo"),
+)
+async def clientinfo(ctx: Context) -> Verdict:
+    """Every ClientInfo in the Hub's list is valid"""
+    return await _validate_list(ctx, "hubclientinfo")
