@@ -33,3 +33,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .ocpi-hub .pytest_cache
+
+# A hub and four simulated parties (two CPOs, two eMSPs) for DEMO_SECONDS (default 30) seconds.
+.PHONY: demo
+demo: $(STAMP)
+	bash scripts/demo.sh

@@ -21,6 +21,7 @@ from ocpi_hub.core.parties import Party, Role
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
+from ocpi_hub.simulate import cli as simulate_cli
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.repositories import outbox, platforms
 from ocpi_hub.web.app import create_app
@@ -131,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     conformance_cli.add_arguments(conformance)
+    # The simulators need no hub settings either: they are OCPI parties of their own.
+    simulate_cli.add_parser(commands)
     return parser
 
 
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "conformance":
         return conformance_cli.run_command(args)
+    if args.command == "simulate":
+        return simulate_cli.run(args)
     settings = settings_from(args)
     hub_logging.configure(settings.log_format, settings.log_level)
     command = args.command
