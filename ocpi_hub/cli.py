@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -181,13 +182,15 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log.info(
             "serving", versions_url=settings.versions_url, listen=f"{settings.host}:{settings.port}"
         )
-        print(
-            f"ocpi-hub is serving OCPI 2.2.1 at {settings.versions_url}\n"
-            "Invite a partner:  ocpi-hub parties invite --role CPO"
-            " --country-code NL --party-id ABC\n"
-            f"Connect to a peer: ocpi-hub connect --versions-url URL --token TOKEN_A",
-            flush=True,
-        )
+        # Whoever reads our output may go away at any time; that must not stop the hub.
+        with contextlib.suppress(OSError):
+            print(
+                f"ocpi-hub is serving OCPI 2.2.1 at {settings.versions_url}\n"
+                "Invite a partner:  ocpi-hub parties invite --role CPO"
+                " --country-code NL --party-id ABC\n"
+                f"Connect to a peer: ocpi-hub connect --versions-url URL --token TOKEN_A",
+                flush=True,
+            )
         await stop.wait()
         log.info("stopping")
         await runner.cleanup()

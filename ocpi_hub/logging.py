@@ -6,10 +6,28 @@ Request id, correlation id, caller party and module are bound per request throug
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
 import structlog
+
+
+class _QuietOnClosedStream(structlog.PrintLogger):
+    """A logger that drops a line it cannot write: a closed or broken log pipe (the terminal
+    went away, a pager quit) must not turn every request into an HTTP 500."""
+
+    def msg(self, message: str) -> None:
+        # BrokenPipeError for a closed pipe; ValueError for I/O on a closed file.
+        with contextlib.suppress(OSError, ValueError):
+            super().msg(message)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+def _logger_factory(*args: object) -> _QuietOnClosedStream:
+    return _QuietOnClosedStream(sys.stderr)
 
 
 def configure(log_format: str = "console", level: str = "info") -> None:
@@ -31,7 +49,7 @@ def configure(log_format: str = "console", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_logger_factory,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

@@ -124,8 +124,8 @@ async def ask(
     `path` (below the endpoint, query included), FROM the requesting party, with a new
     X-Request-ID and the same X-Correlation-ID. The body is the request's own unless given.
 
-    4001/4003 when `to` is unknown or not connected, 4002 past `timeout` (the forward timeout
-    by default), 4000 when the answer is not an OCPI envelope.
+    4001/4003 when `to` is unknown or not connected (or refuses the hub's token), 4002 past
+    `timeout` (the forward timeout by default), 4000 when the answer is not an OCPI envelope.
     """
     module = module or call.module
     interface = interface or call.interface
@@ -151,6 +151,12 @@ async def ask(
         raise ForwardTimeout(f"{name} did not answer within {timeout:g} s") from exc
     except PeerUnreachable as exc:
         raise ReceiverNotConnected(f"{name} could not be reached") from exc
+    if answer.http_status in (401, 403):
+        # The receiver refused the hub's own token: the hub cannot use it (4003). Relaying the
+        # 401 would tell the requester that *its* credentials are dead.
+        raise ReceiverNotConnected(
+            f"{name} refused the hub's credentials (HTTP {answer.http_status})"
+        )
     if answer.status_code is None:
         raise HubError(f"{name} answered HTTP {answer.http_status} without an OCPI envelope")
     return answer

@@ -260,3 +260,46 @@ async def test_cli_migrate_is_idempotent(
     finally:
         await conn.close()
     assert applied == [name for _, name, _ in available()]
+
+
+async def test_a_closed_log_pipe_does_not_break_requests(database_url: str, tmp_path: Path) -> None:
+    """When whatever reads the hub's output and log goes away, the hub keeps answering (found by
+    the simulators: every request was HTTP 500 once stderr was a broken pipe; and the banner
+    racing the reader's close killed the hub)."""
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    from tests.conftest import free_socket
+    from tests.e2e.processes import hub_env
+
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = hub_env(database_url, port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ocpi_hub", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()  # "ocpi-hub is serving ...": it is up
+        if b"serving" not in first:
+            process.wait(timeout=30)
+            raise AssertionError(f"the hub did not start: {process.stderr.read()[-3000:]!r}")
+        process.stdout.close()
+        process.stderr.close()  # the reader goes away: writes now fail with EPIPE
+        async with aiohttp.ClientSession() as session:
+            for _ in range(3):  # the first lines after the close hit the broken pipe
+                assert process.poll() is None, f"the hub exited with {process.returncode}"
+                async with session.get(f"http://127.0.0.1:{port}/health") as response:
+                    assert response.status == 200
+                async with session.get(f"http://127.0.0.1:{port}/ocpi/versions") as response:
+                    assert response.status == 401
+                    assert (await response.json())["status_code"] == 2000
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -168,6 +168,11 @@ async def _unreachable(emsp: FakeParty) -> tuple[str, str]:
     return emsp.key
 
 
+async def _refuses_hub_token(emsp: FakeParty) -> tuple[str, str]:
+    emsp.accepted_tokens = set()  # it answers the hub's calls with HTTP 401
+    return emsp.key
+
+
 async def _too_slow(emsp: FakeParty) -> tuple[str, str]:
     emsp.delay = 3.0  # the test hub's forward timeout is 2 s
     return emsp.key
@@ -178,6 +183,7 @@ UNDELIVERABLE: dict[str, tuple[Setup, int]] = {
     "unknown party 4001": (_unknown, 4001),
     "unregistered party 4003": (_unregistered, 4003),
     "unreachable party 4003": (_unreachable, 4003),
+    "party refusing the hub's token 4003": (_refuses_hub_token, 4003),
     "answer after the timeout 4002": (_too_slow, 4002),
 }
 
@@ -191,13 +197,14 @@ async def test_undeliverable_request_gets_a_hub_error(
     setup: Setup,
     code: int,
 ) -> None:
-    """Unknown TO → 4001, not connected → 4003, too slow → 4002; nothing stored (§1.4, §5)."""
+    """Unknown TO → 4001, not connected (or refusing the hub's own token: never a 401 for the
+    requester, whose credentials are fine) → 4003, too slow → 4002; nothing stored (§1.4, §5)."""
     to = await setup(emsp)
     started = time.monotonic()
 
     answer = await send(cpo, hub, "PUT", to, json=location())
 
-    assert answer.status_code == code, answer.body
+    assert (answer.status, answer.status_code) == (200, code), answer.body
     assert time.monotonic() - started < 3.0, "the hub answers by its own timeout"
     assert answer.header("X-Request-ID") == IDS["X-Request-ID"]
     assert answer.routing("to") == ("NL", "CPA")

@@ -1,12 +1,10 @@
 """What the simulators found out about the hub. Each test states what the spec asks of a hub;
-`xfail(strict=True)` marks a hub bug reported to the hub's owners and not fixed yet (when it is
-fixed, the test passes, strict xfail fails, and the marker is to be removed)."""
+Both were bugs when the simulators found them: a receiver's HTTP 401 to the hub was relayed to
+the requester as if its own credentials were dead. The hub now answers 4003."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
-
-import pytest
 
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, commands
@@ -15,10 +13,6 @@ from tests.conftest import RunningHub
 from tests.simulate.conftest import StartSimulator, register
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: an eMSP's HTTP 401 to the hub is relayed to the CPO unchanged (web/relay.py)",
-)
 async def test_an_emsp_refusing_the_hubs_token_is_not_a_401_for_the_cpo(
     hub: RunningHub, start_simulator: StartSimulator
 ) -> None:
@@ -45,10 +39,6 @@ async def test_an_emsp_refusing_the_hubs_token_is_not_a_401_for_the_cpo(
     assert answer.http_status != 401, answer.body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: a CPO's HTTP 401 to the hub is relayed to the eMSP unchanged (web/relay.py)",
-)
 async def test_a_cpo_refusing_the_hubs_token_is_not_a_401_for_the_emsp(
     hub: RunningHub, start_simulator: StartSimulator
 ) -> None:
