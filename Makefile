@@ -28,7 +28,7 @@ schemas: $(STAMP)
 	$(BIN)/python -m ocpi_hub.schemas schemas
 
 lint: $(STAMP)
-	$(BIN)/ruff check ocpi_hub tests bench
+	$(BIN)/ruff check ocpi_hub conformance tests bench
 	$(BIN)/mypy
 
 clean:
