@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from conformance import checks, report
-from conformance.context import COUNTERPART, Options
+from conformance.context import COUNTERPART, ExtraParty, Options
 from conformance.model import Role
 from conformance.runner import TerminalProgress, run
 
@@ -32,6 +32,13 @@ writes:
   credentials PUT and unregisters with DELETE at the very end. --read-only does none of this:
   use it on production endpoints. With --token-c the rotation re-registers the suite's own
   callback URL and the DELETE ends that registration: give --read-only to keep it.
+
+hub parties:
+  --role HUB checks the hub's routing between parties the suite plays itself: give each with
+  --party ROLE:CC:PID:TOKEN_A (ROLE is CPO or EMSP; the hub's operator issues each token A
+  for that party). Each is registered as a platform of its own, served next to the suite's
+  main identity, and unregistered at the end. At least one CPO and two eMSPs in all (the
+  main identity counts) run every hub.* check; without --party they are not applicable.
 
 selection:
   --role picks the checks for the role of the endpoint under test (a Hub's versions,
@@ -86,6 +93,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "http://HOST:PORT (a proxy, a container, another host)",
     )
     parser.add_argument(
+        "--party",
+        dest="parties",
+        action="append",
+        default=[],
+        type=extra_party,
+        metavar="ROLE:CC:PID:TOKEN_A",
+        help="one more party the suite plays for --role HUB, registered with its own token A "
+        "(repeatable; see 'hub parties' below)",
+    )
+    parser.add_argument(
         "--read-only",
         action="store_true",
         help="no writes: no test objects, no rotation, no unregistering",
@@ -130,6 +147,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def extra_party(value: str) -> ExtraParty:
+    """`ROLE:CC:PID:TOKEN_A` as an ExtraParty (argparse type: a usage error when malformed)."""
+    parts = value.split(":", 3)
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"{value!r} is not ROLE:CC:PID:TOKEN_A")
+    role, country_code, party_id, token_a = parts
+    if role.upper() not in ("CPO", "EMSP"):
+        raise argparse.ArgumentTypeError(f"party role {role!r}: CPO or EMSP")
+    if len(country_code) != 2 or not 1 <= len(party_id) <= 3 or not token_a:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: a 2-character country code, a party id of up to 3, and a token A"
+        )
+    return ExtraParty(role.upper(), country_code.upper(), party_id.upper(), token_a)
+
+
 def build_parser(prog: str = "ocpi-hub conformance") -> argparse.ArgumentParser:
     """The standalone parser (`python -m conformance`)."""
     parser = argparse.ArgumentParser(
@@ -161,6 +193,7 @@ def options_from(args: argparse.Namespace) -> Options:
         max_pages=args.max_pages,
         only=tuple(args.only),
         skip=tuple(args.skip),
+        parties=tuple(args.parties),
     )
 
 
@@ -183,6 +216,9 @@ def run_command(args: argparse.Namespace) -> int:
     if len(args.country_code) != 2 or not 1 <= len(args.party_id) <= 3:
         return _usage_error("--country-code takes 2 characters and --party-id up to 3")
     options = options_from(args)
+    identities = [(options.country_code, options.party_id)] + [p.key for p in options.parties]
+    if len(set(identities)) != len(identities):
+        return _usage_error("each --party needs an identity of its own, not the main one's")
     try:
         outcome = asyncio.run(run(options, TerminalProgress()))
     except OSError as exc:  # the callback port cannot be bound

@@ -20,6 +20,22 @@ COUNTERPART = {Role.CPO: "EMSP", Role.EMSP: "CPO", Role.HUB: "EMSP"}
 TEST_PREFIX = "CONFTEST-"
 
 
+@dataclass(frozen=True)
+class ExtraParty:
+    """One more party the suite plays against a Hub (`--party ROLE:CC:PID:TOKEN_A`): its own
+    platform, registered with its own token A, served by a fake party of its own. The HUB-role
+    checks send traffic between these parties and the suite's main identity."""
+
+    role: str  # CPO or EMSP
+    country_code: str
+    party_id: str
+    token_a: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.country_code, self.party_id)
+
+
 @dataclass
 class Options:
     """The run's settings, as the command line gave them."""
@@ -39,6 +55,7 @@ class Options:
     max_pages: int = 200
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
+    parties: tuple[ExtraParty, ...] = ()  # --party: the HUB-role checks' other parties
 
     @property
     def presented_role(self) -> str:

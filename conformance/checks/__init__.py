@@ -27,6 +27,8 @@ AREAS: list[str] = [
     "objects",
     "modules",
     "modules_receivers",
+    "hub",  # the HUB-role checks (hub_parties.py, hub_hops.py: what they share)
+    "hub_delivery",
 ]
 
 REGISTRY: dict[str, Check] = {}
