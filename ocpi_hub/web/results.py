@@ -168,9 +168,13 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
     return Relayed(relayed(request, call, target.to, answer), wait)
 
 
-def _result_delivery(proxied: ProxiedRequest, body: str, from_party: PartyKey) -> NewDelivery:
+def _result_delivery(
+    proxied: ProxiedRequest, body: str, from_party: PartyKey, correlation_id: str
+) -> NewDelivery:
     # Keyed by request: several results for one request (a reservation's ACCEPTED, then its
-    # CANCELED_RESERVATION) reach the requester in the order they came.
+    # CANCELED_RESERVATION) reach the requester in the order they came. The correlation id is
+    # the one of the request the hub forwards (checklist §1.2): the receiver's result POST, or
+    # the original request's for a TIMEOUT the hub makes up itself.
     return NewDelivery(
         receiver_platform_id=proxied.requester_platform_id,
         to_party=proxied.requester,
@@ -180,7 +184,7 @@ def _result_delivery(proxied: ProxiedRequest, body: str, from_party: PartyKey) -
         method="POST",
         path="",
         body=body,
-        correlation_id=proxied.correlation_id,
+        correlation_id=correlation_id,
         object_key=f"{proxied.module}/{proxied.id}",
         url=proxied.response_url,
     )
@@ -224,7 +228,7 @@ async def relay_result(
                 f"this {module.value} request is closed: its result is no longer expected"
                 " and was not relayed"
             )
-        delivery = _result_delivery(proxied, body, proxied.receiver)
+        delivery = _result_delivery(proxied, body, proxied.receiver, request[CORRELATION_ID])
         await outbox.enqueue(conn, [delivery])
     return ocpi_response(envelope(None))
 
@@ -243,7 +247,9 @@ async def sweep(
         expired = await results.expire(conn, module.value)
         if timeout_result is not None:
             body = timeout_result.decode()
-            await outbox.enqueue(conn, [_result_delivery(p, body, hub) for p in expired])
+            await outbox.enqueue(
+                conn, [_result_delivery(p, body, hub, p.correlation_id) for p in expired]
+            )
     for proxied in expired:
         log.info("result_timed_out", module=module.value, kind=proxied.kind, id=proxied.id)
     return len(expired)

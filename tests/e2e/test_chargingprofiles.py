@@ -111,15 +111,17 @@ def assert_relayed(answer: Answer, hop: Received, cpo: FakeParty, requester: Fak
 async def post_result(
     hub: RunningHub, cpo: FakeParty, requester: FakeParty, hub_url: str, result: Any
 ) -> Received:
-    """The CPO posts `result` to the hub's URL; return what reached the requester."""
+    """The CPO posts `result` to the hub's URL; return what reached the requester, which carries
+    the correlation id of the CPO's POST (a hub keeps it on what it forwards, §1.2)."""
     assert hub_url.startswith(hub.url + HUB_RESULTS)
-    posted = await cpo.call_url("POST", hub_url, json=result)
+    ids = {"X-Correlation-ID": "cpo-result-correlation"}
+    posted = await cpo.call_url("POST", hub_url, json=result, headers=ids)
     assert (posted.status, posted.status_code) == (200, 1000), posted.body
     await eventually(lambda: bool(callbacks(requester, "/cb/1")), message="result delivered")
     (delivered,) = callbacks(requester, "/cb/1")
     assert delivered.method == "POST" and delivered.body == result
     assert delivered.routing("from") == cpo.key and delivered.routing("to") == requester.key
-    assert delivered.header("X-Correlation-ID") == IDS["X-Correlation-ID"]
+    assert delivered.header("X-Correlation-ID") == "cpo-result-correlation"
     return delivered
 
 

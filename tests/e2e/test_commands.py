@@ -142,20 +142,22 @@ async def test_command_result_reaches_the_original_response_url(
     hub: RunningHub, cpo: FakeParty, emsp: FakeParty, emsp2: FakeParty
 ) -> None:
     """The CPO's CommandResult, posted to the hub's URL, reaches the eMSP's own response_url
-    unchanged, FROM the CPO, with the command's correlation id; a second one is refused (§4.6)."""
+    unchanged, FROM the CPO, with the result request's own correlation id (a hub keeps the
+    correlation id of what it forwards, §1.2); a second one is refused (§4.6)."""
     answers(cpo, ACCEPTED)
     await command(emsp, hub, "START_SESSION", start_session(emsp))
     hub_url = the_command(cpo).body["response_url"]
     result = {"result": "ACCEPTED", "message": [{"language": "en", "text": "ok"}], "x_cp": 7}
 
-    posted = await cpo.call_url("POST", hub_url, json=result)
+    ids = {"X-Correlation-ID": "cpo-result-correlation"}
+    posted = await cpo.call_url("POST", hub_url, json=result, headers=ids)
 
     assert (posted.status, posted.status_code) == (200, 1000), posted.body
     await eventually(lambda: bool(callbacks(emsp)), message="result delivered")
     (delivered,) = callbacks(emsp)
     assert delivered.method == "POST" and delivered.body == result
     assert delivered.routing("from") == cpo.key and delivered.routing("to") == emsp.key
-    assert delivered.header("X-Correlation-ID") == IDS["X-Correlation-ID"]
+    assert delivered.header("X-Correlation-ID") == "cpo-result-correlation"
     assert not heard(emsp2)
     again = await cpo.call_url("POST", hub_url, json={"result": "FAILED"})
     assert (again.status, again.status_code) == (200, 2000), again.body
