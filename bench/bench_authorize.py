@@ -15,18 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
-from ocpi_hub.storage.embedded import EmbeddedPostgres
-from ocpi_hub.storage.migrate import migrate
+from bench.common import bench_hub
 from tests import factories
-from tests.conftest import start_hub, with_database
 from tests.e2e.conftest import modules_of, registered
 from tests.e2e.fakes import FakeParty
 
@@ -56,17 +51,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = EmbeddedPostgres(Path(tmp))
-        admin = pg.start()
-        conn = await asyncpg.connect(admin)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        dsn = with_database(admin, "bench")
-        conn = await asyncpg.connect(dsn)
-        await migrate(conn)
-        await conn.close()
-        hub = await start_hub(dsn, authorization_timeout=2.5)
+    async with bench_hub(authorization_timeout=2.5) as (hub, _):
         parties: list[FakeParty] = []
         try:
             cpo = await registered(
@@ -111,9 +96,6 @@ async def main() -> None:
         finally:
             for party in parties:
                 await party.stop()
-            await hub.stop()
-            await hub.pool.close()
-            pg.release()
 
 
 if __name__ == "__main__":

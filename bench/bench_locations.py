@@ -17,19 +17,15 @@ import argparse
 import asyncio
 import resource
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import asyncpg
 import orjson
 
+from bench.common import bench_hub
 from ocpi_hub.storage.db import create_pool
-from ocpi_hub.storage.embedded import EmbeddedPostgres
-from ocpi_hub.storage.migrate import migrate
 from ocpi_hub.storage.repositories import outbox
 from tests import factories
-from tests.conftest import start_hub, with_database
 from tests.e2e.conftest import registered
 from tests.e2e.fakes import FakeParty
 
@@ -86,17 +82,7 @@ async def main() -> None:
     parser.add_argument("--emsps", type=int, default=3)
     parser.add_argument("--pushes", type=int, default=300)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = EmbeddedPostgres(Path(tmp))
-        admin = pg.start()
-        conn = await asyncpg.connect(admin)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        dsn = with_database(admin, "bench")
-        conn = await asyncpg.connect(dsn)
-        await migrate(conn)
-        await conn.close()
-        hub = await start_hub(dsn, page_limit=50, push_backoff_base=0.05)
+    async with bench_hub(page_limit=50, push_backoff_base=0.05) as (hub, dsn):
         parties: list[FakeParty] = []
         try:
             cpo = await registered(
@@ -149,9 +135,6 @@ async def main() -> None:
         finally:
             for party in parties:
                 await party.stop()
-            await hub.stop()
-            await hub.pool.close()
-            pg.release()
 
 
 if __name__ == "__main__":
