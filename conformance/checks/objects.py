@@ -9,7 +9,7 @@ from conformance.checks import check
 from conformance.context import Context
 from conformance.envelope import unique
 from conformance.lists import LIST_MODULES, OBJECT_KIND, full_read, object_key
-from conformance.model import Role, Verdict, failed, not_applicable, passed, warned
+from conformance.model import CheckFunction, Role, Verdict, failed, not_applicable, passed, warned
 from conformance.spec import OBJECTS
 from conformance.validate import Problem, validate
 
@@ -59,61 +59,35 @@ def _roles(module: str) -> frozenset[Role]:
     return frozenset(role for role, modules in LIST_MODULES.items() if module in modules)
 
 
-@check(
-    "objects.locations",
-    clause="mod_locations §4.1 (Location, EVSE, Connector tables)",
-    roles=_roles("locations"),
-)
-async def locations(ctx: Context) -> Verdict:
-    """Every Location (with its EVSEs and Connectors) in the list is valid"""
-    return await _validate_list(ctx, "locations")
+# (check id, the list it reads, the spec's tables, the object named in the title). One check per
+# list; the definition order is the run order.
+_LISTS = [
+    (
+        "objects.locations",
+        "locations",
+        "mod_locations §4.1 (Location, EVSE, Connector tables)",
+        "Location (with its EVSEs and Connectors)",
+    ),
+    ("objects.tariffs", "tariffs", "mod_tariffs §4.4 (Tariff tables)", "Tariff"),
+    ("objects.tokens", "tokens", "mod_tokens §4.5 (Token table)", "Token"),
+    ("objects.sessions", "sessions", "mod_sessions §4.2 (Session tables)", "Session"),
+    ("objects.cdrs", "cdrs", "mod_cdrs §4.3 (CDR tables; no session-only dimensions)", "CDR"),
+    (
+        "objects.clientinfo",
+        "hubclientinfo",
+        "mod_hub_client_info §4.8 (ClientInfo table)",
+        "ClientInfo",
+    ),
+]
 
 
-@check(
-    "objects.tariffs",
-    clause="mod_tariffs §4.4 (Tariff tables)",
-    roles=_roles("tariffs"),
-)
-async def tariffs(ctx: Context) -> Verdict:
-    """Every Tariff in the list is valid"""
-    return await _validate_list(ctx, "tariffs")
+def _list_check(module: str, title: str) -> CheckFunction:
+    async def validate_list(ctx: Context) -> Verdict:
+        return await _validate_list(ctx, module)
+
+    validate_list.__doc__ = f"Every {title} in the list is valid"
+    return validate_list
 
 
-@check(
-    "objects.tokens",
-    clause="mod_tokens §4.5 (Token table)",
-    roles=_roles("tokens"),
-)
-async def tokens(ctx: Context) -> Verdict:
-    """Every Token in the list is valid"""
-    return await _validate_list(ctx, "tokens")
-
-
-@check(
-    "objects.sessions",
-    clause="mod_sessions §4.2 (Session tables)",
-    roles=_roles("sessions"),
-)
-async def sessions(ctx: Context) -> Verdict:
-    """Every Session in the list is valid"""
-    return await _validate_list(ctx, "sessions")
-
-
-@check(
-    "objects.cdrs",
-    clause="mod_cdrs §4.3 (CDR tables; no session-only dimensions)",
-    roles=_roles("cdrs"),
-)
-async def cdrs(ctx: Context) -> Verdict:
-    """Every CDR in the list is valid"""
-    return await _validate_list(ctx, "cdrs")
-
-
-@check(
-    "objects.clientinfo",
-    clause="mod_hub_client_info §4.8 (ClientInfo table)",
-    roles=_roles("hubclientinfo"),
-)
-async def clientinfo(ctx: Context) -> Verdict:
-    """Every ClientInfo in the Hub's list is valid"""
-    return await _validate_list(ctx, "hubclientinfo")
+for _id, _module, _clause, _title in _LISTS:
+    check(_id, clause=_clause, roles=_roles(_module))(_list_check(_module, _title))
