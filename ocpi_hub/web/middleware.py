@@ -7,6 +7,8 @@
 - A registered caller was heard from: that feeds the HubClientInfo liveness probe (checklist §5)
   and brings an OFFLINE platform back to CONNECTED.
 - Only here are OcpiErrors rendered (DESIGN.md decision 6).
+- No string or field name the hub accepts holds a control character (core.model.unprintable):
+  2001 naming the field or URL segment, before anything is stored or relayed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import token_candidates
+from ocpi_hub.core.model import may_be_unprintable, unprintable
 from ocpi_hub.core.parties import PlatformStatus
-from ocpi_hub.errors import InvalidJson, MethodNotAllowed, NotFound, OcpiError, Unauthorized
+from ocpi_hub.errors import (
+    InvalidJson,
+    InvalidParameters,
+    MethodNotAllowed,
+    NotFound,
+    OcpiError,
+    Unauthorized,
+)
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.repositories import clientinfo, platforms
 from ocpi_hub.web.keys import (
@@ -58,12 +68,16 @@ def ocpi_response(
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON; 400 when it is not JSON at all."""
+    """The request body as JSON; 400 when it is not JSON at all, 2001 naming the field when a
+    string or field name holds a control character."""
     raw = await request.read()
     try:
-        return orjson.loads(raw)
+        document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidJson(f"request body is not valid JSON: {exc}") from exc
+    if may_be_unprintable(raw) and (refusal := unprintable(document)):
+        raise InvalidParameters(refusal)
+    return document
 
 
 def error_response(error: OcpiError) -> web.Response:
@@ -116,6 +130,8 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
             raise _as_ocpi_error(http_exception)
         if name not in PUBLIC_ROUTES:
             await authenticate(request, name)
+        if unprintable(request.path) and (refusal := unprintable(request.match_info)):
+            raise InvalidParameters(f"URL segment {refusal}")
         response = await handler(request)
     except OcpiError as error:
         response = _failed(request, error)
