@@ -3,7 +3,8 @@ middleware renders them (DESIGN.md decision 6).
 
 HTTP statuses follow checklist §1.4: once a request has reached the OCPI layer with valid JSON the
 HTTP status is 200 and the problem is in `status_code`; the exceptions the spec names (400 invalid
-JSON, 401 authentication, 404 unknown objects, 405 credentials life cycle) are set here.
+JSON, 401 authentication, 404 unknown objects, 405 credentials life cycle) are set here, and so
+are the transport's own (503 a database that cannot be reached).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ class OcpiError(Exception):
     status_code: int = 3000
     http_status: int = 500
     default_message: str = "Generic server error"
+    # Seconds a client should wait before trying again, sent as Retry-After when set.
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None, *, data: Any = None) -> None:
         self.message = message or self.default_message
@@ -103,6 +106,15 @@ class MethodNotAllowed(ClientError):
 class ServerError(OcpiError):
     status_code = 3000
     http_status = 200
+
+
+class DatabaseUnavailable(ServerError):
+    """3000 with HTTP 503 and Retry-After: the database cannot be reached (an outage, a restart,
+    no connection slot). Nothing was changed; the same request may be sent again later."""
+
+    http_status = 503
+    default_message = "The hub's database is unavailable; try again later"
+    retry_after = 5
 
 
 class ClientApiUnusable(ServerError):

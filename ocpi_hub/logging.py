@@ -53,6 +53,9 @@ def configure(log_format: str = "console", level: str = "info") -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # asyncpg's pool logs a traceback each time it fails to reconnect during a database outage;
+    # the hub logs the outage itself, once (storage.availability).
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -8,15 +8,18 @@ OCPI_HUB_DATABASE_URL names a server, in which case each test's database is crea
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import structlog
 from aiohttp import web
 
 from ocpi_hub import logging as hub_logging
@@ -33,6 +36,19 @@ TEMPLATE = "ocpi_hub_test_template"
 _numbers = itertools.count()
 
 hub_logging.configure("console", os.environ.get("OCPI_HUB_TEST_LOG_LEVEL", "warning"))
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event logged during the test, at every level: dicts with `event`,
+    `log_level` and the event's fields."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as captured:
+            yield captured
+    finally:
+        structlog.configure(wrapper_class=wrapper)
 
 
 def with_database(dsn: str, database: str) -> str:

@@ -24,6 +24,7 @@ from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.settings import Settings
+from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.repositories import clientinfo, platforms
 
 log = get_logger("ocpi_hub.push.liveness")
@@ -35,10 +36,17 @@ _BATCH = 50
 class LivenessProbe:
     """One process's share of the liveness probing."""
 
-    def __init__(self, pool: asyncpg.Pool, client: PeerClient, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: PeerClient,
+        settings: Settings,
+        database: DatabaseWatch | None = None,
+    ) -> None:
         self.pool = pool
         self.client = client
         self.settings = settings
+        self.database = database or DatabaseWatch(pool)
         self.hub: PartyKey = (settings.country_code, settings.party_id)
 
     async def run(self) -> None:
@@ -46,8 +54,8 @@ class LivenessProbe:
         while True:
             try:
                 await self.probe_once()
-            except (asyncpg.PostgresError, OSError) as exc:
-                log.warning("liveness_round_failed", error=str(exc))
+            except Exception as exc:
+                self.database.round_failed(exc, "liveness_round_failed")
             await asyncio.sleep(self.settings.liveness_interval)
 
     async def probe_once(self) -> int:

@@ -19,6 +19,7 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
 from ocpi_hub.settings import Settings
+from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.repositories import outbox, platforms
 from ocpi_hub.storage.repositories.outbox import Delivery
 
@@ -28,10 +29,17 @@ log = get_logger("ocpi_hub.push.worker")
 class OutboxWorker:
     """One process's share of the delivery work."""
 
-    def __init__(self, pool: asyncpg.Pool, client: PeerClient, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: PeerClient,
+        settings: Settings,
+        database: DatabaseWatch | None = None,
+    ) -> None:
         self.pool = pool
         self.client = client
         self.settings = settings
+        self.database = database or DatabaseWatch(pool)
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -43,8 +51,9 @@ class OutboxWorker:
             while not self._stopping:
                 try:
                     sent = await self.drain_once()
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("outbox_drain_failed", error=str(exc))
+                except Exception as exc:
+                    # Nothing may stop the worker for good: deliveries would wait for a restart.
+                    self.database.round_failed(exc, "outbox_drain_failed")
                     sent = 0
                 if sent == 0 and not self._stopping:
                     with contextlib.suppress(TimeoutError):

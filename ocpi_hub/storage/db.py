@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,13 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
     assert pool is not None
     return pool
+
+
+async def ping(pool: asyncpg.Pool, timeout: float) -> None:
+    """One round trip to the database, bounded by `timeout` seconds (a free pool connection
+    included); raises what asyncpg raises, or TimeoutError."""
+    async with asyncio.timeout(timeout), pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
 
 
 @asynccontextmanager

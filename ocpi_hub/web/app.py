@@ -13,8 +13,9 @@ from aiohttp import web
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
+from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.web import credentials, versions
-from ocpi_hub.web.keys import CLIENT, POOL, SETTINGS
+from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_middleware
 from ocpi_hub.web.modules import (
     cdrs,
@@ -59,10 +60,12 @@ def create_app(
     app = web.Application(middlewares=[ocpi_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
+    app[DATABASE] = DatabaseWatch(pool)
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes))
     app.cleanup_ctx.append(_peer_client)
+    app.on_cleanup.append(_stop_database_probe)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
         for module in MODULES:
@@ -76,8 +79,12 @@ async def _peer_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _stop_database_probe(app: web.Application) -> None:
+    await app[DATABASE].close()
+
+
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
-    worker = OutboxWorker(app[POOL], app[CLIENT], app[SETTINGS])
+    worker = OutboxWorker(app[POOL], app[CLIENT], app[SETTINGS], app[DATABASE])
     app[WORKER] = worker
     task = asyncio.create_task(worker.run(), name="outbox-worker")
     yield

@@ -8,10 +8,12 @@ from aiohttp import web
 from ocpi_hub.core.parties import Platform
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.settings import Settings
+from ocpi_hub.storage.availability import DatabaseWatch
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 CLIENT = web.AppKey("client", PeerClient)
+DATABASE = web.AppKey("database", DatabaseWatch)  # whether the database answers (health, 503s)
 
 # Request-scoped values set by the middleware (request[...]).
 CALLER = web.RequestKey("caller", Platform)  # the Platform that called, known by its token
@@ -25,6 +27,7 @@ __all__ = [
     "CALLER_TOKEN",
     "CLIENT",
     "CORRELATION_ID",
+    "DATABASE",
     "POOL",
     "RESPONSE_HEADERS",
     "SETTINGS",

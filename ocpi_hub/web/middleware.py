@@ -7,6 +7,9 @@
 - A registered caller was heard from: that feeds the HubClientInfo liveness probe (checklist §5)
   and brings an OFFLINE platform back to CONNECTED.
 - Only here are OcpiErrors rendered (DESIGN.md decision 6).
+- What a client causes is not a hub failure: a client gone while its body is read is logged as
+  `client_disconnected` (info, no traceback); a database outage is 3000 with HTTP 503 and
+  Retry-After, logged once per outage (storage.availability). Only the rest is `unhandled_error`.
 - No string or field name the hub accepts holds a control character (core.model.unprintable):
   2001 naming the field or URL segment, before anything is stored or relayed.
 """
@@ -27,6 +30,8 @@ from ocpi_hub.core.handshake import token_candidates
 from ocpi_hub.core.model import may_be_unprintable, unprintable
 from ocpi_hub.core.parties import PlatformStatus
 from ocpi_hub.errors import (
+    ClientError,
+    DatabaseUnavailable,
     InvalidJson,
     InvalidParameters,
     MethodNotAllowed,
@@ -35,11 +40,13 @@ from ocpi_hub.errors import (
     Unauthorized,
 )
 from ocpi_hub.logging import get_logger
+from ocpi_hub.storage.availability import is_unavailable
 from ocpi_hub.storage.repositories import clientinfo, platforms
 from ocpi_hub.web.keys import (
     CALLER,
     CALLER_TOKEN,
     CORRELATION_ID,
+    DATABASE,
     POOL,
     RESPONSE_HEADERS,
     SETTINGS,
@@ -51,7 +58,7 @@ log = get_logger("ocpi_hub.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Route names: "config:*" for configuration modules, "<module>:<interface>" for functional ones.
-PUBLIC_ROUTES = frozenset({"health"})
+PUBLIC_ROUTES = frozenset({"health:ready", "health:live"})
 # Seconds between two writes of a platform's last_seen (liveness needs minutes, not precision).
 _LAST_SEEN_THROTTLE = 30.0
 
@@ -82,7 +89,8 @@ async def read_json(request: web.Request) -> Any:
 
 def error_response(error: OcpiError) -> web.Response:
     body = envelope(error.data, status_code=error.status_code, status_message=error.message)
-    return ocpi_response(body, status=error.http_status)
+    headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+    return ocpi_response(body, status=error.http_status, headers=headers)
 
 
 async def authenticate(request: web.Request, name: str) -> None:
@@ -137,9 +145,19 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = _failed(request, error)
     except web.HTTPException as exc:
         response = _failed(request, _as_ocpi_error(exc))
-    except Exception:
-        log.exception("unhandled_error", method=request.method, path=request.path)
-        response = _failed(request, OcpiError("internal error"))
+    except Exception as exc:
+        if _client_gone(request, exc):
+            # Nobody is left to answer; the response below is never sent.
+            log.info("client_disconnected", method=request.method, path=request.path)
+            return _failed(request, ClientError("client disconnected"))
+        if is_unavailable(exc):
+            request.app[DATABASE].failed(exc)
+            response = _failed(request, DatabaseUnavailable())
+        elif isinstance(exc, web.RequestPayloadError):
+            response = _failed(request, InvalidJson(f"request body could not be read: {exc}"))
+        else:
+            log.exception("unhandled_error", method=request.method, path=request.path)
+            response = _failed(request, OcpiError("internal error"))
     response.headers.update(request[RESPONSE_HEADERS])
     response.headers["X-Request-ID"] = request_id
     response.headers["X-Correlation-ID"] = correlation_id
@@ -159,11 +177,19 @@ def _failed(request: web.Request, error: OcpiError) -> web.Response:
     return error_response(error)
 
 
+def _client_gone(request: web.Request, exc: Exception) -> bool:
+    """The client closed its connection while the hub read the body (or was about to answer)."""
+    transport = request.transport
+    gone = transport is None or transport.is_closing()
+    return gone and isinstance(exc, ConnectionError | web.RequestPayloadError)
+
+
 def _as_ocpi_error(exc: web.HTTPException) -> OcpiError:
     if isinstance(exc, web.HTTPMethodNotAllowed):
         return MethodNotAllowed(f"{exc.method} is not allowed here")
     if isinstance(exc, web.HTTPNotFound):
         return NotFound("no such OCPI endpoint")
-    error = OcpiError(exc.reason)
+    # 413 (body over the size limit) and the like: the client's doing, 2000 not 3000.
+    error = ClientError(exc.reason) if exc.status < 500 else OcpiError(exc.reason)
     error.http_status = exc.status
     return error

@@ -48,6 +48,7 @@ from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import (
     CALLER,
     CORRELATION_ID,
+    DATABASE,
     POOL,
     SETTINGS,
 )
@@ -263,7 +264,7 @@ def sweeper(
     sweeper purges both tables costs one empty DELETE an hour)."""
 
     async def run(app: web.Application) -> None:
-        pool, settings = app[POOL], app[SETTINGS]
+        pool, settings, database = app[POOL], app[SETTINGS], app[DATABASE]
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
         while True:
@@ -272,11 +273,9 @@ def sweeper(
                 if loop.time() >= next_purge:
                     await results.purge(pool, RETENTION)
                     next_purge = loop.time() + PURGE_INTERVAL
-            except (asyncpg.PostgresError, OSError) as exc:
-                log.warning("result_sweep_failed", module=module.value, error=str(exc))
-            except Exception:
-                # A bug must not stop every later timeout: log it and sweep again.
-                log.exception("result_sweep_crashed", module=module.value)
+            except Exception as exc:
+                # A bug must not stop every later timeout either: log it and sweep again.
+                database.round_failed(exc, "result_sweep_failed", module=module.value)
             await asyncio.sleep(settings.result_sweep_interval)
 
     async def background(app: web.Application) -> AsyncIterator[None]:

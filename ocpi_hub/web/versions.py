@@ -1,4 +1,5 @@
-"""Versions module (checklist §2): the versions list and the 2.2.1 details."""
+"""Versions module (checklist §2): the versions list and the 2.2.1 details; and the two health
+views operators and orchestrators poll (not OCPI modules, no token)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from aiohttp import web
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import OCPI_VERSION
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
-from ocpi_hub.web.keys import SETTINGS
+from ocpi_hub.errors import DatabaseUnavailable
+from ocpi_hub.web.keys import DATABASE, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
 
 
@@ -30,14 +32,27 @@ async def version_details(request: web.Request) -> web.Response:
     return ocpi_response(envelope({"version": OCPI_VERSION, "endpoints": endpoints}))
 
 
-async def health(request: web.Request) -> web.Response:
-    """Liveness for operators and orchestrators: 200 once the hub serves (not an OCPI module)."""
+async def ready(request: web.Request) -> web.Response:
+    """Readiness, `/health`: 200 while the hub can serve OCPI, i.e. its database answers a
+    bounded `SELECT 1`; else HTTP 503 with 3000 and Retry-After, `data.database` "unreachable"."""
+    if await request.app[DATABASE].check():
+        return ocpi_response(envelope({"status": "ok", "database": "reachable"}))
+    raise DatabaseUnavailable(
+        "the hub's database is unreachable",
+        data={"status": "unavailable", "database": "unreachable"},
+    )
+
+
+async def live(request: web.Request) -> web.Response:
+    """Liveness, `/health/live`: 200 while the process serves HTTP, whatever its database does
+    (restart the process when this fails, not when readiness does)."""
     return ocpi_response(envelope({"status": "ok"}))
 
 
 def routes() -> list[web.RouteDef]:
     return [
-        web.get("/health", health, name="health"),
+        web.get("/health", ready, name="health:ready"),
+        web.get("/health/live", live, name="health:live"),
         web.get("/ocpi/versions", versions, name="config:versions"),
         web.get(f"/ocpi/{OCPI_VERSION}", version_details, name="config:version_details"),
     ]

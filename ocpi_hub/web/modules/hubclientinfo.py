@@ -21,7 +21,7 @@ from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.push.liveness import LivenessProbe
 from ocpi_hub.storage.repositories import clientinfo
-from ocpi_hub.web.keys import CLIENT, POOL, SETTINGS
+from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
 from ocpi_hub.web.objects import module_path
 
@@ -53,7 +53,7 @@ async def sender_list(request: web.Request) -> web.Response:
 
 async def liveness_probe(app: web.Application) -> AsyncIterator[None]:
     """Run the liveness probe while the application serves (aiohttp cleanup context)."""
-    probe = LivenessProbe(app[POOL], app[CLIENT], app[SETTINGS])
+    probe = LivenessProbe(app[POOL], app[CLIENT], app[SETTINGS], app[DATABASE])
     task = asyncio.create_task(probe.run(), name="liveness-probe")
     yield
     task.cancel()
