@@ -26,6 +26,7 @@ from ocpi_hub.simulate import cli as simulate_cli
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.repositories import outbox, platforms
 from ocpi_hub.web.app import create_app
+from ocpi_hub.web.server import HubRunner, raise_open_file_limit
 
 log = hub_logging.get_logger("ocpi_hub.cli")
 
@@ -56,6 +57,9 @@ environment:
   OCPI_HUB_RESULT_SWEEP_INTERVAL  seconds between looks for command results that never came (1)
   OCPI_HUB_LIVENESS_SILENCE    seconds of silence before a party is probed (default 300)
   OCPI_HUB_LIVENESS_INTERVAL   seconds between liveness checks (default 60)
+  OCPI_HUB_KEEPALIVE_TIMEOUT   seconds a connection may wait for its next request head (30)
+  OCPI_HUB_READ_TIMEOUT        seconds a request body may take to arrive (default 30)
+  OCPI_HUB_MAX_CONNECTIONS     client connections kept open at most (default 4096)
 """
 
 
@@ -174,13 +178,18 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    open_files = raise_open_file_limit()
     async with open_database(settings) as pool:
-        runner = web.AppRunner(create_app(settings, pool), access_log=None)
+        runner = HubRunner(create_app(settings, pool), settings, open_files=open_files)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         log.info(
-            "serving", versions_url=settings.versions_url, listen=f"{settings.host}:{settings.port}"
+            "serving",
+            versions_url=settings.versions_url,
+            listen=f"{settings.host}:{settings.port}",
+            open_files=open_files,
+            max_connections=runner.max_connections,
         )
         # Whoever reads our output may go away at any time; that must not stop the hub.
         with contextlib.suppress(OSError):

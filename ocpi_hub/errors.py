@@ -4,7 +4,7 @@ middleware renders them (DESIGN.md decision 6).
 HTTP statuses follow checklist §1.4: once a request has reached the OCPI layer with valid JSON the
 HTTP status is 200 and the problem is in `status_code`; the exceptions the spec names (400 invalid
 JSON, 401 authentication, 404 unknown objects, 405 credentials life cycle) are set here, and so
-are the transport's own (503 a database that cannot be reached).
+are the transport's own (408 a body that never arrives, 503 a database that cannot be reached).
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ class ClientError(OcpiError):
 class InvalidJson(ClientError):
     http_status = 400
     default_message = "Request body is not valid JSON"
+
+
+class RequestTimeout(ClientError):
+    """The request body did not arrive within OCPI_HUB_READ_TIMEOUT: HTTP 408, and the
+    connection is closed."""
+
+    http_status = 408
+    default_message = "Request body not received in time"
 
 
 class InvalidParameters(ClientError):
@@ -115,6 +123,15 @@ class DatabaseUnavailable(ServerError):
     http_status = 503
     default_message = "The hub's database is unavailable; try again later"
     retry_after = 5
+
+
+class AtConnectionLimit(ServerError):
+    """3000 with HTTP 503: every connection the hub may hold is busy with a request; written
+    by the server (web/server.py) to a connection it closes at once."""
+
+    http_status = 503
+    default_message = "The hub is at its connection limit; try again later"
+    retry_after = 1
 
 
 class ClientApiUnusable(ServerError):

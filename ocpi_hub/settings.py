@@ -51,6 +51,13 @@ class Settings:
     liveness_silence: float = 300.0
     # ... by a check that runs this often.
     liveness_interval: float = 60.0
+    # Connections (web/server.py): a connection waiting for its next request head, idle or
+    # trickling one in, is closed after keepalive_timeout seconds; a request body must arrive
+    # within read_timeout seconds of its head (else 408 and the connection is closed); at most
+    # max_connections client connections are open (lowered to fit the open-file limit).
+    keepalive_timeout: float = 30.0
+    read_timeout: float = 30.0
+    max_connections: int = 4096
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,6 +96,9 @@ class Settings:
             result_sweep_interval=float(_env("OCPI_HUB_RESULT_SWEEP_INTERVAL", "1")),
             liveness_silence=float(_env("OCPI_HUB_LIVENESS_SILENCE", "300")),
             liveness_interval=float(_env("OCPI_HUB_LIVENESS_INTERVAL", "60")),
+            keepalive_timeout=float(_env("OCPI_HUB_KEEPALIVE_TIMEOUT", "30")),
+            read_timeout=float(_env("OCPI_HUB_READ_TIMEOUT", "30")),
+            max_connections=int(_env("OCPI_HUB_MAX_CONNECTIONS", "4096")),
         )
         return settings.with_overrides(**overrides)
 

@@ -31,6 +31,7 @@ from ocpi_hub.storage.embedded import EmbeddedPostgres
 from ocpi_hub.storage.migrate import migrate
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.app import WORKER, create_app
+from ocpi_hub.web.server import HubRunner
 
 TEMPLATE = "ocpi_hub_test_template"
 _numbers = itertools.count()
@@ -149,7 +150,7 @@ class RunningHub:
     settings: Settings
     pool: asyncpg.Pool
     app: web.Application
-    runner: web.AppRunner
+    runner: HubRunner
 
     @property
     def url(self) -> str:
@@ -181,7 +182,7 @@ async def start_hub(database_url: str, **overrides: object) -> RunningHub:
     settings = hub_settings(database_url, sock.getsockname()[1], **overrides)
     pool = await create_pool(database_url)
     app = create_app(settings, pool)
-    runner = web.AppRunner(app, access_log=None)
+    runner = HubRunner(app, settings)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return RunningHub(settings, pool, app, runner)

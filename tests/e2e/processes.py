@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -53,12 +54,14 @@ def cli(
 
 @dataclass
 class HubProcess:
-    """`ocpi-hub serve` in a child process, its log in a file."""
+    """`ocpi-hub serve` in a child process, its log in a file; `open_files` sets the child's
+    open-file limit, soft and hard, as a service manager would."""
 
     env: dict[str, str]
     log_path: Path
     cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None)
+    open_files: int | None = None
 
     @classmethod
     def on_free_port(
@@ -75,12 +78,16 @@ class HubProcess:
 
     async def start(self, timeout: float = 60.0) -> HubProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until it exits
+        limit = self.open_files
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ocpi_hub", "serve"],
             env=self.env,
             cwd=self.cwd,
             stdout=log,
             stderr=log,
+            preexec_fn=None
+            if limit is None
+            else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)),
         )
         log.close()
         deadline = time.monotonic() + timeout
