@@ -19,6 +19,8 @@ from conformance import cli as conformance_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
+from ocpi_hub.core.urls import id_segment
+from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
@@ -207,6 +209,11 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     party = Party.of(args.invite_country_code, args.invite_party_id, Role(args.role))
     if len(party.country_code) != 2 or not 1 <= len(party.party_id) <= 3:
         return _fail("--country-code takes 2 characters and --party-id up to 3")
+    try:  # the hub puts them in URLs (HubClientInfo pushes)
+        id_segment("country_code", party.country_code)
+        id_segment("party_id", party.party_id)
+    except InvalidParameters as exc:
+        return _fail(exc.message)
     token = new_token()
     async with open_database(settings) as pool, pool.acquire() as conn:
         try:

@@ -1,6 +1,9 @@
 """The hub's HTTP client towards peers: token, id and routing headers, timeouts, envelopes.
 
-Every outbound call goes through `PeerClient.request`; it never retries (the outbox does).
+Every outbound call goes through `PeerClient.request`; it never retries (the outbox does). It
+sends each URL exactly as it was built and checked (core.urls): not re-normalised by yarl, which
+would decode `%3B` back into the `;` some servers read as a path parameter (Tomcat: `..;` is
+`..`).
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from ocpi_hub.core.handshake import authorization_header
 from ocpi_hub.logging import get_logger
@@ -52,6 +57,15 @@ class PeerResponse:
         return 200 <= self.http_status < 300 and code is not None and 1000 <= code < 2000
 
 
+# Everything a URL may hold as it is; the rest (spaces, non-ASCII) is percent-encoded.
+_URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%"
+
+
+def exact_url(url: str) -> URL:
+    """`url` as yarl will send it: byte for byte, once spaces and non-ASCII are encoded."""
+    return URL(quote(url, safe=_URL_CHARACTERS), encoded=True)
+
+
 class PeerClient:
     """Sends OCPI requests to peers over one shared aiohttp session."""
 
@@ -84,7 +98,7 @@ class PeerClient:
         try:
             async with self.session.request(
                 method,
-                url,
+                exact_url(url),
                 data=body,
                 headers=sent,
                 params=params,

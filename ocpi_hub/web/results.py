@@ -36,9 +36,9 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import (
     ClientError,
-    HubError,
     InvalidParameters,
     NotFound,
+    OcpiError,
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
@@ -105,7 +105,7 @@ class Target:
     to: PartyKey
     module: ModuleID
     kind: str
-    suffix: str  # appended to the receiver's endpoint URL
+    path: str  # below the receiver's endpoint URL, from core.urls.object_path
     result_path: str  # the hub's URL for results, without the id
     response_url: str  # the requester's own
     session_id: str | None = None
@@ -144,7 +144,7 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
         expires_at=target.expires_at,
     )
     body, params = rewrite(f"{settings.public_url}{target.result_path}/{proxied.id}")
-    path = target.suffix + (f"?{urlencode(list(params.items()))}" if params else "")
+    path = target.path + (f"?{urlencode(list(params.items()))}" if params else "")
     # Stored before the relay: a quick receiver may post its result before it answers.
     await results.insert(app[POOL], proxied, settings.forward_timeout + RELAY_GRACE)
     try:
@@ -158,7 +158,7 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
             body=body,
             platform=platform,
         )
-    except HubError:  # 4002, 4003, or no envelope: no result will come
+    except OcpiError:  # 4002, 4003, no envelope, or a URL refused (2001): no result will come
         await results.close(app[POOL], proxied.id)
         raise
     wait = response_timeout(answer.ok, answer.data)

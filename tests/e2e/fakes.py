@@ -21,6 +21,7 @@ from typing import Any, cast
 import aiohttp
 import orjson
 from aiohttp import web
+from yarl import URL
 
 OCPI = "2.2.1"
 BODY = web.RequestKey("body", object)
@@ -360,7 +361,7 @@ class FakeParty:
     async def call_url(
         self,
         method: str,
-        url: str,
+        url: str | URL,
         *,
         token: str | None = None,
         json: Any = None,
@@ -368,6 +369,8 @@ class FakeParty:
         headers: dict[str, str] | None = None,
         raw_token: bool = False,
     ) -> Answer:
+        """Call `url`; a `yarl.URL(..., encoded=True)` goes out exactly as written (a str is
+        normalised first: `%2e%2e` would become `..` and be resolved away)."""
         assert self.session is not None
         token = token if token is not None else self.token_for_hub
         sent = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}

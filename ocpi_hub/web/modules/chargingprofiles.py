@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.modules.chargingprofiles import (
@@ -43,7 +42,7 @@ from ocpi_hub.storage.repositories import outbox, platforms, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.web.keys import CORRELATION_ID, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path
+from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Rewrite,
@@ -67,16 +66,13 @@ ENDPOINTS = [
 BACKGROUND = [sweeper(MODULE, None)]  # no TIMEOUT result: see the module docstring
 
 
-def _session_path(request: web.Request, prefix: str) -> str:
-    """`/{session_id}` as the caller encoded it, what the relay appends to the CPO's URL."""
-    return request.rel_url.raw_path[len(prefix) :].rstrip("/")
+def _with_query_url(duration: str | None) -> Rewrite:
+    """The query the CPO gets: the requester's `duration` (GET) and the hub's response_url;
+    nothing else the requester added travels."""
 
-
-def _with_query_url(query: Mapping[str, str]) -> Rewrite:
     def rewrite(url: str) -> tuple[bytes | None, Mapping[str, str] | None]:
-        params = MultiDict(query)
-        params["response_url"] = url
-        return None, params
+        query = {"duration": duration} if duration is not None else {}
+        return None, {**query, "response_url": url}
 
     return rewrite
 
@@ -91,11 +87,10 @@ def _request(request: web.Request, body: Any) -> tuple[str, Rewrite]:
         parse(SetChargingProfile, body)
         url = check_response_url(body.get("response_url"))
         return url, lambda hub_url: (with_response_url(body, hub_url), None)
-    if request.method == "GET":
-        duration = query.get("duration")
-        if duration is None or not duration.isdigit():
-            raise InvalidParameters("duration: required, a whole number of seconds")
-    return check_response_url(query.get("response_url")), _with_query_url(query)
+    duration = query.get("duration") if request.method == "GET" else None
+    if request.method == "GET" and not (duration and duration.isascii() and duration.isdigit()):
+        raise InvalidParameters("duration: required, a whole number of seconds")
+    return check_response_url(query.get("response_url")), _with_query_url(duration)
 
 
 def unknown_session(session_id: str) -> web.Response:
@@ -132,7 +127,7 @@ async def receiver(request: web.Request) -> web.Response:
         to=to,
         module=MODULE,
         kind=request.method,
-        suffix=_session_path(request, RECEIVER_PATH),
+        path=relay_path(request),
         result_path=RESULT_PATH,
         response_url=response_url,
         session_id=session_id,
@@ -155,7 +150,7 @@ async def _deliveries(
     request: web.Request, call: Call, session_id: str, receivers: list[PartyKey]
 ) -> list[NewDelivery]:
     body = (await request.read()).decode()
-    path = _session_path(request, SENDER_PATH)
+    path = relay_path(request)
     found = []
     for party in receivers:
         hosts = await platforms.platforms_of_party(request.app[POOL], *party)

@@ -51,7 +51,7 @@ from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path
+from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Expected,
@@ -151,7 +151,9 @@ async def _open_route(
     return owner
 
 
-def _target(command_kind: CommandType, command: Command, to: PartyKey, url: str) -> Target:
+def _target(
+    command_kind: CommandType, command: Command, to: PartyKey, path: str, url: str
+) -> Target:
     expires_at: datetime | None = None
     reservation_id = getattr(command, "reservation_id", None)
     if isinstance(command, ReserveNow):
@@ -160,7 +162,7 @@ def _target(command_kind: CommandType, command: Command, to: PartyKey, url: str)
         to=to,
         module=ModuleID.COMMANDS,
         kind=command_kind.value,
-        suffix=f"/{command_kind.value}",
+        path=path,
         result_path=f"{SENDER_PATH}/{command_kind.value}",
         response_url=url,
         session_id=command.session_id if isinstance(command, StopSession) else None,
@@ -185,7 +187,7 @@ async def receiver(request: web.Request) -> web.Response:
     )
     if isinstance(routed, web.Response):
         return routed
-    target = _target(kind, command, routed, response_url)
+    target = _target(kind, command, routed, relay_path(request), response_url)
     relayed = await relay(request, call, target, lambda url: (with_response_url(body, url), None))
     return relayed.response
 
