@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.modules.commands import response_timeout
+from ocpi_hub.core.modules.sessions import SessionRequest, may_act_on_session
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import (
@@ -43,6 +44,7 @@ from ocpi_hub.errors import (
 from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.repositories import objects, outbox, results
+from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import (
@@ -79,6 +81,35 @@ def parse(model: type[OcpiModel], data: Any) -> Any:
 def with_response_url(body: Mapping[str, Any], url: str) -> bytes:
     """The body as received, `response_url` replaced; unknown fields ride along."""
     return orjson.dumps({**body, "response_url": url})
+
+
+async def check_session_request(
+    request: web.Request,
+    call: Call,
+    cpo: PartyKey,
+    session_id: str,
+    kind: SessionRequest,
+    refused: Any,
+) -> None:
+    """2001, with `refused` as data, and nothing relayed, when the hub holds `cpo`'s Session
+    `session_id` and the requesting party may not send `kind` about it
+    (core.modules.sessions.may_act_on_session)."""
+    key = ObjectKey(ModuleID.SESSIONS.value, cpo, session_id)
+    session = await objects.get(request.app[POOL], key)
+    roles = {party.role for party in call.caller.parties if party.key == call.sender}
+    if may_act_on_session(session, call.sender, roles, kind):
+        return
+    log.warning(
+        "session_request_refused",
+        kind=kind.value,
+        requester="*".join(call.sender),
+        session=f"{'*'.join(cpo)}/{session_id}",
+    )
+    raise InvalidParameters(
+        f"session_id: {session_id!r} of {'*'.join(cpo)} is not a session of yours"
+        " (its token belongs to another party)",
+        data=refused,
+    )
 
 
 async def stored_owner(

@@ -7,7 +7,9 @@ party; else the owner of the stored Session the requester may see — no such se
 with UNKNOWN_SESSION, what a CPO would answer), rewrites `response_url` to its own
 `/sender/chargingprofiles/results/{id}`, relays synchronously and relays the
 ChargingProfileResponse unchanged. The CPO's result, POSTed to the hub's URL, is delivered
-durably, body unchanged, to the requester's own response_url.
+durably, body unchanged, to the requester's own response_url. For a Session the hub holds, only
+its eMSP or an SCSP party may ask, however addressed (core.modules.sessions.may_act_on_session);
+anyone else gets 2001 with a REJECTED ChargingProfileResponse.
 
 Results have no TIMEOUT value in the spec (ChargingProfileResultType), so when the CPO's
 `timeout` passes without a result the hub closes the request silently and refuses a later
@@ -35,6 +37,7 @@ from ocpi_hub.core.modules.chargingprofiles import (
     SetChargingProfile,
 )
 from ocpi_hub.core.modules.commands import check_response_url
+from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.errors import InvalidParameters, NotFound, ReceiverNotConnected
@@ -47,6 +50,7 @@ from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Rewrite,
     Target,
+    check_session_request,
     parse,
     relay,
     relay_result,
@@ -123,6 +127,10 @@ async def receiver(request: web.Request) -> web.Response:
     to = await _receiving_cpo(request, call, session_id)
     if to is None:
         return unknown_session(session_id)
+    refused = ChargingProfileResponse(result=ChargingProfileResponseType.REJECTED, timeout=0)
+    await check_session_request(
+        request, call, to, session_id, SessionRequest.CHARGING_PROFILE, refused.model_dump()
+    )
     target = Target(
         to=to,
         module=MODULE,

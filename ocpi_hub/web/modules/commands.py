@@ -14,6 +14,10 @@ Which CPO (OCPI-to, when it names a party, always wins):
 - CANCEL_RESERVATION: the CPO of this eMSP's latest RESERVE_NOW with that reservation_id; none →
   OCPI 2001 with a REJECTED CommandResponse (there is no UNKNOWN_RESERVATION response type).
 
+STOP_SESSION for a Session the hub holds is relayed only for its eMSP, however addressed
+(core.modules.sessions.may_act_on_session): anyone else gets 2001 with a REJECTED
+CommandResponse. A session the hub never saw is relayed; the CPO judges it.
+
 Sender interface (the CPO reports): `POST /sender/commands/{CommandType}/{id}` takes the
 CommandResult and relays it durably to the eMSP's own response_url; a result that never comes is
 reported as TIMEOUT once the CPO's `timeout` has passed (BACKGROUND sweeper).
@@ -43,6 +47,7 @@ from ocpi_hub.core.modules.commands import (
     check_response_url,
 )
 from ocpi_hub.core.modules.locations import DisplayText
+from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
@@ -56,6 +61,7 @@ from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Expected,
     Target,
+    check_session_request,
     parse,
     relay,
     relay_result,
@@ -187,6 +193,11 @@ async def receiver(request: web.Request) -> web.Response:
     )
     if isinstance(routed, web.Response):
         return routed
+    if isinstance(command, StopSession):
+        refused = command_response(CommandResponseType.REJECTED, "Not a session of yours")
+        await check_session_request(
+            request, call, routed, command.session_id, SessionRequest.COMMAND, refused
+        )
     target = _target(kind, command, routed, relay_path(request), response_url)
     relayed = await relay(request, call, target, lambda url: (with_response_url(body, url), None))
     return relayed.response
