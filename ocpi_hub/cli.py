@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -21,7 +20,7 @@ from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
 from ocpi_hub.core.urls import id_segment
 from ocpi_hub.errors import InvalidParameters
-from ocpi_hub.push.client import PeerClient
+from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
 from ocpi_hub.simulate import cli as simulate_cli
@@ -58,6 +57,8 @@ environment:
   OCPI_HUB_RESULT_SWEEP_INTERVAL  seconds between looks for command results that never came (1)
   OCPI_HUB_LIVENESS_SILENCE    seconds of silence before a party is probed (default 300)
   OCPI_HUB_LIVENESS_INTERVAL   seconds between liveness checks (default 60)
+  OCPI_HUB_PEER_NETWORKS       CIDRs the hub may call, "!CIDR" excluded (default: all but
+                               link-local, multicast and unspecified addresses; see README)
 """
 
 
@@ -159,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return conformance_cli.run_command(args)
     if args.command == "simulate":
         return simulate_cli.run(args)
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:  # a setting that does not parse: say which, no traceback
+        return _fail(str(exc))
     hub_logging.configure(settings.log_format, settings.log_level)
     command = args.command
     if command != "serve":
@@ -267,12 +271,12 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
     async with (
         open_database(settings) as pool,
         pool.acquire() as conn,
-        aiohttp.ClientSession() as session,
+        peer_client(settings.peer_networks) as client,
     ):
         try:
             platform_id = await connect(
                 conn,
-                PeerClient(session),
+                client,
                 settings,
                 versions_url=args.versions_url,
                 token_a=args.token,

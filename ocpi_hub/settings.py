@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ocpi_hub.core.networks import DEFAULT_PEER_NETWORKS, PeerNetworks
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -51,6 +53,9 @@ class Settings:
     liveness_silence: float = 300.0
     # ... by a check that runs this often.
     liveness_interval: float = 60.0
+    # The addresses the hub may call: every URL a party gives it (versions URL, endpoints,
+    # response_url) must resolve into these, at registration and at each call.
+    peer_networks: PeerNetworks = field(default_factory=PeerNetworks.default)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,6 +94,7 @@ class Settings:
             result_sweep_interval=float(_env("OCPI_HUB_RESULT_SWEEP_INTERVAL", "1")),
             liveness_silence=float(_env("OCPI_HUB_LIVENESS_SILENCE", "300")),
             liveness_interval=float(_env("OCPI_HUB_LIVENESS_INTERVAL", "60")),
+            peer_networks=PeerNetworks.parse(_env("OCPI_HUB_PEER_NETWORKS", DEFAULT_PEER_NETWORKS)),
         )
         return settings.with_overrides(**overrides)
 

@@ -13,6 +13,10 @@ another of the receiver's resources. So no suffix is ever spliced from a request
 - `endpoint_url` joins it to the receiver's endpoint and checks the result is still under that
   endpoint: same scheme, host and port, the endpoint's path as a prefix, and no segment below it
   that a server would resolve upwards. Anything else is 2001, before any request leaves the hub.
+
+`check_response_url` holds the rule for the `response_url` of Commands and ChargingProfiles: the
+hub POSTs results there with the requester's own connection, so it must share its origin with a
+URL that requester registered (its versions URL or one of its endpoints).
 """
 
 from __future__ import annotations
@@ -20,15 +24,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
+from ocpi_hub.core.parties import Platform
 from ocpi_hub.errors import InvalidParameters
 
 __all__ = [
     "ID_LENGTHS",
     "Origin",
+    "check_response_url",
     "endpoint_url",
     "id_segment",
     "object_path",
     "origin",
+    "registered_urls",
 ]
 
 # The CiString length of every id the hub puts in a URL, by its name in the routes (and the spec).
@@ -151,3 +158,28 @@ def origin(url: str) -> Origin | None:
     if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
     return (scheme, parts.hostname.lower(), port if port is not None else DEFAULT_PORTS[scheme])
+
+
+def registered_urls(platform: Platform) -> list[str]:
+    """The URLs a platform gave at registration: its versions URL and its endpoints."""
+    urls = [endpoint.url for endpoint in platform.endpoints]
+    return [platform.versions_url, *urls] if platform.versions_url else urls
+
+
+def check_response_url(value: object, registered: Iterable[str], name: str = "response_url") -> str:
+    """The requester's `response_url`, or 2001: an absolute http(s) URL whose origin (scheme,
+    host, port) is the origin of one of the requester's registered URLs (`registered`: its
+    versions URL and endpoints). The hub POSTs results there later with the requester's own
+    token, so it must not be a way to make the hub call anything else (checklist §4.6, §4.7)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidParameters(f"{name}: required")
+    found = origin(value)
+    if found is None:
+        raise InvalidParameters(f"{name}: must be an absolute http(s) URL, not {value!r}")
+    if found not in {origin(url) for url in registered}:
+        scheme, host, port = found
+        raise InvalidParameters(
+            f"{name}: {scheme}://{host}:{port} is not the origin of any URL your platform"
+            " registered (its versions URL or endpoints)"
+        )
+    return value

@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 
-from ocpi_hub.push.client import PeerClient
+from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.web import credentials, versions
@@ -70,8 +69,8 @@ def create_app(
 
 
 async def _peer_client(app: web.Application) -> AsyncIterator[None]:
-    async with aiohttp.ClientSession() as session:
-        app[CLIENT] = PeerClient(session)
+    async with peer_client(app[SETTINGS].peer_networks) as client:
+        app[CLIENT] = client
         yield
 
 

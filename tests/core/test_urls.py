@@ -1,5 +1,5 @@
-"""The URLs the hub calls on a party's behalf (core.urls): ids made safe and URLs kept under
-the receiver's endpoint (checklist §1.9 CiString, issue 7 §5)."""
+"""The URLs the hub calls on a party's behalf (core.urls): ids made safe, URLs kept under the
+receiver's endpoint, and the response_url origin rule (checklist §1.9 CiString, §4.6, §4.7)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ocpi_hub.core.parties import Endpoint, InterfaceRole, Platform, PlatformStatus
 from ocpi_hub.core.urls import (
     ID_LENGTHS,
     UNSAFE_IN_ID,
+    check_response_url,
     endpoint_url,
     is_under,
     object_path,
     origin,
+    registered_urls,
 )
 from ocpi_hub.errors import InvalidParameters
 from tests.strategies import ci_strings
@@ -175,6 +178,66 @@ def test_the_suffix_goes_below_the_endpoint_path(endpoint: str, suffix: str, url
 def test_another_origin_or_path_is_not_under_the_endpoint(url: str) -> None:
     """Same scheme, host and port, and the endpoint's path as a whole-segment prefix."""
     assert not is_under(ENDPOINT, url)
+
+
+# ---- response_url ---------------------------------------------------------------------------
+
+
+def platform(versions_url: str, *endpoints: str) -> Platform:
+    return Platform(
+        id=1,
+        name="eMSP",
+        status=PlatformStatus.REGISTERED,
+        versions_url=versions_url,
+        endpoints=tuple(
+            Endpoint(identifier="commands", role=InterfaceRole.SENDER, url=url) for url in endpoints
+        ),
+    )
+
+
+EMSP = platform("https://emsp.example/ocpi/versions", "https://api.emsp.example:8443/ocpi/cmd")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://emsp.example/callbacks/1",
+        "HTTPS://EMSP.example:443/cb?x=1",
+        "https://api.emsp.example:8443/anything/else",
+    ],
+)
+def test_response_url_on_a_registered_origin_is_accepted(url: str) -> None:
+    """A response_url sharing scheme, host and port with the requester's versions URL or one of
+    its endpoints is accepted as given (issue 7 §5, checklist §4.6)."""
+    assert check_response_url(url, registered_urls(EMSP)) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://emsp.example/callbacks/1",  # another scheme
+        "https://emsp.example:8443/callbacks/1",  # another port
+        "https://api.emsp.example/cb",  # 443, not the endpoint's 8443
+        "http://127.0.0.1:9999/cb",  # a loopback listener
+        "http://169.254.169.254/latest/meta-data/",  # a metadata service
+        "http://10.0.0.5/internal",
+        "https://emsp.example@169.254.169.254/x",  # userinfo: the host is the metadata service
+        "https://emsp.example\\@169.254.169.254/x",  # parsers disagree on the host
+        "https://emsp.example:99999/x",
+    ],
+)
+def test_response_url_on_any_other_origin_is_2001(url: str) -> None:
+    """Anything else is refused: the hub would POST there with the requester's token."""
+    with pytest.raises(InvalidParameters) as refused:
+        check_response_url(url, registered_urls(EMSP))
+    assert refused.value.message.startswith("response_url: ")
+
+
+@pytest.mark.parametrize("url", [None, "", "/relative", "ftp://e.example/x", "https://", 42])
+def test_unusable_response_url_is_2001(url: object) -> None:
+    """A response_url the hub could never deliver to is 2001 at once, not a dead letter later."""
+    with pytest.raises(InvalidParameters):
+        check_response_url(url, ["https://e.example/ocpi/versions"])
 
 
 def test_origin_fills_in_the_default_port() -> None:

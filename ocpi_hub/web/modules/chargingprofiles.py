@@ -2,7 +2,8 @@
 
 Receiver interface (an SCSP or eMSP asks a CPO about one of its sessions):
 `GET /receiver/chargingprofiles/{session_id}?duration=&response_url=`, `PUT` with a
-SetChargingProfile, `DELETE ?response_url=`. The hub finds the CPO (OCPI-to when it names a
+SetChargingProfile, `DELETE ?response_url=` (a `response_url` on an origin the requester's
+platform registered, core.urls.check_response_url). The hub finds the CPO (OCPI-to when it names a
 party; else the owner of the stored Session the requester may see — no such session: OCPI 1000
 with UNKNOWN_SESSION, what a CPO would answer), rewrites `response_url` to its own
 `/sender/chargingprofiles/results/{id}`, relays synchronously and relays the
@@ -36,14 +37,14 @@ from ocpi_hub.core.modules.chargingprofiles import (
     ChargingProfileResponseType,
     SetChargingProfile,
 )
-from ocpi_hub.core.modules.commands import check_response_url
 from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
+from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, ReceiverNotConnected
 from ocpi_hub.storage.repositories import outbox, platforms, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CORRELATION_ID, POOL
+from ocpi_hub.web.keys import CALLER, CORRELATION_ID, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
@@ -85,16 +86,18 @@ def _request(request: web.Request, body: Any) -> tuple[str, Rewrite]:
     """The requester's response_url and how to put the hub's in its place; 2001 when the
     request lacks what its method requires."""
     query = request.query
+    registered = registered_urls(request[CALLER])
     if request.method == "PUT":
         if not isinstance(body, dict):
             raise InvalidParameters("the body must be a JSON object")
         parse(SetChargingProfile, body)
-        url = check_response_url(body.get("response_url"))
+        url = check_response_url(body.get("response_url"), registered)
         return url, lambda hub_url: (with_response_url(body, hub_url), None)
     duration = query.get("duration") if request.method == "GET" else None
     if request.method == "GET" and not (duration and duration.isascii() and duration.isdigit()):
         raise InvalidParameters("duration: required, a whole number of seconds")
-    return check_response_url(query.get("response_url")), _with_query_url(duration)
+    url = check_response_url(query.get("response_url"), registered)
+    return url, _with_query_url(duration)
 
 
 def unknown_session(session_id: str) -> web.Response:

@@ -1,7 +1,8 @@
 """Commands through the hub (checklist §4.6, §1.6, §5, §7.14).
 
 Receiver interface (an eMSP commands a CPO): `POST /receiver/commands/{CommandType}`. The hub
-validates the command, finds the CPO, rewrites `response_url` to its own
+validates the command (its `response_url` on an origin the eMSP's platform registered,
+core.urls.check_response_url), finds the CPO, rewrites `response_url` to its own
 `/sender/commands/{CommandType}/{id}` (web.results), relays the command synchronously and relays
 the CPO's CommandResponse back unchanged.
 
@@ -44,13 +45,13 @@ from ocpi_hub.core.modules.commands import (
     StartSession,
     StopSession,
     UnlockConnector,
-    check_response_url,
 )
 from ocpi_hub.core.modules.locations import DisplayText
 from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, UnknownCommandLocation
 from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
@@ -184,7 +185,7 @@ async def receiver(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
     command: Command = parse(COMMANDS[kind], body)
-    response_url = check_response_url(body.get("response_url"))
+    response_url = check_response_url(body.get("response_url"), registered_urls(call.caller))
     _check_token(call, command)
     routed = (
         call.decision.to
