@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -19,7 +18,9 @@ from conformance import cli as conformance_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
-from ocpi_hub.push.client import PeerClient
+from ocpi_hub.core.urls import id_segment
+from ocpi_hub.errors import InvalidParameters
+from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
 from ocpi_hub.simulate import cli as simulate_cli
@@ -60,6 +61,8 @@ environment:
   OCPI_HUB_KEEPALIVE_TIMEOUT   seconds a connection may wait for its next request head (30)
   OCPI_HUB_READ_TIMEOUT        seconds a request body may take to arrive (default 30)
   OCPI_HUB_MAX_CONNECTIONS     client connections kept open at most (default 4096)
+  OCPI_HUB_PEER_NETWORKS       CIDRs the hub may call, "!CIDR" excluded (default: all but
+                               link-local, multicast and unspecified addresses; see README)
 """
 
 
@@ -161,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         return conformance_cli.run_command(args)
     if args.command == "simulate":
         return simulate_cli.run(args)
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:  # a setting that does not parse: say which, no traceback
+        return _fail(str(exc))
     hub_logging.configure(settings.log_format, settings.log_level)
     command = args.command
     if command != "serve":
@@ -216,6 +222,11 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     party = Party.of(args.invite_country_code, args.invite_party_id, Role(args.role))
     if len(party.country_code) != 2 or not 1 <= len(party.party_id) <= 3:
         return _fail("--country-code takes 2 characters and --party-id up to 3")
+    try:  # the hub puts them in URLs (HubClientInfo pushes)
+        id_segment("country_code", party.country_code)
+        id_segment("party_id", party.party_id)
+    except InvalidParameters as exc:
+        return _fail(exc.message)
     token = new_token()
     async with open_database(settings) as pool, pool.acquire() as conn:
         try:
@@ -269,12 +280,12 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
     async with (
         open_database(settings) as pool,
         pool.acquire() as conn,
-        aiohttp.ClientSession() as session,
+        peer_client(settings.peer_networks) as client,
     ):
         try:
             platform_id = await connect(
                 conn,
-                PeerClient(session),
+                client,
                 settings,
                 versions_url=args.versions_url,
                 token_a=args.token,

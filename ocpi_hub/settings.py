@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ocpi_hub.core.networks import DEFAULT_PEER_NETWORKS, PeerNetworks
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -58,6 +60,9 @@ class Settings:
     keepalive_timeout: float = 30.0
     read_timeout: float = 30.0
     max_connections: int = 4096
+    # The addresses the hub may call: every URL a party gives it (versions URL, endpoints,
+    # response_url) must resolve into these, at registration and at each call.
+    peer_networks: PeerNetworks = field(default_factory=PeerNetworks.default)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -99,6 +104,7 @@ class Settings:
             keepalive_timeout=float(_env("OCPI_HUB_KEEPALIVE_TIMEOUT", "30")),
             read_timeout=float(_env("OCPI_HUB_READ_TIMEOUT", "30")),
             max_connections=int(_env("OCPI_HUB_MAX_CONNECTIONS", "4096")),
+            peer_networks=PeerNetworks.parse(_env("OCPI_HUB_PEER_NETWORKS", DEFAULT_PEER_NETWORKS)),
         )
         return settings.with_overrides(**overrides)
 

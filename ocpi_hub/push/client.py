@@ -1,21 +1,30 @@
 """The hub's HTTP client towards peers: token, id and routing headers, timeouts, envelopes.
 
-Every outbound call goes through `PeerClient.request`; it never retries (the outbox does).
+Every outbound call goes through `PeerClient.request`; it never retries (the outbox does). The
+hub's client (`peer_client`) calls only addresses in OCPI_HUB_PEER_NETWORKS (push.networks), and
+sends each URL exactly as it was built and checked (core.urls): not re-normalised by yarl, which
+would decode `%3B` back into the `;` some servers read as a path parameter (Tomcat: `..;` is
+`..`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from ocpi_hub.core.handshake import authorization_header
+from ocpi_hub.core.networks import PeerNetworks
 from ocpi_hub.logging import get_logger
+from ocpi_hub.push.networks import OutsidePeerNetworks, PeerNetworksResolver, check_address
 
 log = get_logger("ocpi_hub.push.client")
 
@@ -52,11 +61,29 @@ class PeerResponse:
         return 200 <= self.http_status < 300 and code is not None and 1000 <= code < 2000
 
 
-class PeerClient:
-    """Sends OCPI requests to peers over one shared aiohttp session."""
+# Everything a URL may hold as it is; the rest (spaces, non-ASCII) is percent-encoded.
+_URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%"
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+
+def exact_url(url: str) -> URL:
+    """`url` as yarl will send it: byte for byte, once spaces and non-ASCII are encoded."""
+    return URL(quote(url, safe=_URL_CHARACTERS), encoded=True)
+
+
+class PeerClient:
+    """Sends OCPI requests to peers over one shared aiohttp session; with a `guard`, only to
+    addresses it allows (`peer_client` gives the hub's)."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, guard: PeerNetworksResolver | None = None
+    ) -> None:
         self.session = session
+        self.guard = guard
+
+    async def check_url(self, url: str) -> None:
+        """OutsidePeerNetworks unless the hub may call `url` (push.networks: registration)."""
+        if self.guard is not None:
+            await self.guard.check_url(url)
 
     async def request(
         self,
@@ -82,9 +109,11 @@ class PeerClient:
         if body is not None:
             sent["Content-Type"] = "application/json"
         try:
+            if self.guard is not None:  # aiohttp does not resolve an IP address: judge it here
+                check_address(urlsplit(url).hostname or "", self.guard.networks)
             async with self.session.request(
                 method,
-                url,
+                exact_url(url),
                 data=body,
                 headers=sent,
                 params=params,
@@ -95,6 +124,15 @@ class PeerClient:
                 result = PeerResponse(response.status, raw, dict(response.headers), _parse(raw))
         except TimeoutError as exc:
             raise PeerTimeout(f"{method} {url}: no answer within {timeout:g} s") from exc
+        except OutsidePeerNetworks as exc:
+            log.warning("peer_address_refused", method=method, url=url, reason=str(exc))
+            raise PeerUnreachable(f"{method} {url}: {exc}") from exc
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, OutsidePeerNetworks):
+                log.warning(
+                    "peer_address_refused", method=method, url=url, reason=str(exc.os_error)
+                )
+            raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         log.debug(
@@ -115,6 +153,19 @@ class PeerClient:
                 f"GET {url}: HTTP {response.http_status}, status_code {response.status_code}"
             )
         return response.data
+
+
+@contextlib.asynccontextmanager
+async def peer_client(networks: PeerNetworks) -> AsyncIterator[PeerClient]:
+    """The hub's client: one session whose every connection goes to an address in `networks`
+    (names through `PeerNetworksResolver`, IP addresses checked by `PeerClient.request`)."""
+    guard = PeerNetworksResolver(networks)
+    try:
+        connector = aiohttp.TCPConnector(resolver=guard)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            yield PeerClient(session, guard)
+    finally:
+        await guard.close()
 
 
 def _parse(raw: bytes) -> Any:

@@ -39,9 +39,12 @@ async def discover(
 ) -> VersionDetails:
     """GET the peer's versions and its 2.2.1 details with `token`.
 
-    3001 when the peer cannot be used (unreachable, refuses the token, answers nonsense);
-    3002 when it offers no 2.2.1.
+    3001 when the peer cannot be used (unreachable, refuses the token, answers nonsense), and
+    when its versions URL or one of its endpoints is not a URL the hub may call: each must
+    resolve only into OCPI_HUB_PEER_NETWORKS (push.networks), checked before the hub calls the
+    versions URL; 3002 when it offers no 2.2.1.
     """
+    await _check_callable(client, versions_url, "versions URL")
     try:
         listed = await client.get_data(versions_url, token=token, timeout=timeout)
         versions = [Version.model_validate(v) for v in listed]
@@ -53,7 +56,16 @@ async def discover(
         raise ClientApiUnusable(f"could not read the versions at {versions_url}: {exc}") from exc
     if details.version != OCPI_VERSION:
         raise ClientApiUnusable(f"{version.url} describes version {details.version}")
+    for endpoint in details.endpoints:
+        await _check_callable(client, endpoint.url, f"{endpoint.identifier} endpoint")
     return details
+
+
+async def _check_callable(client: PeerClient, url: str, what: str) -> None:
+    try:
+        await client.check_url(url)
+    except OSError as exc:  # OutsidePeerNetworks, or a name that does not resolve
+        raise ClientApiUnusable(f"{what} {url}: {exc}") from exc
 
 
 def business_details(credentials: Credentials) -> list[tuple[Party, dict[str, Any]]]:
@@ -117,6 +129,7 @@ async def connect(
         except (ValidationError, InvalidParameters) as exc:
             raise ConnectFailed(f"the peer answered with invalid credentials: {exc}") from exc
         check_endpoints(details, (p.role for p in presented))
+        await _check_callable(client, theirs.url, "versions URL")
         if any(p.role == Role.HUB for p in presented):
             raise ConnectFailed("the peer is a hub; hub-to-hub links are not supported yet")
         stored = await platforms.register(

@@ -15,6 +15,8 @@ import structlog
 
 from ocpi_hub.core.parties import InterfaceRole
 from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
+from ocpi_hub.core.urls import endpoint_url
+from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
@@ -94,7 +96,11 @@ class OutboxWorker:
         url = delivery.url
         if url is None and platform is not None:
             endpoint = platform.endpoint(delivery.module, InterfaceRole(delivery.interface))
-            url = endpoint.rstrip("/") + delivery.path if endpoint else None
+            try:
+                url = endpoint_url(endpoint, delivery.path) if endpoint else None
+            except InvalidParameters as exc:  # queued before ids were checked (core.urls)
+                await self._record(delivery, Verdict(Outcome.DEAD, exc.message))
+                return
         if platform is None or not platform.registered or not platform.outgoing_token or not url:
             await self._record(delivery, Verdict(Outcome.DEAD, "receiver no longer connected"))
             return

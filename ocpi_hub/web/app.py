@@ -6,16 +6,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 
-from ocpi_hub.push.client import PeerClient
+from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.web import credentials, versions
-from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS
+from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS, TRAILING_SLASH
 from ocpi_hub.web.middleware import ocpi_middleware
 from ocpi_hub.web.modules import (
     cdrs,
@@ -48,9 +47,8 @@ WORKER = web.AppKey("worker", OutboxWorker)
 def tolerate_trailing_slash(routes: list[web.RouteDef]) -> list[web.RouteDef]:
     """Each path also matches with one trailing slash: the spec's own examples disagree on it
     (checklist §7.7), and a redirect would lose a PUT's body."""
-    return [
-        web.RouteDef(r.method, r.path + "{trailing_slash:/?}", r.handler, r.kwargs) for r in routes
-    ]
+    tail = f"{{{TRAILING_SLASH}:/?}}"
+    return [web.RouteDef(r.method, r.path + tail, r.handler, r.kwargs) for r in routes]
 
 
 def create_app(
@@ -74,8 +72,8 @@ def create_app(
 
 
 async def _peer_client(app: web.Application) -> AsyncIterator[None]:
-    async with aiohttp.ClientSession() as session:
-        app[CLIENT] = PeerClient(session)
+    async with peer_client(app[SETTINGS].peer_networks) as client:
+        app[CLIENT] = client
         yield
 
 

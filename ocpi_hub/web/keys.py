@@ -22,6 +22,9 @@ RESPONSE_HEADERS = web.RequestKey("response_headers", dict[str, str])  # added t
 CORRELATION_ID = web.RequestKey("correlation_id", str)  # kept on every hop for this request
 STATUS_CODE = web.RequestKey("status_code", int)  # the OCPI status_code answered, for the log
 
+# The route variable every path ends in (app.tolerate_trailing_slash): not an id.
+TRAILING_SLASH = "trailing_slash"
+
 __all__ = [
     "CALLER",
     "CALLER_TOKEN",
@@ -32,5 +35,6 @@ __all__ = [
     "RESPONSE_HEADERS",
     "SETTINGS",
     "STATUS_CODE",
+    "TRAILING_SLASH",
     "Platform",
 ]

@@ -8,7 +8,7 @@ handler supplies only what is its own: its URL shape and how a push changes the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -23,13 +23,14 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.patch import merge_patch
 from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError, UnknownReceiver
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.repositories import objects, outbox, platforms
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS, STATUS_CODE
+from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
 from ocpi_hub.web.middleware import ocpi_response
 from ocpi_hub.web.relay import Call, forward
 
@@ -45,12 +46,14 @@ def module_path(module: ModuleID, interface: InterfaceRole) -> str:
     return f"/ocpi/2.2.1/{interface.value.lower()}/{module.value}"
 
 
-def suffix(request: web.Request, prefix: str) -> str:
-    """The request's path below the module's URL, as the caller encoded it, with its query:
-    what a relay or a delivery appends to the receiver's own endpoint URL."""
-    path = request.rel_url.raw_path[len(prefix) :].rstrip("/")
-    query = request.rel_url.raw_query_string
-    return f"{path}?{query}" if query else path
+def relay_path(request: web.Request, *, then: Sequence[str] = (), query: Sequence[str] = ()) -> str:
+    """The object this request names below its module's URL, rebuilt from the decoded ids the
+    route matched, in URL order, then the fixed segments `then`, with only the `query`
+    parameters listed: what a relay or a delivery appends to the receiver's endpoint. Never the
+    raw path: an id that is not a valid OCPI id of its field is 2001 (core.urls)."""
+    ids = [(name, value) for name, value in request.match_info.items() if name != TRAILING_SLASH]
+    params = [(name, request.query[name]) for name in query if name in request.query]
+    return object_path(ids, then=then, query=params)
 
 
 def validate(model: type[OcpiModel], data: Any) -> None:
@@ -111,7 +114,7 @@ async def deliveries(
     """One delivery per receiving party (FROM = hub, TO = that party): for personal data the
     party it is meant for; otherwise every party of the opposite roles, never the sender's own
     platform. Keyed by object, so one object's changes reach each receiver in order."""
-    path = suffix(request, module_path(spec.module, InterfaceRole.RECEIVER))
+    path = relay_path(request, query=("type",) if spec.typed else ())
     object_key = "/".join(quote(part, safe="") for part in key.args())
     if spec.personal:
         receivers = (

@@ -21,6 +21,7 @@ from ocpi_hub.core.routing import (
     parse_routing_headers,
     routing_headers,
 )
+from ocpi_hub.core.urls import endpoint_url
 from ocpi_hub.errors import (
     ForeignParty,
     ForwardTimeout,
@@ -121,17 +122,19 @@ async def ask(
     platform: Platform | None = None,
 ) -> PeerResponse:
     """Send this request to `to`: its `module`/`interface` endpoint (the call's by default) +
-    `path` (below the endpoint, query included), FROM the requesting party, with a new
-    X-Request-ID and the same X-Correlation-ID. The body is the request's own unless given.
+    `path` (below the endpoint, query included, from `core.urls.object_path`), FROM the
+    requesting party, with a new X-Request-ID and the same X-Correlation-ID. The body is the
+    request's own unless given.
 
-    4001/4003 when `to` is unknown or not connected (or refuses the hub's token), 4002 past
-    `timeout` (the forward timeout by default), 4000 when the answer is not an OCPI envelope.
+    2001 when the URL would not stay under the endpoint (nothing is sent); 4001/4003 when `to`
+    is unknown or not connected (or refuses the hub's token), 4002 past `timeout` (the forward
+    timeout by default), 4000 when the answer is not an OCPI envelope.
     """
     module = module or call.module
     interface = interface or call.interface
     if platform is None:
         platform = await receiving_platform(request, to, module, interface)
-    url = str(platform.endpoint(module, interface)).rstrip("/") + path
+    url = endpoint_url(str(platform.endpoint(module, interface)), path)
     if body is None and request.body_exists:
         body = await request.read() or None  # aiohttp caches it: handlers may have read it
     settings = request.app[SETTINGS]
@@ -170,8 +173,9 @@ def relayed(request: web.Request, call: Call, to: PartyKey, answer: PeerResponse
     return ocpi_response(answer.raw, status=answer.http_status, headers=headers)
 
 
-async def forward(request: web.Request, call: Call, suffix: str) -> web.Response:
-    """Relay this request to the party named by OCPI-to and relay its answer back."""
+async def forward(request: web.Request, call: Call, path: str) -> web.Response:
+    """Relay this request to the party named by OCPI-to, at `path` below its endpoint (from
+    `objects.relay_path`), and relay its answer back."""
     to = call.decision.to
     assert to is not None
-    return relayed(request, call, to, await ask(request, call, to, suffix))
+    return relayed(request, call, to, await ask(request, call, to, path))

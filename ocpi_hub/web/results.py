@@ -32,17 +32,19 @@ from pydantic import ValidationError
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.modules.commands import response_timeout
+from ocpi_hub.core.modules.sessions import SessionRequest, may_act_on_session
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import (
     ClientError,
-    HubError,
     InvalidParameters,
     NotFound,
+    OcpiError,
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.repositories import objects, outbox, results
+from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import (
@@ -82,6 +84,35 @@ def with_response_url(body: Mapping[str, Any], url: str) -> bytes:
     return orjson.dumps({**body, "response_url": url})
 
 
+async def check_session_request(
+    request: web.Request,
+    call: Call,
+    cpo: PartyKey,
+    session_id: str,
+    kind: SessionRequest,
+    refused: Any,
+) -> None:
+    """2001, with `refused` as data, and nothing relayed, when the hub holds `cpo`'s Session
+    `session_id` and the requesting party may not send `kind` about it
+    (core.modules.sessions.may_act_on_session)."""
+    key = ObjectKey(ModuleID.SESSIONS.value, cpo, session_id)
+    session = await objects.get(request.app[POOL], key)
+    roles = {party.role for party in call.caller.parties if party.key == call.sender}
+    if may_act_on_session(session, call.sender, roles, kind):
+        return
+    log.warning(
+        "session_request_refused",
+        kind=kind.value,
+        requester="*".join(call.sender),
+        session=f"{'*'.join(cpo)}/{session_id}",
+    )
+    raise InvalidParameters(
+        f"session_id: {session_id!r} of {'*'.join(cpo)} is not a session of yours"
+        " (its token belongs to another party)",
+        data=refused,
+    )
+
+
 async def stored_owner(
     request: web.Request, module: str, object_id: str, viewer: list[PartyKey] | None = None
 ) -> PartyKey | None:
@@ -106,7 +137,7 @@ class Target:
     to: PartyKey
     module: ModuleID
     kind: str
-    suffix: str  # appended to the receiver's endpoint URL
+    path: str  # below the receiver's endpoint URL, from core.urls.object_path
     result_path: str  # the hub's URL for results, without the id
     response_url: str  # the requester's own
     session_id: str | None = None
@@ -145,7 +176,7 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
         expires_at=target.expires_at,
     )
     body, params = rewrite(f"{settings.public_url}{target.result_path}/{proxied.id}")
-    path = target.suffix + (f"?{urlencode(list(params.items()))}" if params else "")
+    path = target.path + (f"?{urlencode(list(params.items()))}" if params else "")
     # Stored before the relay: a quick receiver may post its result before it answers.
     await results.insert(app[POOL], proxied, settings.forward_timeout + RELAY_GRACE)
     try:
@@ -159,7 +190,7 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
             body=body,
             platform=platform,
         )
-    except HubError:  # 4002, 4003, or no envelope: no result will come
+    except OcpiError:  # 4002, 4003, no envelope, or a URL refused (2001): no result will come
         await results.close(app[POOL], proxied.id)
         raise
     wait = response_timeout(answer.ok, answer.data)

@@ -18,11 +18,9 @@ from ocpi_hub.core.modules.commands import (
     CommandResponse,
     CommandType,
     StartSession,
-    check_response_url,
     response_timeout,
 )
 from ocpi_hub.core.modules.tokens import TokenType, WhitelistType
-from ocpi_hub.errors import InvalidParameters
 from tests.strategies import ci_strings, datetimes, display_texts, enum_values, strings
 
 JsonObject = dict[str, Any]
@@ -277,21 +275,6 @@ def test_results_table_names_the_result_of_each_request() -> None:
 
 
 # ---- the hub's rules ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "url", ["https://emsp.example/r/1", "http://127.0.0.1:8080/cb?x=1", "HTTPS://E.example/a"]
-)
-def test_absolute_http_response_url_is_accepted(url: str) -> None:
-    """A response_url the hub can POST to later is accepted as given (§4.6 response_url)."""
-    assert check_response_url(url) == url
-
-
-@pytest.mark.parametrize("url", [None, "", "/relative", "ftp://e.example/x", "https://", 42])
-def test_unusable_response_url_is_2001(url: object) -> None:
-    """A response_url the hub could never deliver to is 2001 at once, not a dead letter later."""
-    with pytest.raises(InvalidParameters):
-        check_response_url(url)
 
 
 @pytest.mark.parametrize(

@@ -21,15 +21,16 @@ from typing import Any, cast
 import aiohttp
 import orjson
 from aiohttp import web
+from yarl import URL
 
 OCPI = "2.2.1"
 BODY = web.RequestKey("body", object)
 
 
-def socket_on(port: int) -> socket.socket:
+def socket_on(port: int, host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    sock.bind((host, port))
     return sock
 
 
@@ -114,6 +115,9 @@ class FakeParty:
     )
     callback_answers: list[Answer] = field(default_factory=list)
     endpoints: dict[tuple[str, str], str] = field(default_factory=dict)
+    host: str = "127.0.0.1"  # the loopback address it listens on
+    # Where it says its module endpoints are (default: its own URL).
+    endpoints_url: str | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
     session: aiohttp.ClientSession | None = None
@@ -121,8 +125,8 @@ class FakeParty:
     # ---- server side ---------------------------------------------------------------------
 
     async def start(self) -> FakeParty:
-        sock = socket_on(0)
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        sock = socket_on(0, self.host)
+        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
         await self._serve(sock)
         self.session = aiohttp.ClientSession()
         return self
@@ -182,7 +186,7 @@ class FakeParty:
 
     async def come_back(self) -> None:
         port = int(self.url.rsplit(":", 1)[1])
-        await self._serve(socket_on(port))
+        await self._serve(socket_on(port, self.host))
 
     @property
     def locations(self) -> dict[str, Any]:
@@ -268,9 +272,9 @@ class FakeParty:
                 "url": f"{self.url}/ocpi/{OCPI}/credentials",
             }
         ]
+        base = self.endpoints_url or self.url
         endpoints += [
-            {"identifier": m, "role": r, "url": f"{self.url}/ocpi/{OCPI}/{m}"}
-            for m, r in self.modules
+            {"identifier": m, "role": r, "url": f"{base}/ocpi/{OCPI}/{m}"} for m, r in self.modules
         ]
         return self._reply(request, {"version": OCPI, "endpoints": endpoints})
 
@@ -360,7 +364,7 @@ class FakeParty:
     async def call_url(
         self,
         method: str,
-        url: str,
+        url: str | URL,
         *,
         token: str | None = None,
         json: Any = None,
@@ -368,6 +372,8 @@ class FakeParty:
         headers: dict[str, str] | None = None,
         raw_token: bool = False,
     ) -> Answer:
+        """Call `url`; a `yarl.URL(..., encoded=True)` goes out exactly as written (a str is
+        normalised first: `%2e%2e` would become `..` and be resolved away)."""
         assert self.session is not None
         token = token if token is not None else self.token_for_hub
         sent = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}

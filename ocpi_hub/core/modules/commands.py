@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import auto
-from urllib.parse import urlsplit
 
 from pydantic import StrictInt, ValidationInfo, field_validator
 
@@ -20,7 +19,6 @@ from ocpi_hub.core.model import OcpiEnum, OcpiModel
 from ocpi_hub.core.modules.locations import DisplayText
 from ocpi_hub.core.modules.tokens import Token
 from ocpi_hub.core.types import URL, CiString36, DateTime
-from ocpi_hub.errors import InvalidParameters
 
 __all__ = [
     "COMMANDS",
@@ -34,7 +32,6 @@ __all__ = [
     "StartSession",
     "StopSession",
     "UnlockConnector",
-    "check_response_url",
     "response_timeout",
 ]
 
@@ -147,17 +144,6 @@ COMMANDS: Mapping[CommandType, type[OcpiModel]] = {
 
 # What the hub waits for a result when an ACCEPTED answer states no valid timeout.
 TIMEOUT_UNSTATED = 120
-
-
-def check_response_url(value: object, name: str = "response_url") -> str:
-    """An absolute http(s) URL, or 2001: the hub will POST results there later, so anything else
-    (a relative path, `file:`, a bare host) is a mistake better reported now than dead-lettered."""
-    if not isinstance(value, str) or not value:
-        raise InvalidParameters(f"{name}: required")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameters(f"{name}: must be an absolute http(s) URL, not {value!r}")
-    return value
 
 
 def response_timeout(status_ok: bool, data: object) -> int | None:

@@ -13,8 +13,8 @@ ProfileType enum is shared with Tokens (core.modules.tokens). Price is the Tarif
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import auto
+from collections.abc import Collection, Mapping
+from enum import StrEnum, auto
 from typing import Any
 
 from pydantic import StrictBool
@@ -23,7 +23,10 @@ from ocpi_hub.core.model import OcpiEnum, OcpiModel
 from ocpi_hub.core.modules.cdrs import AuthMethod, CdrToken, ChargingPeriod
 from ocpi_hub.core.modules.tariffs import Price
 from ocpi_hub.core.modules.tokens import ProfileType
+from ocpi_hub.core.objects import token_owner
+from ocpi_hub.core.parties import Role
 from ocpi_hub.core.patch import merge_patch
+from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.core.types import (
     CiString2,
     CiString3,
@@ -40,7 +43,9 @@ __all__ = [
     "ChargingPreferencesResponse",
     "ProfileType",
     "Session",
+    "SessionRequest",
     "SessionStatus",
+    "may_act_on_session",
     "patch_session",
 ]
 
@@ -108,3 +113,36 @@ def patch_session(stored: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[s
     elif periods is not None and not isinstance(periods, list):
         updated["charging_periods"] = periods
     return updated
+
+
+class SessionRequest(StrEnum):
+    """What a party asks a CPO to do to a running Session through the hub."""
+
+    COMMAND = "STOP_SESSION"  # the one command naming a session (§4.6)
+    CHARGING_PROFILE = "charging profile"  # GET, PUT or DELETE of its profile (§4.7)
+
+
+def may_act_on_session(
+    session: Mapping[str, Any] | None,
+    requester: PartyKey,
+    roles: Collection[Role],
+    request: SessionRequest,
+) -> bool:
+    """Whether the hub relays `requester`'s `request` about `session` (the Session as the hub
+    stores it, None when the hub never saw it), whichever way the request is addressed.
+
+    - A Session the hub never saw: yes. The CPO owns its sessions and knows who may touch them;
+      the hub relays and the CPO answers (UNKNOWN_SESSION, or whatever it decides).
+    - The Session's eMSP, the party its `cdr_token` belongs to: yes. The checklist's §4.7 "only
+      the token owner (or a contracted party) may set profiles", and §4.6's "an eMSP only uses its
+      own tokens", applied to stopping the session.
+    - An SCSP party (`roles` of the requester include SCSP): charging profiles yes — managing the
+      charging of sessions it does not own is what an SCSP does in 2.2.1, by contract with the
+      CPO or the eMSP, and the CPO may still refuse it — commands never.
+    - Anyone else, the CPO itself included: no.
+    """
+    if session is None:
+        return True
+    if token_owner(session) == requester:
+        return True
+    return request == SessionRequest.CHARGING_PROFILE and Role.SCSP in roles

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from urllib.parse import quote
 
 import asyncpg
 import orjson
@@ -29,6 +28,7 @@ from ocpi_hub.core.modules.hubclientinfo import (
 from ocpi_hub.core.paging import PageRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, PlatformStatus
 from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.core.urls import object_path
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories import outbox
 from ocpi_hub.storage.repositories.outbox import NewDelivery
@@ -209,7 +209,7 @@ async def _enqueue(
     correlation_id = str(uuid.uuid4())  # one per change: its deliveries share it in the logs
     deliveries = []
     for info in infos:
-        owner = "/".join(quote(part, safe="") for part in (info.country_code, info.party_id))
+        path = object_path([("country_code", info.country_code), ("party_id", info.party_id)])
         body = info.model_dump_json()
         deliveries += [
             NewDelivery(
@@ -219,11 +219,11 @@ async def _enqueue(
                 module=ModuleID.HUB_CLIENT_INFO.value,
                 interface=InterfaceRole.RECEIVER.value,
                 method="PUT",
-                path=f"/{owner}",
+                path=path,
                 body=body,
                 correlation_id=correlation_id,
                 # Keyed by the URL's party: its successive statuses reach each receiver in order.
-                object_key=f"{ModuleID.HUB_CLIENT_INFO.value}/{owner}",
+                object_key=f"{ModuleID.HUB_CLIENT_INFO.value}{path}",
             )
             for platform_id, to in receivers
         ]

@@ -2,12 +2,15 @@
 
 Receiver interface (an SCSP or eMSP asks a CPO about one of its sessions):
 `GET /receiver/chargingprofiles/{session_id}?duration=&response_url=`, `PUT` with a
-SetChargingProfile, `DELETE ?response_url=`. The hub finds the CPO (OCPI-to when it names a
+SetChargingProfile, `DELETE ?response_url=` (a `response_url` on an origin the requester's
+platform registered, core.urls.check_response_url). The hub finds the CPO (OCPI-to when it names a
 party; else the owner of the stored Session the requester may see — no such session: OCPI 1000
 with UNKNOWN_SESSION, what a CPO would answer), rewrites `response_url` to its own
 `/sender/chargingprofiles/results/{id}`, relays synchronously and relays the
 ChargingProfileResponse unchanged. The CPO's result, POSTed to the hub's URL, is delivered
-durably, body unchanged, to the requester's own response_url.
+durably, body unchanged, to the requester's own response_url. For a Session the hub holds, only
+its eMSP or an SCSP party may ask, however addressed (core.modules.sessions.may_act_on_session);
+anyone else gets 2001 with a REJECTED ChargingProfileResponse.
 
 Results have no TIMEOUT value in the spec (ChargingProfileResultType), so when the CPO's
 `timeout` passes without a result the hub closes the request silently and refuses a later
@@ -25,7 +28,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.modules.chargingprofiles import (
@@ -35,19 +37,21 @@ from ocpi_hub.core.modules.chargingprofiles import (
     ChargingProfileResponseType,
     SetChargingProfile,
 )
-from ocpi_hub.core.modules.commands import check_response_url
+from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
+from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, ReceiverNotConnected
 from ocpi_hub.storage.repositories import outbox, platforms, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CORRELATION_ID, POOL
+from ocpi_hub.web.keys import CALLER, CORRELATION_ID, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path
+from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Rewrite,
     Target,
+    check_session_request,
     parse,
     relay,
     relay_result,
@@ -67,16 +71,13 @@ ENDPOINTS = [
 BACKGROUND = [sweeper(MODULE, None)]  # no TIMEOUT result: see the module docstring
 
 
-def _session_path(request: web.Request, prefix: str) -> str:
-    """`/{session_id}` as the caller encoded it, what the relay appends to the CPO's URL."""
-    return request.rel_url.raw_path[len(prefix) :].rstrip("/")
+def _with_query_url(duration: str | None) -> Rewrite:
+    """The query the CPO gets: the requester's `duration` (GET) and the hub's response_url;
+    nothing else the requester added travels."""
 
-
-def _with_query_url(query: Mapping[str, str]) -> Rewrite:
     def rewrite(url: str) -> tuple[bytes | None, Mapping[str, str] | None]:
-        params = MultiDict(query)
-        params["response_url"] = url
-        return None, params
+        query = {"duration": duration} if duration is not None else {}
+        return None, {**query, "response_url": url}
 
     return rewrite
 
@@ -85,17 +86,18 @@ def _request(request: web.Request, body: Any) -> tuple[str, Rewrite]:
     """The requester's response_url and how to put the hub's in its place; 2001 when the
     request lacks what its method requires."""
     query = request.query
+    registered = registered_urls(request[CALLER])
     if request.method == "PUT":
         if not isinstance(body, dict):
             raise InvalidParameters("the body must be a JSON object")
         parse(SetChargingProfile, body)
-        url = check_response_url(body.get("response_url"))
+        url = check_response_url(body.get("response_url"), registered)
         return url, lambda hub_url: (with_response_url(body, hub_url), None)
-    if request.method == "GET":
-        duration = query.get("duration")
-        if duration is None or not duration.isdigit():
-            raise InvalidParameters("duration: required, a whole number of seconds")
-    return check_response_url(query.get("response_url")), _with_query_url(query)
+    duration = query.get("duration") if request.method == "GET" else None
+    if request.method == "GET" and not (duration and duration.isascii() and duration.isdigit()):
+        raise InvalidParameters("duration: required, a whole number of seconds")
+    url = check_response_url(query.get("response_url"), registered)
+    return url, _with_query_url(duration)
 
 
 def unknown_session(session_id: str) -> web.Response:
@@ -128,11 +130,15 @@ async def receiver(request: web.Request) -> web.Response:
     to = await _receiving_cpo(request, call, session_id)
     if to is None:
         return unknown_session(session_id)
+    refused = ChargingProfileResponse(result=ChargingProfileResponseType.REJECTED, timeout=0)
+    await check_session_request(
+        request, call, to, session_id, SessionRequest.CHARGING_PROFILE, refused.model_dump()
+    )
     target = Target(
         to=to,
         module=MODULE,
         kind=request.method,
-        suffix=_session_path(request, RECEIVER_PATH),
+        path=relay_path(request),
         result_path=RESULT_PATH,
         response_url=response_url,
         session_id=session_id,
@@ -155,7 +161,7 @@ async def _deliveries(
     request: web.Request, call: Call, session_id: str, receivers: list[PartyKey]
 ) -> list[NewDelivery]:
     body = (await request.read()).decode()
-    path = _session_path(request, SENDER_PATH)
+    path = relay_path(request)
     found = []
     for party in receivers:
         hosts = await platforms.platforms_of_party(request.app[POOL], *party)

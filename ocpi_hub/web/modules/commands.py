@@ -1,7 +1,8 @@
 """Commands through the hub (checklist §4.6, §1.6, §5, §7.14).
 
 Receiver interface (an eMSP commands a CPO): `POST /receiver/commands/{CommandType}`. The hub
-validates the command, finds the CPO, rewrites `response_url` to its own
+validates the command (its `response_url` on an origin the eMSP's platform registered,
+core.urls.check_response_url), finds the CPO, rewrites `response_url` to its own
 `/sender/commands/{CommandType}/{id}` (web.results), relays the command synchronously and relays
 the CPO's CommandResponse back unchanged.
 
@@ -13,6 +14,10 @@ Which CPO (OCPI-to, when it names a party, always wins):
   OCPI 1000 with UNKNOWN_SESSION, the answer a CPO gives for a session it does not know;
 - CANCEL_RESERVATION: the CPO of this eMSP's latest RESERVE_NOW with that reservation_id; none →
   OCPI 2001 with a REJECTED CommandResponse (there is no UNKNOWN_RESERVATION response type).
+
+STOP_SESSION for a Session the hub holds is relayed only for its eMSP, however addressed
+(core.modules.sessions.may_act_on_session): anyone else gets 2001 with a REJECTED
+CommandResponse. A session the hub never saw is relayed; the CPO judges it.
 
 Sender interface (the CPO reports): `POST /sender/commands/{CommandType}/{id}` takes the
 CommandResult and relays it durably to the eMSP's own response_url; a result that never comes is
@@ -40,22 +45,24 @@ from ocpi_hub.core.modules.commands import (
     StartSession,
     StopSession,
     UnlockConnector,
-    check_response_url,
 )
 from ocpi_hub.core.modules.locations import DisplayText
+from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, UnknownCommandLocation
 from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path
+from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Expected,
     Target,
+    check_session_request,
     parse,
     relay,
     relay_result,
@@ -151,7 +158,9 @@ async def _open_route(
     return owner
 
 
-def _target(command_kind: CommandType, command: Command, to: PartyKey, url: str) -> Target:
+def _target(
+    command_kind: CommandType, command: Command, to: PartyKey, path: str, url: str
+) -> Target:
     expires_at: datetime | None = None
     reservation_id = getattr(command, "reservation_id", None)
     if isinstance(command, ReserveNow):
@@ -160,7 +169,7 @@ def _target(command_kind: CommandType, command: Command, to: PartyKey, url: str)
         to=to,
         module=ModuleID.COMMANDS,
         kind=command_kind.value,
-        suffix=f"/{command_kind.value}",
+        path=path,
         result_path=f"{SENDER_PATH}/{command_kind.value}",
         response_url=url,
         session_id=command.session_id if isinstance(command, StopSession) else None,
@@ -176,7 +185,7 @@ async def receiver(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
     command: Command = parse(COMMANDS[kind], body)
-    response_url = check_response_url(body.get("response_url"))
+    response_url = check_response_url(body.get("response_url"), registered_urls(call.caller))
     _check_token(call, command)
     routed = (
         call.decision.to
@@ -185,7 +194,12 @@ async def receiver(request: web.Request) -> web.Response:
     )
     if isinstance(routed, web.Response):
         return routed
-    target = _target(kind, command, routed, response_url)
+    if isinstance(command, StopSession):
+        refused = command_response(CommandResponseType.REJECTED, "Not a session of yours")
+        await check_session_request(
+            request, call, routed, command.session_id, SessionRequest.COMMAND, refused
+        )
+    target = _target(kind, command, routed, relay_path(request), response_url)
     relayed = await relay(request, call, target, lambda url: (with_response_url(body, url), None))
     return relayed.response
 

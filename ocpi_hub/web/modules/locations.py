@@ -32,8 +32,8 @@ from ocpi_hub.web.objects import (
     module_path,
     narrowed_to,
     receive,
+    relay_path,
     sender_list,
-    suffix,
     validate,
 )
 from ocpi_hub.web.relay import forward, functional_call, owned_party
@@ -127,7 +127,7 @@ async def receiver(request: web.Request) -> web.Response:
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     if call.decision.route == Route.DIRECT:
-        return await forward(request, call, suffix(request, RECEIVER_PATH))
+        return await forward(request, call, relay_path(request))
     ids = _ids(request)
     if request.method == "GET":
         found = await objects.find(request.app[POOL], "locations", ids[0], owner=owner)

@@ -48,9 +48,9 @@ from ocpi_hub.web.objects import (
     narrowed_to,
     personal_addressee,
     receive,
+    relay_path,
     relay_then_keep,
     sender_list,
-    suffix,
     validate,
 )
 from ocpi_hub.web.relay import forward, functional_call, owned_party
@@ -100,7 +100,7 @@ async def receiver(request: web.Request) -> web.Response:
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     session_id = info["session_id"]
     key = ObjectKey(ModuleID.SESSIONS.value, owner, session_id)
-    path = suffix(request, RECEIVER_PATH)
+    path = relay_path(request)
     pool = request.app[POOL]
     if request.method == "GET":
         if call.decision.route == Route.DIRECT:
@@ -156,7 +156,7 @@ async def charging_preferences(request: web.Request) -> web.Response:
         )
     cpo = (str(found[0]["country_code"]).upper(), str(found[0]["party_id"]).upper())
     to_cpo = replace(call, decision=Decision(Route.DIRECT, cpo))
-    return await forward(request, to_cpo, suffix(request, SENDER_PATH))
+    return await forward(request, to_cpo, relay_path(request, then=("charging_preferences",)))
 
 
 def routes() -> list[web.RouteDef]:

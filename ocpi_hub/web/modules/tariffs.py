@@ -38,9 +38,9 @@ from ocpi_hub.web.objects import (
     module_path,
     narrowed_to,
     receive,
+    relay_path,
     replace_or_merge,
     sender_list,
-    suffix,
     validate,
 )
 from ocpi_hub.web.relay import Call, forward, functional_call, owned_party
@@ -85,8 +85,7 @@ async def receiver(request: web.Request) -> web.Response:
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     if call.decision.route == Route.DIRECT:
-        # The query travels as forward's params; leaving it in the suffix too would double it.
-        return await forward(request, call, suffix(request, RECEIVER_PATH))
+        return await forward(request, call, relay_path(request))
     tariff_id = info["tariff_id"]
     key = ObjectKey(ModuleID.TARIFFS.value, owner, tariff_id)
     if request.method == "GET":

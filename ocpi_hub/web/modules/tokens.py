@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -40,6 +39,7 @@ from ocpi_hub.core.modules.tokens import LocationReferences, Token, answer_on_be
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import Decision, PartyKey, Route
+from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import (
     ForwardTimeout,
     HubError,
@@ -56,9 +56,9 @@ from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
     receive,
+    relay_path,
     replace_or_merge,
     sender_list,
-    suffix,
     validate,
 )
 from ocpi_hub.web.relay import Call, ask, forward, functional_call, owned_party, relayed
@@ -97,8 +97,7 @@ async def receiver(request: web.Request) -> web.Response:
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.EMSP)
     kind = token_type(request.query)
     if call.decision.route == Route.DIRECT:
-        # The query travels as forward's params; leaving it in the suffix too would double it.
-        return await forward(request, call, suffix(request, RECEIVER_PATH))
+        return await forward(request, call, relay_path(request, query=("type",)))
     uid = info["uid"]
     key = ObjectKey(ModuleID.TOKENS.value, owner, uid, kind)
     unknown = UnknownToken(f"unknown Token {uid!r} of type {kind}")
@@ -172,7 +171,7 @@ async def ask_emsp(
     """POST the authorization to the eMSP's Tokens Sender by `deadline` (loop time): the CPO's
     budget, end to end, so it also bounds finding the eMSP's platform. 4001/4003/4002/4000 as
     any relay."""
-    path = f"/{quote(uid, safe='')}/authorize?{urlencode({'type': kind})}"
+    path = object_path([("uid", uid)], then=("authorize",), query=[("type", kind)])
     budget = request.app[SETTINGS].authorization_timeout
     try:
         async with asyncio.timeout_at(deadline):
