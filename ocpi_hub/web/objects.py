@@ -21,7 +21,7 @@ from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.patch import merge_patch
-from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
+from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience, delivered_from
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.errors import InvalidParameters, OcpiError, UnknownReceiver
 from ocpi_hub.logging import get_logger
@@ -108,9 +108,11 @@ async def deliveries(
     body: str | None,
     addressee: PartyKey | None,
 ) -> list[NewDelivery]:
-    """One delivery per receiving party (FROM = hub, TO = that party): for personal data the
-    party it is meant for; otherwise every party of the opposite roles, never the sender's own
-    platform. Keyed by object, so one object's changes reach each receiver in order."""
+    """One delivery per receiving party: for personal data the party it is meant for, FROM the
+    party that sent it, as any message routed through a hub (open routing is answered "as Via
+    Hub", checklist §1.6); otherwise every party of the opposite roles, never the sender's own
+    platform, FROM the hub (a broadcast). Keyed by object, so one object's changes reach each
+    receiver in order."""
     path = suffix(request, module_path(spec.module, InterfaceRole.RECEIVER))
     object_key = "/".join(quote(part, safe="") for part in key.args())
     if spec.personal:
@@ -144,7 +146,7 @@ async def deliveries(
             NewDelivery(
                 receiver_platform_id=platform.id,
                 to_party=party.key,
-                from_party=call.hub,
+                from_party=delivered_from(spec.personal, call.sender, call.hub),
                 module=spec.module.value,
                 interface=InterfaceRole.RECEIVER.value,
                 method=request.method,

@@ -78,8 +78,9 @@ async def test_post_answers_201_with_location_and_reaches_only_the_token_emsp(
     emsp2: FakeParty,
     addressed: tuple[str, str] | None,
 ) -> None:
-    """POST → 201 + Location of the hub's copy; delivered to the token's eMSP only, FROM hub
-    TO it, same correlation id; the Location URL returns the same CDR (§4.3 [M], §1.6, §5)."""
+    """POST → 201 + Location of the hub's copy; delivered to the token's eMSP only, FROM the CPO
+    TO it as "Via Hub" (open routing too), same correlation id; the Location URL returns the
+    same CDR (§4.3 [M], §1.6, §5)."""
     cdr = a_cdr(x_vendor={"kept": [1, None]})
     headers = {"X-Request-ID": "cpo-req-1", "X-Correlation-ID": "cpo-corr-1"}
     headers |= to(addressed) if addressed else {}
@@ -97,7 +98,8 @@ async def test_post_answers_201_with_location_and_reaches_only_the_token_emsp(
     (delivery,) = emsp.pushes("POST", module="cdrs")
     assert delivery.path == PUSHED
     assert delivery.body == cdr
-    assert delivery.routing("from") == HUB and delivery.routing("to") == emsp.key
+    assert delivery.routing("from") == CPA, "the CPO that sent it, not the hub"
+    assert delivery.routing("to") == emsp.key
     assert delivery.header("X-Correlation-ID") == "cpo-corr-1"
     assert delivery.header("X-Request-ID") not in (None, "cpo-req-1")
     assert emsp2.requests("cdrs") == [], "a second eMSP receives nothing"
