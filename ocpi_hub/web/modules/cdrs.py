@@ -11,7 +11,8 @@ Receiver interface (a CPO posts): `POST {receiver}/cdrs` with a CDR.
   stores the CDR and queues a POST of it, as sent, to the token eMSP's CDRs receiver endpoint, in
   one transaction. Delivery always goes through the outbox, even when OCPI-to names the eMSP: a
   CDR is money, and the outbox retries until the eMSP has it. A token eMSP the hub does not know
-  is refused (2001; 4001 when OCPI-to named it), nothing stored.
+  is refused (2001), nothing stored; an OCPI-to party the hub does not know is 4001 before the
+  CDR is read (relay.functional_call).
 - The answer is HTTP 201 with a `Location` header naming the hub's own copy,
   `{public_url}/ocpi/2.2.1/receiver/cdrs/{cc}/{pid}/{id}`.
 - A second POST of a CDR id the CPO used already is refused with 2001 (HTTP 200, the spec's
@@ -65,7 +66,7 @@ def location_of(public_url: str, country_code: str, party_id: str, cdr_id: str) 
 
 
 async def post_cdr(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
     cdr = await read_json(request)
     if not isinstance(cdr, dict):
         raise InvalidParameters("the body must be a JSON object")
@@ -86,7 +87,7 @@ async def post_cdr(request: web.Request) -> web.Response:
 
 
 async def get_cdr(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
     info = request.match_info
     found = await objects.find(
         request.app[POOL],
@@ -101,7 +102,7 @@ async def get_cdr(request: web.Request) -> web.Response:
 
 
 async def sender_cdrs(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.SENDER)
     return await sender_list(request, call, CDRS)
 
 
