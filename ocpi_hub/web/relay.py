@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp import web
 
@@ -104,10 +105,26 @@ def requesting_party(caller: Platform, from_party: PartyKey | None) -> PartyKey:
 
 
 def owned_party(caller: Platform, country_code: str, party_id: str, role: Role) -> PartyKey:
-    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`."""
+    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`: HTTP
+    404 with 2001 otherwise, the URL naming no object the caller may address (checklist §1.7)."""
     party = caller.party(country_code, party_id, role)
     if party is None:
         raise ForeignParty(f"{country_code}/{party_id} is not one of your {role.value} parties")
+    return party.key
+
+
+def owned_party_in_body(caller: Platform, body: dict[str, Any], role: Role) -> PartyKey:
+    """An object POSTed to a module URL that names no party (a CDR) must carry one of the
+    caller's parties in `role` as its own country_code/party_id. Otherwise 2001 with HTTP 200:
+    the URL is right and the JSON valid, a field is wrong (checklist §1.4). The spec's 404 is
+    for an unknown object in the URL, which this is not."""
+    country_code, party_id = str(body["country_code"]), str(body["party_id"])
+    party = caller.party(country_code, party_id, role)
+    if party is None:
+        raise InvalidParameters(
+            f"country_code/party_id: {country_code}/{party_id} is not one of your"
+            f" {role.value} parties"
+        )
     return party.key
 
 

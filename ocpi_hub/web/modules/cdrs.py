@@ -4,7 +4,8 @@ CDRs are a CPO's, personal and immutable. Each is stored once, with its audience
 its token (`cdr_token.country_code/party_id`); only that eMSP and the owner CPO ever see it.
 
 Receiver interface (a CPO posts): `POST {receiver}/cdrs` with a CDR.
-- The CDR's country_code/party_id must be one of the caller's CPO parties (404/2001), and the CDR
+- The CDR's country_code/party_id must be one of the caller's CPO parties (2001 with HTTP 200:
+  a wrong field, not an unknown URL, so not the 404 of a URL naming another party), and the CDR
   valid (2001: e.g. no charging periods, a session-only dimension, a credit CDR without
   credit_reference_id).
 - Open routing, OCPI-to the hub, or OCPI-to the token's eMSP (any other party: 2001): the hub
@@ -48,7 +49,7 @@ from ocpi_hub.web.objects import (
     validate,
     viewer,
 )
-from ocpi_hub.web.relay import functional_call, owned_party
+from ocpi_hub.web.relay import functional_call, owned_party_in_body
 
 CDRS = ObjectModule(ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner)
 SENDER_PATH = module_path(ModuleID.CDRS, InterfaceRole.SENDER)
@@ -71,7 +72,7 @@ async def post_cdr(request: web.Request) -> web.Response:
     if not isinstance(cdr, dict):
         raise InvalidParameters("the body must be a JSON object")
     validate(CDR, cdr)
-    owner = owned_party(call.caller, cdr["country_code"], cdr["party_id"], Role.CPO)
+    owner = owned_party_in_body(call.caller, cdr, Role.CPO)
     await personal_addressee(request, call, CDRS, cdr)
     location = location_of(
         request.app[SETTINGS].public_url, cdr["country_code"], cdr["party_id"], cdr["id"]
