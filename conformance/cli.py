@@ -30,8 +30,10 @@ EPILOG = """\
 writes:
   The suite creates test objects only (ids start with CONFTEST-), rotates its token with a
   credentials PUT and unregisters with DELETE at the very end. --read-only does none of this:
-  use it on production endpoints. With --token-c the rotation re-registers the suite's own
-  callback URL and the DELETE ends that registration: give --read-only to keep it.
+  it sends GETs only (no invalid-JSON PUT, no authorization POST either), apart from the
+  registration POST a --token asks for; with --token-c it sends nothing but GETs. Use it on
+  production endpoints. With --token-c the rotation re-registers the suite's own callback URL
+  and the DELETE ends that registration: give --read-only to keep it.
 
 hub parties:
   --role HUB checks the hub's routing between parties the suite plays itself: give each with

@@ -6,6 +6,11 @@ Every request carries `Authorization: Token <Base64 of the token>` (transport_an
 the runner can attach to a result exactly the requests its check made. Transport failures
 (refused, timeout) do not raise: they become an Exchange without a status, which a check can
 report like any other wrong answer.
+
+A read-only client (--read-only) sends GETs only: any other method raises ReadOnlyRefused
+before a byte leaves, so a check that forgets its `writes` flag crashes (a FAIL naming it)
+instead of writing to a production endpoint. The one exception is the registration POST a
+token A asks for (`handshake=True`); with --token-c nothing but GETs is sent.
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class ReadOnlyRefused(Exception):
+    """A read-only client was asked to send something other than a GET."""
+
+
 class OcpiClient:
     """Calls the endpoint under test with the current token and records every exchange."""
 
@@ -53,8 +62,10 @@ class OcpiClient:
         timeout: float = 30.0,
         token: str | None = None,
         log: list[Exchange] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.token = token
+        self.read_only = read_only
         # The form used when a call names none; the runner falls back to RAW for an endpoint
         # that refuses Base64 (d2's trial-and-error advice), so one refusal fails one check.
         self.auth = Auth.BASE64
@@ -88,11 +99,15 @@ class OcpiClient:
         body: bytes | None = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        handshake: bool = False,
     ) -> Exchange:
         """Send one request; `token` None means the client's current token, `auth` None the
         client's current form. `url` may be a
-        yarl URL built with encoded=True so a server's Link is followed byte for byte."""
+        yarl URL built with encoded=True so a server's Link is followed byte for byte.
+        `handshake`: the registration POST, the one non-GET a read-only client sends."""
         assert self._session is not None, "use the client as an async context manager"
+        if self.read_only and method != "GET" and not handshake:
+            raise ReadOnlyRefused(f"--read-only: {method} {url} not sent (GETs only)")
         target = url if isinstance(url, URL) else URL(url)
         if params:
             target = target.update_query({k: str(v) for k, v in params.items()})

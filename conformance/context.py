@@ -143,7 +143,12 @@ class Context:
     async def new_client(self, token: str | None = None) -> OcpiClient:
         """Another client (another party's token) whose exchanges go into the same evidence
         log; closed when the run ends."""
-        client = OcpiClient(timeout=self.options.timeout, token=token, log=self.client.exchanges)
+        client = OcpiClient(
+            timeout=self.options.timeout,
+            token=token,
+            log=self.client.exchanges,
+            read_only=self.options.read_only,
+        )
         return await self.stack.enter_async_context(client)
 
     async def start_party(self, country_code: str, party_id: str, role: str) -> SuiteParty:

@@ -173,7 +173,9 @@ class Check:
 
     `id` is `area.name` (the area is the checks module it lives in); `clause` cites the
     checklist section, level and through it the spec file; `roles` are the roles of the
-    endpoint under test the rule applies to. A check with `writes` is skipped in --read-only;
+    endpoint under test the rule applies to. A check with `writes` sends anything but a GET
+    (even a POST that only asks, like an authorization, or a PUT that cannot be stored, like
+    invalid JSON): it is skipped in --read-only, which sends GETs only;
     one with `needs_registration` is not run when the suite could not register.
     """
 

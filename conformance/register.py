@@ -126,7 +126,7 @@ async def register(
     record.token_b = party.issue_token()
     mark = len(party.received)
     record.post = await client.request(
-        "POST", credentials_url, json_body=party.credentials(record.token_b)
+        "POST", credentials_url, json_body=party.credentials(record.token_b), handshake=True
     )
     record.callbacks = party.since(mark)
     data = record.post.data

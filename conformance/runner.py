@@ -173,7 +173,7 @@ async def run(options: Options, progress: Progress | None = None) -> Run:
     )
     await party.start()
     try:
-        async with OcpiClient(timeout=options.timeout) as client:
+        async with OcpiClient(timeout=options.timeout, read_only=options.read_only) as client:
             ctx = Context(options, client, party)
             await setup(ctx)
             result.endpoint_roles = ctx.endpoint_roles

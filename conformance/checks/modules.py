@@ -165,6 +165,7 @@ async def unknown_location(ctx: Context) -> Verdict:
     "modules.tokens.authorize_unknown",
     clause="mod_tokens §4.5 [M] (unknown token: HTTP 404 and status_code 2004)",
     roles={Role.EMSP},
+    writes=True,  # a POST, though it only asks: not in --read-only
 )
 async def authorize_unknown(ctx: Context) -> Verdict:
     """Real-time authorization of an unknown token is HTTP 404 with 2004, no data"""

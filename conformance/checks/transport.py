@@ -277,6 +277,7 @@ async def token_a_scope(ctx: Context) -> Verdict:
 @check(
     "transport.invalid_json",
     clause="status_codes §1.4 [M]",
+    writes=True,  # a PUT, though nothing can be stored from it: not in --read-only
 )
 async def invalid_json(ctx: Context) -> Verdict:
     """A body that is not JSON is answered HTTP 400"""

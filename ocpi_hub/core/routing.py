@@ -107,5 +107,16 @@ def decide(
     return Decision(Route.LOCAL)
 
 
+def delivered_from(routed_to_one: bool, sender: PartyKey, hub: PartyKey) -> PartyKey:
+    """OCPI-from of what the hub delivers from its outbox after accepting a push (§1.6).
+
+    A push routed to the one party its content names (personal data: a Session or CDR under
+    open routing, OCPI-to the hub, or OCPI-to that party) travels "as Via Hub": FROM the party
+    that sent it, TO its receiver, so the receiver knows whose it is. A broadcast travels FROM
+    the hub, TO each receiver.
+    """
+    return sender if routed_to_one else hub
+
+
 def broadcast_audience(sender_role: Role) -> frozenset[Role]:
     return BROADCAST_AUDIENCE.get(sender_role, frozenset())

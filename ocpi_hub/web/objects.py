@@ -21,10 +21,10 @@ from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.patch import merge_patch
-from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
+from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience, delivered_from
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.core.urls import object_path
-from ocpi_hub.errors import InvalidParameters, OcpiError, UnknownReceiver
+from ocpi_hub.errors import InvalidParameters, OcpiError
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.repositories import objects, outbox, platforms
@@ -111,9 +111,11 @@ async def deliveries(
     body: str | None,
     addressee: PartyKey | None,
 ) -> list[NewDelivery]:
-    """One delivery per receiving party (FROM = hub, TO = that party): for personal data the
-    party it is meant for; otherwise every party of the opposite roles, never the sender's own
-    platform. Keyed by object, so one object's changes reach each receiver in order."""
+    """One delivery per receiving party: for personal data the party it is meant for, FROM the
+    party that sent it, as any message routed through a hub (open routing is answered "as Via
+    Hub", checklist §1.6); otherwise every party of the opposite roles, never the sender's own
+    platform, FROM the hub (a broadcast). Keyed by object, so one object's changes reach each
+    receiver in order."""
     path = relay_path(request, query=("type",) if spec.typed else ())
     object_key = "/".join(quote(part, safe="") for part in key.args())
     if spec.personal:
@@ -147,7 +149,7 @@ async def deliveries(
             NewDelivery(
                 receiver_platform_id=platform.id,
                 to_party=party.key,
-                from_party=call.hub,
+                from_party=delivered_from(spec.personal, call.sender, call.hub),
                 module=spec.module.value,
                 interface=InterfaceRole.RECEIVER.value,
                 method=request.method,
@@ -158,14 +160,6 @@ async def deliveries(
             )
         )
     return found
-
-
-async def narrowed_to(request: web.Request, call: Call) -> PartyKey | None:
-    """OCPI-to naming a party narrows a Sender GET to its objects (4001 when unknown)."""
-    to = call.decision.to
-    if to is not None and not await platforms.platforms_of_party(request.app[POOL], *to):
-        raise UnknownReceiver(f"{'*'.join(to)} is not known to this hub")
-    return to
 
 
 def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:
@@ -185,7 +179,7 @@ async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> w
         request.app[POOL],
         spec.module.value,
         page,
-        owner=await narrowed_to(request, call),
+        owner=call.decision.to,  # OCPI-to naming a party narrows the list to its objects
         viewer=viewer(call, spec),
     )
     headers = {"X-Total-Count": str(total), "X-Limit": str(settings.page_limit)}
@@ -210,24 +204,26 @@ async def personal_addressee(
     """The one party personal data is meant for, read from its content (open routing, §5).
 
     - OCPI-to naming a party (DIRECT) must name this addressee: 2001 otherwise, since personal
-      data goes to no one else (checklist §5: never broadcast, GDPR).
-    - An addressee no platform of the hub hosts: 4001 when OCPI-to named it, like any unknown
-      receiver; 2001 under open routing, where the content is what names it.
+      data goes to no one else (checklist §5: never broadcast, GDPR). An OCPI-to party the hub
+      does not know never gets here: functional_call answered 4001 before the content was read.
+    - Under open routing (or OCPI-to the hub) the content is what names the addressee: one no
+      platform of the hub hosts is 2001.
     - A known addressee that is not connected right now is fine: what is queued for it waits in
       the outbox, and it can page the sender list once it is back.
     """
     addressee = spec.addressee(data) if spec.addressee else None
     if addressee is None:
         raise InvalidParameters(f"this {spec.module.value} object names no party it is meant for")
-    direct = call.decision.route == Route.DIRECT
-    if direct and call.decision.to != addressee:
-        to = "*".join(call.decision.to or ())
+    if call.decision.route == Route.DIRECT:
+        if call.decision.to != addressee:
+            to = "*".join(call.decision.to or ())
+            raise InvalidParameters(
+                f"OCPI-to {to} is not {'*'.join(addressee)}, the party the token belongs to"
+            )
+    elif not await platforms.platforms_of_party(request.app[POOL], *addressee):
         raise InvalidParameters(
-            f"OCPI-to {to} is not {'*'.join(addressee)}, the party the token belongs to"
+            f"{'*'.join(addressee)}, the party the token belongs to, is not known to this hub"
         )
-    if not await platforms.platforms_of_party(request.app[POOL], *addressee):
-        message = f"{'*'.join(addressee)}, the party the token belongs to, is not known to this hub"
-        raise UnknownReceiver(message) if direct else InvalidParameters(message)
     return addressee
 
 

@@ -1,15 +1,18 @@
 """What every functional-module handler does first, and the relay to one party.
 
-`functional_call` reads the routing headers, pins the requesting party to the caller's platform
-and takes the routing decision; `forward` carries out a DIRECT decision (checklist §5): a new
-X-Request-ID, the same X-Correlation-ID, the original OCPI-from/to, and the receiver's answer
-relayed unchanged, 2xxx/3xxx included. 4001/4003/4002 when the receiver is unknown, not
-connected, or too slow.
+`functional_call` reads the routing headers, pins the requesting party to the caller's platform,
+takes the routing decision and looks up the party OCPI-to names: an unknown one is 4001 there,
+for every functional route, before any handler reads the content (checklist §1.4, §5). `forward`
+carries out a DIRECT decision (checklist §5): a new X-Request-ID, the same X-Correlation-ID, the
+original OCPI-from/to, and the receiver's answer relayed unchanged, 2xxx/3xxx included.
+4003/4002 when the receiver is not connected or too slow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp import web
 
@@ -57,18 +60,34 @@ class Call:
     decision: Decision
     module: ModuleID
     interface: InterfaceRole
+    # The platforms hosting the party OCPI-to named (decision.to when the call was resolved),
+    # looked up once: the relay reuses them.
+    named: PartyKey | None = None
+    named_hosts: tuple[Platform, ...] = ()
+
+    def hosts_of(self, party: PartyKey) -> tuple[Platform, ...] | None:
+        """The platforms hosting `party` if the call looked them up already, else None."""
+        return self.named_hosts if party == self.named else None
 
 
-def functional_call(request: web.Request, module: ModuleID, interface: InterfaceRole) -> Call:
+async def functional_call(request: web.Request, module: ModuleID, interface: InterfaceRole) -> Call:
+    """The request as the hub understands it. OCPI-to naming a party no platform of the hub
+    hosts is 4001 here, whatever the route, method or content: the receiver is resolved
+    before anything is read from the body, so no content check can answer first."""
     caller: Platform = request[CALLER]
     from_party, to = parse_routing_headers(request.headers)
     sender = requesting_party(caller, from_party)
     settings = request.app[SETTINGS]
     hub = (settings.country_code, settings.party_id)
     request[RESPONSE_HEADERS].update(routing_headers(hub, sender))
-    return Call(
-        caller, sender, hub, decide(module, interface, request.method, to, hub), module, interface
-    )
+    decision = decide(module, interface, request.method, to, hub)
+    call = Call(caller, sender, hub, decision, module, interface)
+    if decision.to is None:
+        return call
+    hosts = tuple(await platforms.platforms_of_party(request.app[POOL], *decision.to))
+    if not hosts:
+        raise UnknownReceiver(f"{'*'.join(decision.to)} is not known to this hub")
+    return replace(call, named=decision.to, named_hosts=hosts)
 
 
 def requesting_party(caller: Platform, from_party: PartyKey | None) -> PartyKey:
@@ -87,18 +106,41 @@ def requesting_party(caller: Platform, from_party: PartyKey | None) -> PartyKey:
 
 
 def owned_party(caller: Platform, country_code: str, party_id: str, role: Role) -> PartyKey:
-    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`."""
+    """The URL's {country_code}/{party_id} must be one of the caller's parties in `role`: HTTP
+    404 with 2001 otherwise, the URL naming no object the caller may address (checklist §1.7)."""
     party = caller.party(country_code, party_id, role)
     if party is None:
         raise ForeignParty(f"{country_code}/{party_id} is not one of your {role.value} parties")
     return party.key
 
 
+def owned_party_in_body(caller: Platform, body: dict[str, Any], role: Role) -> PartyKey:
+    """An object POSTed to a module URL that names no party (a CDR) must carry one of the
+    caller's parties in `role` as its own country_code/party_id. Otherwise 2001 with HTTP 200:
+    the URL is right and the JSON valid, a field is wrong (checklist §1.4). The spec's 404 is
+    for an unknown object in the URL, which this is not."""
+    country_code, party_id = str(body["country_code"]), str(body["party_id"])
+    party = caller.party(country_code, party_id, role)
+    if party is None:
+        raise InvalidParameters(
+            f"country_code/party_id: {country_code}/{party_id} is not one of your"
+            f" {role.value} parties"
+        )
+    return party.key
+
+
 async def receiving_platform(
-    request: web.Request, to: PartyKey, module: ModuleID, interface: InterfaceRole
+    request: web.Request,
+    to: PartyKey,
+    module: ModuleID,
+    interface: InterfaceRole,
+    hosts: Sequence[Platform] | None = None,
 ) -> Platform:
-    """The connected platform hosting `to` that offers `module`/`interface`: 4001, 4003."""
-    candidates = await platforms.platforms_of_party(request.app[POOL], *to)
+    """The connected platform hosting `to` that offers `module`/`interface`: 4001, 4003.
+    `hosts`: the platforms hosting `to` when the caller looked them up already."""
+    candidates = (
+        hosts if hosts is not None else await platforms.platforms_of_party(request.app[POOL], *to)
+    )
     if not candidates:
         raise UnknownReceiver(f"{'*'.join(to)} is not known to this hub")
     for platform in candidates:
@@ -133,7 +175,7 @@ async def ask(
     module = module or call.module
     interface = interface or call.interface
     if platform is None:
-        platform = await receiving_platform(request, to, module, interface)
+        platform = await receiving_platform(request, to, module, interface, call.hosts_of(to))
     url = endpoint_url(str(platform.endpoint(module, interface)), path)
     if body is None and request.body_exists:
         body = await request.read() or None  # aiohttp caches it: handlers may have read it

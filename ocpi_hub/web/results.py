@@ -160,7 +160,9 @@ async def relay(request: web.Request, call: Call, target: Target, rewrite: Rewri
     """
     app = request.app
     settings = app[SETTINGS]
-    platform = await receiving_platform(request, target.to, target.module, InterfaceRole.RECEIVER)
+    platform = await receiving_platform(
+        request, target.to, target.module, InterfaceRole.RECEIVER, call.hosts_of(target.to)
+    )
     proxied = ProxiedRequest(
         id=secrets.token_urlsafe(24),
         module=target.module.value,

@@ -44,6 +44,7 @@ class FakeEndpoint(Receivers):
     tokens: dict[str, str] = field(default_factory=dict)  # token → "A" or "C"
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=valid_objects)
     stored: dict[str, Any] = field(default_factory=dict)  # receiver objects by path
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) as received
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -105,6 +106,7 @@ class FakeEndpoint(Receivers):
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
         name = request.match_info.route.name or ""
         header = request.headers.get("Authorization")
         token = self._token(header)

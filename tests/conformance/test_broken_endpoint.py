@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from conformance import checks
+from conformance.client import OcpiClient, ReadOnlyRefused
 from conformance.context import Options
 from conformance.model import Check, Outcome, Role, Verdict
 from conformance.runner import Run
@@ -262,8 +263,9 @@ async def test_evidence_shows_the_problem_itself(checked: Checked) -> None:
 
 
 async def test_read_only_writes_nothing(checked: Checked) -> None:
-    """--read-only: every writing check is NOT_APPLICABLE, and the endpoint keeps the suite's
-    registration and holds no object the suite made."""
+    """--read-only: every check sending anything but GET is NOT_APPLICABLE (the invalid-JSON
+    PUT and the authorization POST too); the endpoint received GETs and the one registration
+    POST only, keeps the suite's registration and holds no object the suite made."""
     fake = await FakeEndpoint(roles=ROLES[Role.EMSP]).start()
     try:
         options = Options(fake.versions_url, Role.EMSP, token_a=fake.token_a, read_only=True)
@@ -273,9 +275,11 @@ async def test_read_only_writes_nothing(checked: Checked) -> None:
     assert not result.failed, failures(result)
     writing = {r.check_id: r for r in result.results if "--read-only" in r.message}
     assert set(writing) == {
+        "transport.invalid_json",
         "credentials.post_again",
         "credentials.put_rotates",
         "credentials.delete",
+        "modules.tokens.authorize_unknown",
         "modules.locations.receiver",
         "modules.tariffs.receiver",
         "modules.sessions.receiver",
@@ -284,8 +288,24 @@ async def test_read_only_writes_nothing(checked: Checked) -> None:
     assert all(r.outcome == Outcome.NOT_APPLICABLE for r in writing.values())
     assert fake.stored == {}
     assert list(fake.tokens.values()) == ["C"]
-    methods = {e.method for r in result.results for e in r.evidence}
-    assert "DELETE" not in methods and "PATCH" not in methods
+    sent = [(method, path) for method, path in fake.requests if method != "GET"]
+    assert sent == [("POST", "/ocpi/2.2.1/credentials")], "the registration, nothing else"
+
+
+@pytest.mark.parametrize("role", [Role.CPO, Role.EMSP])
+async def test_read_only_with_token_c_sends_gets_only(role: Role) -> None:
+    """--read-only --token-c: the endpoint receives nothing but GETs, in every check the role
+    runs; none of them crashes on the client's refusal to send anything else."""
+    fake = await FakeEndpoint(roles=ROLES[role]).start()
+    fake.tokens["C-given"] = "C"
+    try:
+        options = Options(fake.versions_url, role, token_c="C-given", read_only=True)
+        result = await run_suite(options)
+    finally:
+        await fake.stop()
+    assert not result.failed, failures(result)
+    assert fake.requests, "the suite ran"
+    assert {method for method, _ in fake.requests} == {"GET"}, fake.requests
 
 
 async def test_existing_token_c_skips_registration(checked: Checked) -> None:
@@ -358,3 +378,17 @@ async def test_callback_url_is_what_the_suite_advertises(checked: Checked) -> No
     assert json.loads(post.request_body or "")["url"] == f"http://localhost:{port}/ocpi/versions"
     callback = next(r for r in result.results if r.check_id == "credentials.callback")
     assert callback.outcome == Outcome.PASS
+
+
+async def test_read_only_client_refuses_anything_but_get() -> None:
+    """--read-only is enforced where requests leave: a PUT raises before anything is sent, so
+    a check that forgets its `writes` flag fails instead of writing."""
+    fake = await FakeEndpoint().start()
+    try:
+        async with OcpiClient(read_only=True, token=fake.token_a) as client:
+            with pytest.raises(ReadOnlyRefused):
+                await client.request("PUT", fake.versions_url, json_body={})
+            await client.get(fake.versions_url)
+    finally:
+        await fake.stop()
+    assert fake.requests == [("GET", "/ocpi/versions")]

@@ -13,6 +13,7 @@ from ocpi_hub.core.routing import (
     Route,
     broadcast_audience,
     decide,
+    delivered_from,
     parse_routing_headers,
     routing_headers,
 )
@@ -134,3 +135,11 @@ def test_broadcast_audience_is_the_opposite_roles() -> None:
     assert broadcast_audience(Role.EMSP) == {Role.CPO}
     assert broadcast_audience(Role.OTHER) == {Role.CPO}
     assert broadcast_audience(Role.HUB) == frozenset()
+
+
+def test_a_push_routed_to_one_party_is_delivered_from_its_sender() -> None:
+    """§1.6: open routing is answered "as Via Hub" (FROM the requesting party); only a
+    broadcast is delivered FROM the hub."""
+    cpo = ("NL", "CPA")
+    assert delivered_from(True, cpo, HUB) == cpo
+    assert delivered_from(False, cpo, HUB) == HUB

@@ -78,8 +78,9 @@ async def test_post_answers_201_with_location_and_reaches_only_the_token_emsp(
     emsp2: FakeParty,
     addressed: tuple[str, str] | None,
 ) -> None:
-    """POST → 201 + Location of the hub's copy; delivered to the token's eMSP only, FROM hub
-    TO it, same correlation id; the Location URL returns the same CDR (§4.3 [M], §1.6, §5)."""
+    """POST → 201 + Location of the hub's copy; delivered to the token's eMSP only, FROM the CPO
+    TO it as "Via Hub" (open routing too), same correlation id; the Location URL returns the
+    same CDR (§4.3 [M], §1.6, §5)."""
     cdr = a_cdr(x_vendor={"kept": [1, None]})
     headers = {"X-Request-ID": "cpo-req-1", "X-Correlation-ID": "cpo-corr-1"}
     headers |= to(addressed) if addressed else {}
@@ -97,7 +98,8 @@ async def test_post_answers_201_with_location_and_reaches_only_the_token_emsp(
     (delivery,) = emsp.pushes("POST", module="cdrs")
     assert delivery.path == PUSHED
     assert delivery.body == cdr
-    assert delivery.routing("from") == HUB and delivery.routing("to") == emsp.key
+    assert delivery.routing("from") == CPA, "the CPO that sent it, not the hub"
+    assert delivery.routing("to") == emsp.key
     assert delivery.header("X-Correlation-ID") == "cpo-corr-1"
     assert delivery.header("X-Request-ID") not in (None, "cpo-req-1")
     assert emsp2.requests("cdrs") == [], "a second eMSP receives nothing"
@@ -208,7 +210,7 @@ UNKNOWN = ("BE", "ZZZ")
 UNKNOWN_TOKEN = a_cdr(emsp=UNKNOWN)["cdr_token"]
 BAD_POSTS: dict[str, tuple[dict[str, Any], dict[str, str], int, int]] = {
     "no charging periods": ({"charging_periods": []}, {}, 200, 2001),
-    "not the caller's CPO party": ({"party_id": "CPB"}, {}, 404, 2001),
+    "not the caller's CPO party": ({"party_id": "CPB"}, {}, 200, 2001),
     "token eMSP unknown to the hub": ({"cdr_token": UNKNOWN_TOKEN}, {}, 200, 2001),
     "OCPI-to another eMSP": ({}, to(("FR", "EMB")), 200, 2001),
     "OCPI-to an unknown party": ({"cdr_token": UNKNOWN_TOKEN}, to(UNKNOWN), 200, 4001),
@@ -226,13 +228,29 @@ async def test_refused_post_changes_nothing(
     status: int,
     code: int,
 ) -> None:
-    """Invalid CDRs, foreign parties, unroutable tokens, OCPI-to not the token's eMSP: refused,
-    nothing stored or delivered (§1.7, §4.3, §5; our choices for unknown eMSPs)."""
+    """Invalid CDRs, a CDR of another CPO (2001 with HTTP 200: a field, not an unknown URL),
+    unroutable tokens, OCPI-to not the token's eMSP: refused, nothing stored or delivered (§1.4,
+    §4.3, §5; our choices for unknown eMSPs)."""
     answer = await post(cpo, hub, {**a_cdr(), **change}, headers)
 
     assert_refused(answer, status, code)
     assert answer.header("Location") is None
     assert (await listing(cpo, hub)).data == []
+    assert await outbox.counts(hub.pool) == {}
+
+
+@pytest.mark.parametrize("owner", [("NL", "CPB"), ("DE", "EMA")], ids=["other CPO", "an eMSP"])
+async def test_post_of_a_cdr_owned_by_another_party_is_2001_not_404(
+    hub: RunningHub, cpo: FakeParty, cpo2: FakeParty, emsp: FakeParty, owner: tuple[str, str]
+) -> None:
+    """A CDR whose own country_code/party_id is not the caller's CPO: HTTP 200 with 2001 naming
+    the fields; the URL is the module's, so no 404 (§1.4: 404 is for an unknown URL object)."""
+    answer = await post(cpo, hub, a_cdr(owner=owner))
+
+    assert_refused(answer, 200, 2001)
+    assert "country_code/party_id" in answer.body["status_message"]
+    assert f"{owner[0]}/{owner[1]}" in answer.body["status_message"]
+    assert (await listing(cpo2, hub)).data == []
     assert await outbox.counts(hub.pool) == {}
 
 

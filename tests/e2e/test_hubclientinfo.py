@@ -6,6 +6,7 @@ GET the versions of a party silent too long), §1.5 (the list is paginated).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -236,3 +237,39 @@ async def test_invited_platform_cannot_read_the_list(
     answer = await newcomer.call_url("GET", hub.url + SENDER_LIST, token=token_a)
     assert answer.status == 401
     assert answer.data is None
+
+
+RACES = 12
+
+
+async def test_parties_registering_at_once_each_end_with_the_other_connected(
+    hub: RunningHub, make_party: MakeParty
+) -> None:
+    """Two platforms registering at the same moment, many times: each ends with the other
+    CONNECTED in its HubClientInfo, whichever commits first (§4.8: every change is pushed to
+    every other platform; a new platform gets the full picture)."""
+    pairs: list[tuple[FakeParty, FakeParty]] = []
+    for n in range(RACES):
+        cpo = await make_party("CPO", "NL", f"C{n:02d}", modules=CPO_MODULES)
+        emsp = await make_party("EMSP", "DE", f"E{n:02d}", modules=EMSP_MODULES)
+        tokens = [await invite(hub, p.role, p.country_code, p.party_id) for p in (cpo, emsp)]
+        answers = await asyncio.gather(
+            *(
+                p.register_with(hub.versions_url, t)
+                for p, t in zip((cpo, emsp), tokens, strict=True)
+            )
+        )
+        assert [a.status_code for a in answers] == [1000, 1000], [a.body for a in answers]
+        pairs.append((cpo, emsp))
+
+    def view(party: FakeParty, other: FakeParty) -> str | None:
+        info = party.objects.get("hubclientinfo", {}).get(f"{other.country_code}/{other.party_id}")
+        return info["status"] if info else None
+
+    def settled() -> bool:
+        return all(view(a, b) == view(b, a) == "CONNECTED" for a, b in pairs)
+
+    await eventually(settled, message="every party sees its twin CONNECTED")
+    everyone = [p for pair in pairs for p in pair]
+    for party in everyone:  # and every other party too, earlier rounds included
+        assert {view(party, other) for other in everyone if other is not party} == {"CONNECTED"}

@@ -230,3 +230,75 @@ async def test_malformed_routing_headers_are_2001(
     assert answer.status_code == 2001, answer.body
     assert not [r for r in emsp.received if "/locations" in r.path]
     await assert_not_stored(hub, emsp)
+
+
+# ---- an unknown receiver is 4001 before anything else ----------------------------------------
+
+NOBODY = {"OCPI-to-country-code": "BE", "OCPI-to-party-id": "ZZZ"}  # no platform hosts BE*ZZZ
+OTHER_EMSP_TOKEN = factories.token(country_code="FR", party_id="EMB")
+RESPONSE_URL = "response_url=https://emsp.example.com/cb/1"
+# Every route that carries a request to a party, as (who sends it, method, path below
+# /ocpi/2.2.1/, body), each with content the hub would refuse (2001) or route elsewhere if it
+# read it first: a Session and a CDR naming a known eMSP that is not OCPI-to, bodies naming
+# another party, invalid objects.
+ADDRESSED: dict[str, tuple[str, str, str, Any]] = {
+    "location PUT": (
+        "cpo",
+        "PUT",
+        "receiver/locations/NL/CPA/LOC1",
+        factories.location(party_id="CPB"),
+    ),
+    "location PATCH": ("cpo", "PATCH", "receiver/locations/NL/CPA/LOC1", {"name": 1}),
+    "tariff PUT": ("cpo", "PUT", "receiver/tariffs/NL/CPA/T1", factories.tariff(party_id="CPB")),
+    "tariff DELETE": ("cpo", "DELETE", "receiver/tariffs/NL/CPA/T1", None),
+    "session PUT": ("cpo", "PUT", "receiver/sessions/NL/CPA/S1", factories.session("S1")),
+    "session PATCH": ("cpo", "PATCH", "receiver/sessions/NL/CPA/S1", {"kwh": 1}),
+    "CDR POST": ("cpo", "POST", "receiver/cdrs", factories.cdr()),
+    "CDR POST of another CPO": ("cpo", "POST", "receiver/cdrs", factories.cdr(owner=("NL", "CPB"))),
+    "token PUT": ("emsp", "PUT", "receiver/tokens/DE/EMA/U1", OTHER_EMSP_TOKEN),
+    "token PATCH": ("emsp", "PATCH", "receiver/tokens/DE/EMA/U1", {"valid": False}),
+    "authorize": ("cpo", "POST", "sender/tokens/U1/authorize", {"location_id": 7}),
+    "START_SESSION with another's token": (
+        "emsp",
+        "POST",
+        "receiver/commands/START_SESSION",
+        {"response_url": "https://emsp.example.com/cb/1", "token": OTHER_EMSP_TOKEN},
+    ),
+    "command result": ("cpo", "POST", "sender/commands/START_SESSION/nope", {"result": "?"}),
+    "charging profile PUT": ("emsp", "PUT", "receiver/chargingprofiles/S1", {"x": 1}),
+    "charging profile DELETE": ("emsp", "DELETE", "receiver/chargingprofiles/S1", None),
+    "charging profile GET": ("emsp", "GET", f"receiver/chargingprofiles/S1?{RESPONSE_URL}", None),
+    "profile result": ("cpo", "POST", "sender/chargingprofiles/results/nope", {"result": "?"}),
+    "active profile": ("cpo", "PUT", "sender/chargingprofiles/S1", {"x": 1}),
+    "charging preferences": ("emsp", "PUT", "sender/sessions/S1/charging_preferences", {"x": 1}),
+}
+
+
+@pytest.mark.parametrize(("sender", "method", "path", "body"), ADDRESSED.values(), ids=ADDRESSED)
+async def test_unknown_ocpi_to_is_4001_whatever_the_content_says(
+    hub: RunningHub,
+    cpo: FakeParty,
+    emsp: FakeParty,
+    sender: str,
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    """OCPI-to naming a party the hub does not know: 4001 on every push route, before the
+    content is read, even when the content names another known party (§1.4, §5)."""
+    party = cpo if sender == "cpo" else emsp
+
+    answer = await party.call_url(
+        method, f"{hub.url}/ocpi/2.2.1/{path}", json=body, headers={**IDS, **NOBODY}
+    )
+
+    assert (answer.status, answer.status_code) == (200, 4001), answer.body
+    assert "BE*ZZZ" in answer.body["status_message"]
+    assert answer.routing("to") == party.key
+    assert answer.header("X-Request-ID") == IDS["X-Request-ID"]
+    for other in (cpo, emsp):
+        reached = [r for r in other.received if r.path.startswith("/ocpi/2.2.1/")]
+        assert [r for r in reached if "credentials" not in r.path] == [], "nothing relayed"
+    async with hub.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM objects") == 0
+        assert await conn.fetchval("SELECT count(*) FROM deliveries") == 0

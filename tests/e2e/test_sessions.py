@@ -91,7 +91,8 @@ async def test_put_reaches_only_the_token_emsp(
     emsp2: FakeParty,
     addressed: tuple[str, str] | None,
 ) -> None:
-    """Session PUT → the token's eMSP, FROM hub TO it, same correlation id; nobody else (§5)."""
+    """Session PUT → the token's eMSP only, FROM the CPO TO it as "Via Hub" (open routing and
+    OCPI-to the hub alike: §1.6), same correlation id; nobody else (§5)."""
     session = a_session(charging_periods=[a_period(0)], x_vendor={"kept": 1})
     headers = {"X-Request-ID": "cpo-req-1", "X-Correlation-ID": "cpo-corr-1"}
     headers |= to(addressed) if addressed else {}
@@ -104,7 +105,7 @@ async def test_put_reaches_only_the_token_emsp(
     await drained(hub)
     (delivery,) = emsp.pushes(module="sessions")
     assert (delivery.method, delivery.path) == ("PUT", f"{PUSHED}/NL/CPA/SESS1")
-    assert delivery.routing("from") == HUB
+    assert delivery.routing("from") == CPA, "the CPO that sent it, not the hub"
     assert delivery.routing("to") == emsp.key
     assert delivery.header("X-Correlation-ID") == "cpo-corr-1"
     assert delivery.header("X-Request-ID") not in (None, "cpo-req-1")
@@ -134,6 +135,7 @@ async def test_patch_appends_periods_and_is_delivered_as_sent(
     await eventually(lambda: len(emsp.pushes(module="sessions")) == 4)
     assert [m for m, _, _ in pushed(emsp)] == ["PUT", "PATCH", "PATCH", "PATCH"]
     assert pushed(emsp)[1][2] == patch, "the PATCH is relayed as the CPO sent it"
+    assert {r.routing("from") for r in emsp.pushes(module="sessions")} == {CPA}, "§1.6 Via Hub"
 
 
 @pytest.mark.parametrize("periods", ["absent", []], ids=["absent", "empty"])

@@ -1,16 +1,18 @@
 """What the simulators found out about the hub. Each test states what the spec asks of a hub;
-Both were bugs when the simulators found them: a receiver's HTTP 401 to the hub was relayed to
-the requester as if its own credentials were dead. The hub now answers 4003."""
+each was a bug when the simulators found it. A receiver's HTTP 401 to the hub was relayed to
+the requester as if its own credentials were dead (the hub now answers 4003); simulators
+registering together, as in `make demo`, ended with each other still PLANNED."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, commands
 from ocpi_hub.simulate.faults import Fault
 from tests.conftest import RunningHub
-from tests.simulate.conftest import StartSimulator, register
+from tests.simulate.conftest import StartSimulator, eventually, register
 
 
 async def test_an_emsp_refusing_the_hubs_token_is_not_a_401_for_the_cpo(
@@ -62,3 +64,36 @@ async def test_a_cpo_refusing_the_hubs_token_is_not_a_401_for_the_emsp(
     assert answer is not None
     assert cpo.stats.faults["refuse-auth"] == 1  # the hub did relay it to the CPO
     assert answer.http_status != 401, answer.body
+
+
+async def test_simulators_starting_together_end_with_every_other_party_connected(
+    hub: RunningHub, start_simulator: StartSimulator
+) -> None:
+    """The `make demo` topology: four simulators invited, then registering at the same moment,
+    several times over; each ends with every other party CONNECTED in its HubClientInfo, not
+    PLANNED (§4.8). Concurrent registrations used to miss each other's CONNECTED push."""
+    parties = []
+    for round_ in range(3):
+        group = [
+            await start_simulator(Role.CPO, "NL", f"CP{round_}"),
+            await start_simulator(Role.CPO, "BE", f"CP{round_}"),
+            await start_simulator(Role.EMSP, "DE", f"EM{round_}"),
+            await start_simulator(Role.EMSP, "FR", f"EM{round_}"),
+        ]
+        tokens = [await hub.invite(p.role, *p.identity) for p in group]
+        await asyncio.gather(
+            *(
+                p.registration.register(hub.versions_url, t)
+                for p, t in zip(group, tokens, strict=True)
+            )
+        )
+        parties += group
+    names = {p: "*".join(p.identity) for p in parties}
+
+    def settled() -> bool:
+        return all(
+            p.clientinfo.statuses() == {n: "CONNECTED" for q, n in names.items() if q is not p}
+            for p in parties
+        )
+
+    await eventually(settled, message="every simulator sees every other party CONNECTED")

@@ -48,3 +48,43 @@ async def test_0002_moves_stored_locations_into_objects(pg_server: str) -> None:
         assert await conn.fetchval("SELECT to_regclass('locations')") is None
     finally:
         await conn.close()
+
+
+async def test_0008_counts_stored_objects_by_range_of_seq(pg_server: str) -> None:
+    """Objects stored before 0008 are counted into object_buckets (offset pages rely on them)."""
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute('DROP DATABASE IF EXISTS "migrate_0008" WITH (FORCE)')
+        await admin.execute('CREATE DATABASE "migrate_0008"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(with_database(pg_server, "migrate_0008"))
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for number, name, sql in available():
+            if number < 8:
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
+                )
+        for n, seq in enumerate([5, 4095, 4096, 20000]):
+            await conn.execute(
+                "INSERT INTO objects (seq, module, country_code, party_id, id, last_updated, data)"
+                " VALUES ($1, 'locations', 'NL', 'CPO', $2, now(), '{}')",
+                seq,
+                f"LOC{n}",
+            )
+
+        assert "0008_list_order.sql" in await migrate(conn)
+
+        buckets = await conn.fetch("SELECT module, first_seq, n FROM object_buckets ORDER BY 2")
+        assert [tuple(r) for r in buckets] == [
+            ("locations", 0, 2),
+            ("locations", 4096, 1),
+            ("locations", 16384, 1),
+        ]
+    finally:
+        await conn.close()

@@ -8,6 +8,13 @@ in storage rather than in the web layer so that a change made by another process
 parties invite`) is pushed too: the serving hub's outbox worker sends it. `hub`, the hub's own
 (country_code, party_id), is the FROM of those deliveries; with `hub=None` statuses still change
 but nothing is queued.
+
+Changes and their fan-out are serialized (`_one_at_a_time`): each holds a transaction-scoped
+advisory lock from before it reads any status until it commits. Without it, two platforms
+registering at the same moment each read the other before it committed: neither was in the
+other's audience, and each one's full picture showed the other still PLANNED, for good. With
+it, the later of the two sees the earlier committed: it pushes its change to the earlier one,
+and its own picture shows the earlier one CONNECTED.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ CLIENT_INFO = (
     "SELECT q.id, q.country_code, q.party_id, q.role, q.connection_status, q.status_updated"
     " FROM parties q"
 )
+# Any constant shared by every ocpi-hub process (the migration lock is another).
+_STATUS_LOCK = 0x0C91_C11F
 # jsonb containment: the platform's endpoints include a hubclientinfo Receiver.
 _OFFERS_RECEIVER = orjson.dumps(
     [{"identifier": ModuleID.HUB_CLIENT_INFO.value, "role": InterfaceRole.RECEIVER.value}]
@@ -127,8 +136,15 @@ async def unreachable(
         return await apply_event(conn, platform_id, PartyEvent.UNREACHABLE, hub) if marked else []
 
 
+async def _one_at_a_time(conn: Connection) -> None:
+    """Wait for any other status change and fan-out to commit; hold the turn until this
+    transaction ends. Re-entrant within a transaction."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _STATUS_LOCK)
+
+
 async def created(conn: Connection, platform_id: int, hub: PartyKey | None) -> None:
     """A new party is a ClientInfo created: pushed like a change (checklist §4.8)."""
+    await _one_at_a_time(conn)
     rows = await conn.fetch(CLIENT_INFO + " WHERE q.platform_id = $1", platform_id)
     await push(conn, [client_info(r) for r in rows], exclude=platform_id, hub=hub)
 
@@ -137,7 +153,10 @@ async def apply_event(
     conn: Connection, platform_id: int, event: PartyEvent, hub: PartyKey | None
 ) -> list[ClientInfo]:
     """Move the platform's parties as `event` says (core decides, this stores), push each
-    change to the other platforms and, where due, the full picture to this one."""
+    change to the other platforms and, where due, the full picture to this one. Runs in the
+    caller's transaction, after any other change has committed (`_one_at_a_time`): the
+    audience and the picture are read as they are then."""
+    await _one_at_a_time(conn)
     rows = await conn.fetch(
         "SELECT id, connection_status FROM parties WHERE platform_id = $1 ORDER BY id FOR UPDATE",
         platform_id,
@@ -177,6 +196,7 @@ async def push(
     about: it knows its own status)."""
     if hub is None or not infos:
         return
+    await _one_at_a_time(conn)
     await _enqueue(conn, infos, await _receivers(conn, "p.id <> $1", exclude), hub)
 
 

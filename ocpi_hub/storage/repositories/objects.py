@@ -143,6 +143,68 @@ async def find(
     return [orjson.loads(r[0]) for r in rows]
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one page: the list's filters with their args, and the page's own statement."""
+
+    filters: str
+    filter_args: list[Any]
+    statement: str
+    args: list[Any]
+
+
+def _seq_at_offset(offset: str) -> str:
+    """The seq at `offset` in a module's whole list ($1 the module), NULL past the end: the
+    first range of object_buckets whose running total passes the offset, then a walk of at most
+    4,095 index entries inside that range."""
+    return f"""(
+    SELECT (SELECT o.seq FROM objects o WHERE o.module = $1 AND o.seq >= b.first_seq
+             ORDER BY o.seq OFFSET {offset} - (b.upto - b.n) LIMIT 1)
+      FROM (SELECT first_seq, n, sum(n) OVER (ORDER BY first_seq) AS upto
+              FROM object_buckets WHERE module = $1) b
+     WHERE b.upto > {offset} ORDER BY b.first_seq LIMIT 1)"""
+
+
+def page_query(
+    module: str,
+    request: PageRequest,
+    *,
+    owner: PartyKey | None = None,
+    viewer: Collection[PartyKey] | None = None,
+) -> PageQuery:
+    """What `page` runs. A page at an offset is one statement, so one snapshot: the seq at that
+    offset, then the page by keyset from it (past the end that seq is NULL and the page empty,
+    as OFFSET would have it). A whole list finds the seq through object_buckets; a filtered one
+    by an index-only scan of objects_list, which carries every column filtered on (0008)."""
+    args: list[Any] = []
+    where = _filters(module, owner, viewer, args)
+    if request.date_from is not None:
+        args.append(request.date_from)
+        where.append(f"last_updated >= ${len(args)}")
+    if request.date_to is not None:
+        args.append(request.date_to)
+        where.append(f"last_updated < ${len(args)}")
+    filters, filter_args = " AND ".join(where), list(args)
+    if request.after_seq is not None:
+        args.append(request.after_seq)
+        where.append(f"seq > ${len(args)}")
+    elif request.offset > 0:
+        args.append(request.offset)
+        if len(filter_args) == 1:
+            where.append(f"seq >= {_seq_at_offset(f'${len(args)}')}")
+        else:
+            where.append(
+                f"seq >= (SELECT seq FROM objects WHERE {filters}"
+                f" ORDER BY seq OFFSET ${len(args)} LIMIT 1)"
+            )
+    args.append(request.limit)
+    statement = (
+        f"SELECT seq, data::text FROM objects WHERE {' AND '.join(where)}"
+        f" ORDER BY seq LIMIT ${len(args)}"
+    )
+    return PageQuery(filters, filter_args, statement, args)
+
+
 async def page(
     conn: Executor,
     module: str,
@@ -154,33 +216,17 @@ async def page(
     """One page of (seq, stored JSON text) in creation order, and the total for the filters.
 
     With a cursor the page starts after its sequence number (keyset) and the total comes from
-    it; otherwise OFFSET, and the total from the trigger-kept counter when nothing is filtered.
+    it; otherwise the total is the trigger-kept counter when nothing is filtered, a count when
+    something is. A page at an `offset` holds the rows OFFSET would give, found without reading
+    the objects before it (README, "Pagination"; migration 0008).
     """
-    args: list[Any] = []
-    where = _filters(module, owner, viewer, args)
-    if request.date_from is not None:
-        args.append(request.date_from)
-        where.append(f"last_updated >= ${len(args)}")
-    if request.date_to is not None:
-        args.append(request.date_to)
-        where.append(f"last_updated < ${len(args)}")
-    filters = " AND ".join(where)
-
+    query = page_query(module, request, owner=owner, viewer=viewer)
     total = request.total
-    if total is None and len(args) == 1:
+    if total is None and len(query.filter_args) == 1:
         total = await conn.fetchval("SELECT n FROM object_counts WHERE module = $1", module) or 0
     if total is None:
-        total = await conn.fetchval(f"SELECT count(*) FROM objects WHERE {filters}", *args)
-
-    offset = request.offset
-    if request.after_seq is not None:
-        args.append(request.after_seq)
-        where.append(f"seq > ${len(args)}")
-        offset = 0
-    args += [offset, request.limit]
-    rows = await conn.fetch(
-        f"SELECT seq, data::text FROM objects WHERE {' AND '.join(where)}"
-        f" ORDER BY seq OFFSET ${len(args) - 1} LIMIT ${len(args)}",
-        *args,
-    )
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM objects WHERE {query.filters}", *query.filter_args
+        )
+    rows = await conn.fetch(query.statement, *query.args)
     return [(r[0], r[1]) for r in rows], int(total)

@@ -133,13 +133,7 @@ async def invite(
                 hash_token(token),
             )
             await _insert_parties(conn, platform_id, [(party, {"name": name})])
-            # A new party is a ClientInfo created: pushed like a change (checklist §4.8).
-            rows = await conn.fetch(
-                clientinfo.CLIENT_INFO + " WHERE q.platform_id = $1", platform_id
-            )
-            await clientinfo.push(
-                conn, [clientinfo.client_info(r) for r in rows], exclude=platform_id, hub=hub
-            )
+            await clientinfo.created(conn, platform_id, hub)
     platform = await get(conn, platform_id)
     assert platform is not None
     return platform

@@ -4,14 +4,16 @@ CDRs are a CPO's, personal and immutable. Each is stored once, with its audience
 its token (`cdr_token.country_code/party_id`); only that eMSP and the owner CPO ever see it.
 
 Receiver interface (a CPO posts): `POST {receiver}/cdrs` with a CDR.
-- The CDR's country_code/party_id must be one of the caller's CPO parties (404/2001), and the CDR
+- The CDR's country_code/party_id must be one of the caller's CPO parties (2001 with HTTP 200:
+  a wrong field, not an unknown URL, so not the 404 of a URL naming another party), and the CDR
   valid (2001: e.g. no charging periods, a session-only dimension, a credit CDR without
   credit_reference_id).
 - Open routing, OCPI-to the hub, or OCPI-to the token's eMSP (any other party: 2001): the hub
   stores the CDR and queues a POST of it, as sent, to the token eMSP's CDRs receiver endpoint, in
   one transaction. Delivery always goes through the outbox, even when OCPI-to names the eMSP: a
   CDR is money, and the outbox retries until the eMSP has it. A token eMSP the hub does not know
-  is refused (2001; 4001 when OCPI-to named it), nothing stored.
+  is refused (2001), nothing stored; an OCPI-to party the hub does not know is 4001 before the
+  CDR is read (relay.functional_call).
 - The answer is HTTP 201 with a `Location` header naming the hub's own copy,
   `{public_url}/ocpi/2.2.1/receiver/cdrs/{cc}/{pid}/{id}`.
 - A second POST of a CDR id the CPO used already is refused with 2001 (HTTP 200, the spec's
@@ -47,7 +49,7 @@ from ocpi_hub.web.objects import (
     validate,
     viewer,
 )
-from ocpi_hub.web.relay import functional_call, owned_party
+from ocpi_hub.web.relay import functional_call, owned_party_in_body
 
 CDRS = ObjectModule(ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner)
 SENDER_PATH = module_path(ModuleID.CDRS, InterfaceRole.SENDER)
@@ -65,12 +67,12 @@ def location_of(public_url: str, country_code: str, party_id: str, cdr_id: str) 
 
 
 async def post_cdr(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
     cdr = await read_json(request)
     if not isinstance(cdr, dict):
         raise InvalidParameters("the body must be a JSON object")
     validate(CDR, cdr)
-    owner = owned_party(call.caller, cdr["country_code"], cdr["party_id"], Role.CPO)
+    owner = owned_party_in_body(call.caller, cdr, Role.CPO)
     await personal_addressee(request, call, CDRS, cdr)
     location = location_of(
         request.app[SETTINGS].public_url, cdr["country_code"], cdr["party_id"], cdr["id"]
@@ -86,7 +88,7 @@ async def post_cdr(request: web.Request) -> web.Response:
 
 
 async def get_cdr(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
     info = request.match_info
     found = await objects.find(
         request.app[POOL],
@@ -101,7 +103,7 @@ async def get_cdr(request: web.Request) -> web.Response:
 
 
 async def sender_cdrs(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.CDRS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.CDRS, InterfaceRole.SENDER)
     return await sender_list(request, call, CDRS)
 
 

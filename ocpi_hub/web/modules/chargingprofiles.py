@@ -123,7 +123,7 @@ async def _receiving_cpo(request: web.Request, call: Call, session_id: str) -> P
 
 
 async def receiver(request: web.Request) -> web.Response:
-    call = functional_call(request, MODULE, InterfaceRole.RECEIVER)
+    call = await functional_call(request, MODULE, InterfaceRole.RECEIVER)
     session_id = request.match_info["session_id"]
     body = await read_json(request) if request.method == "PUT" else None
     response_url, rewrite = _request(request, body)
@@ -151,7 +151,7 @@ async def receiver(request: web.Request) -> web.Response:
 
 
 async def sender_result(request: web.Request) -> web.Response:
-    functional_call(request, MODULE, InterfaceRole.SENDER)
+    await functional_call(request, MODULE, InterfaceRole.SENDER)
     return await relay_result(
         request, MODULE, lambda proxied: RESULTS.get(proxied.kind), lambda proxied, result: None
     )
@@ -189,7 +189,7 @@ async def _deliveries(
 
 
 async def sender_active_profile(request: web.Request) -> web.Response:
-    call = functional_call(request, MODULE, InterfaceRole.SENDER)
+    call = await functional_call(request, MODULE, InterfaceRole.SENDER)
     session_id = request.match_info["session_id"]
     parse(ActiveChargingProfile, await read_json(request))
     pool = request.app[POOL]

@@ -179,7 +179,7 @@ def _target(
 
 
 async def receiver(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.COMMANDS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.COMMANDS, InterfaceRole.RECEIVER)
     kind = command_type(request.match_info["command"])
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -217,7 +217,7 @@ def _open_until(proxied: ProxiedRequest, result: CommandResult) -> datetime | No
 
 
 async def sender_result(request: web.Request) -> web.Response:
-    functional_call(request, ModuleID.COMMANDS, InterfaceRole.SENDER)
+    await functional_call(request, ModuleID.COMMANDS, InterfaceRole.SENDER)
     kind = command_type(request.match_info["command"])
     return await relay_result(request, ModuleID.COMMANDS, _expected(kind), _open_until)
 

@@ -30,7 +30,6 @@ from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     Apply,
     module_path,
-    narrowed_to,
     receive,
     relay_path,
     sender_list,
@@ -123,7 +122,7 @@ def _apply(method: str, body: dict[str, Any], ids: Ids) -> Apply:
 
 
 async def receiver(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.LOCATIONS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.LOCATIONS, InterfaceRole.RECEIVER)
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     if call.decision.route == Route.DIRECT:
@@ -141,14 +140,14 @@ async def receiver(request: web.Request) -> web.Response:
 
 
 async def sender_locations(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
     return await sender_list(request, call, LOCATIONS)
 
 
 async def sender_object(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
     location_id, evse_uid, connector_id = _ids(request)
-    owner = await narrowed_to(request, call)
+    owner = call.decision.to
     found = await objects.find(request.app[POOL], "locations", location_id, owner=owner)
     if not found:
         raise UnknownLocation(f"unknown Location {location_id!r}")

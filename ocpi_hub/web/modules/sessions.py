@@ -45,7 +45,6 @@ from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     Apply,
     module_path,
-    narrowed_to,
     personal_addressee,
     receive,
     relay_path,
@@ -95,7 +94,7 @@ def _apply(method: str, body: dict[str, Any], session_id: str) -> Apply:
 
 
 async def receiver(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.SESSIONS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.SESSIONS, InterfaceRole.RECEIVER)
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     session_id = info["session_id"]
@@ -124,7 +123,7 @@ async def receiver(request: web.Request) -> web.Response:
 
 
 async def sender_sessions(request: web.Request) -> web.Response:
-    call = functional_call(request, ModuleID.SESSIONS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.SESSIONS, InterfaceRole.SENDER)
     return await sender_list(request, call, SESSIONS)
 
 
@@ -132,7 +131,7 @@ async def charging_preferences(request: web.Request) -> web.Response:
     """An eMSP's ChargingPreferences for a Session meant for it, relayed to the CPO owning the
     Session (its Sessions sender endpoint); the CPO's ChargingPreferencesResponse comes back
     unchanged. OCPI-to may name the CPO when two CPOs use the same session id."""
-    call = functional_call(request, ModuleID.SESSIONS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.SESSIONS, InterfaceRole.SENDER)
     session_id = request.match_info["session_id"]
     body = await read_json(request)
     validate(ChargingPreferences, body)
@@ -143,7 +142,7 @@ async def charging_preferences(request: web.Request) -> web.Response:
             request.app[POOL],
             ModuleID.SESSIONS.value,
             session_id,
-            owner=await narrowed_to(request, call),
+            owner=call.decision.to,
             viewer=mine,
         )
         if token_owner(session) in mine  # meant for the caller, not merely owned by it

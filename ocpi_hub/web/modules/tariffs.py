@@ -36,7 +36,6 @@ from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     deliveries,
     module_path,
-    narrowed_to,
     receive,
     relay_path,
     replace_or_merge,
@@ -81,7 +80,7 @@ async def delete_tariff(request: web.Request, call: Call, key: ObjectKey) -> web
 
 async def receiver(request: web.Request) -> web.Response:
     """GET/PUT/DELETE of one CPO's Tariff on the hub's Receiver interface."""
-    call = functional_call(request, ModuleID.TARIFFS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.TARIFFS, InterfaceRole.RECEIVER)
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.CPO)
     if call.decision.route == Route.DIRECT:
@@ -104,15 +103,15 @@ async def receiver(request: web.Request) -> web.Response:
 
 async def sender_tariffs(request: web.Request) -> web.Response:
     """GET-all: a page of every stored Tariff (or one CPO's, narrowed by OCPI-to)."""
-    call = functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
     return await sender_list(request, call, TARIFFS)
 
 
 async def sender_tariff(request: web.Request) -> web.Response:
     """One stored Tariff by id; 2001 when several CPOs use the id and OCPI-to names none."""
-    call = functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
     tariff_id = request.match_info["tariff_id"]
-    owner = await narrowed_to(request, call)
+    owner = call.decision.to
     found = await objects.find(request.app[POOL], ModuleID.TARIFFS.value, tariff_id, owner=owner)
     if not found:
         raise unknown_tariff(tariff_id)

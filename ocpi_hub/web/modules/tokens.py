@@ -92,7 +92,7 @@ def check_token(method: str, body: Any, owner: PartyKey, uid: str, kind: str) ->
 
 async def receiver(request: web.Request) -> web.Response:
     """GET/PUT/PATCH of one eMSP's Token on the hub's Receiver interface."""
-    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.RECEIVER)
+    call = await functional_call(request, ModuleID.TOKENS, InterfaceRole.RECEIVER)
     info = request.match_info
     owner = owned_party(call.caller, info["country_code"], info["party_id"], Role.EMSP)
     kind = token_type(request.query)
@@ -116,7 +116,7 @@ async def receiver(request: web.Request) -> web.Response:
 async def sender_tokens(request: web.Request) -> web.Response:
     """A page of stored Tokens: all of them for a CPO (narrowed by OCPI-to), else the
     requesting party's own, so no eMSP reads another's drivers."""
-    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
     if call.caller.party(*call.sender, Role.CPO) is None:
         call = replace(call, decision=Decision(Route.LOCAL, call.sender))
     return await sender_list(request, call, TOKENS)
@@ -190,7 +190,7 @@ async def ask_emsp(
 async def authorize(request: web.Request) -> web.Response:
     """Real-time authorization of a Token, relayed to its eMSP within the time budget."""
     deadline = asyncio.get_running_loop().time() + request.app[SETTINGS].authorization_timeout
-    call = functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
+    call = await functional_call(request, ModuleID.TOKENS, InterfaceRole.SENDER)
     if call.caller.party(*call.sender, Role.CPO) is None:
         raise InvalidParameters("real-time authorization is asked by a CPO")
     uid = request.match_info["uid"]
