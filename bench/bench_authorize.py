@@ -1,101 +1,142 @@
 """Real-time authorization through the hub versus straight to the eMSP (reference/performance.md
-B4: R1 hub overhead, and the budget ratio of R2 without background load).
+B4: R1 hub overhead; issue 7 §2 targets: <= 300 us hub CPU per relay, <= 1 ms added p50).
 
-    .venv/bin/python -m bench.bench_authorize [--requests 500] [--concurrency 16]
+    .venv/bin/python -m bench.bench_authorize [--requests 2000] [--concurrency 16] [--runs 3]
+                                              [--profile authorize.txt]
 
-Starts an embedded PostgreSQL (fsync on) and a hub in-process with a fake CPO and eMSP; the
-eMSP answers every authorization with ALLOWED. Reports p50/p99 of the CPO's POST
-tokens/{uid}/authorize sent straight to the eMSP and through the hub, one at a time and with
-`--concurrency` in flight. Everything shares one process and event loop, so absolute numbers are
-pessimistic; the difference is the hub's added latency. Never run in CI.
+The hub runs as `ocpi-hub serve` (JSON logs at info, as in production) in a process of its own
+pinned to core 0, on an embedded PostgreSQL with fsync on; PostgreSQL, a fake CPO and a fake
+eMSP (real aiohttp servers) and this load generator share core 1. The eMSP answers every
+authorization with ALLOWED; the Token is stored at the hub, so the hub finds the eMSP by open
+routing (one lookup of the stored Token) as it does for a CPO that names no receiver.
+
+Reports, as the median of `--runs` runs:
+- latency p50/p99 of the CPO's POST tokens/{uid}/authorize straight to the eMSP and through
+  the hub, one request at a time, and the difference: the hub's added p50;
+- the same with `--concurrency` requests in flight, and the hub's CPU per relayed request (the
+  hub process's user+system time from /proc/PID/stat over the phase ÷ requests; the hub's idle
+  background loops are included), with OCPI-to naming the eMSP and by open routing;
+- the same for a minimal aiohttp relay (bench/baselines.py: no hub logic, no database) pinned
+  to the same core: the floor of any relay on this machine, and the hub's ratio to it.
+`--profile FILE` samples the hub with py-spy during one more concurrent phase. Never run in CI.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bench.common import bench_hub
+from bench.baselines import baseline_server
+from bench.common import Measured, join, measure, median_of, pin_to_load_core, profiled, served_hub
 from tests import factories
-from tests.e2e.conftest import modules_of, registered
-from tests.e2e.fakes import FakeParty
+from tests.e2e.conftest import modules_of, to_headers
+from tests.e2e.fakes import Answer, FakeParty
+
+TARGET_CPU_US = 300
+TARGET_ADDED_P50_MS = 1.0
 
 
-async def timed(calls: int, concurrency: int, call: Any) -> list[float]:
-    latencies: list[float] = []
-    queue = iter(range(calls))
-
-    async def worker() -> None:
-        for _ in queue:
-            started = time.perf_counter()
-            answer = await call()
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert answer.status_code == 1000, answer.body
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return sorted(latencies)
-
-
-def summary(latencies: list[float]) -> str:
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return f"p50 {statistics.median(latencies):6.2f} ms, p99 {p99:6.2f} ms"
+def line(name: str, m: Measured, *, cpu: bool) -> str:
+    text = f"p50 {m.p50:6.2f} ms, p99 {m.p99:6.2f} ms, {m.rate:6.0f} req/s"
+    used = f", CPU {m.cpu_us:4.0f} us/req ({m.user_us:3.0f} user, {m.system_us:3.0f} sys)"
+    return f"  {name}: {text}" + (used if cpu else " " * len(used))
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=500)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the hub")
     args = parser.parse_args()
-    async with bench_hub(authorization_timeout=2.5) as (hub, _):
-        parties: list[FakeParty] = []
+    pin_to_load_core()
+    async with served_hub(OCPI_HUB_AUTHORIZATION_TIMEOUT="2.5") as hub:
+        cpo = await FakeParty("CPO", "NL", "CPA", modules_of("CPO")).start()
+        emsp = await FakeParty("EMSP", "DE", "EMA", modules_of("EMSP")).start()
         try:
-            cpo = await registered(
-                hub, await FakeParty("CPO", "NL", "CPA", modules_of("CPO")).start()
-            )
-            emsp = await registered(
-                hub, await FakeParty("EMSP", "DE", "EMA", modules_of("EMSP")).start()
-            )
-            parties += [cpo, emsp]
+            await join(hub, cpo)
+            await join(hub, emsp)
             token = factories.token("U1")
 
             async def allow(request: web.Request, body: Any) -> web.Response:
+                emsp.received.clear()  # the fake records every request; keep memory flat
                 return emsp.reply(request, {"allowed": "ALLOWED", "token": token})
 
             emsp.handlers["tokens"] = allow
             put = await emsp.call_url(
                 "PUT", f"{hub.url}/ocpi/2.2.1/receiver/tokens/DE/EMA/U1", json=token
             )
-            assert put.status_code == 1000
+            assert put.status_code == 1000, put.body
             refs = {"location_id": "LOC1"}
             direct_url = f"{emsp.url}/ocpi/2.2.1/tokens/U1/authorize?type=RFID"
             hub_url = f"{hub.url}/ocpi/2.2.1/sender/tokens/U1/authorize?type=RFID"
 
-            def direct() -> Any:
-                return cpo.call_url("POST", direct_url, json=refs, token=emsp.hub_token)
+            async def direct() -> Answer:
+                answer = await cpo.call_url("POST", direct_url, json=refs, token=emsp.hub_token)
+                assert answer.status_code == 1000, answer.body
+                return answer
 
-            def via_hub() -> Any:
-                return cpo.call_url("POST", hub_url, json=refs)
+            async def via_hub() -> Answer:
+                answer = await cpo.call_url("POST", hub_url, json=refs, headers=to_headers(emsp))
+                assert answer.status_code == 1000, answer.body
+                return answer
 
-            for name, call in (("direct ", direct), ("via hub", via_hub)):
-                await timed(50, 1, call)  # warm-up
-                one = await timed(args.requests, 1, call)
-                many = await timed(args.requests, args.concurrency, call)
-                in_flight = f"{args.concurrency} in flight"
-                print(f"{name}: 1 in flight {summary(one)}; {in_flight} {summary(many)}")
-            budget = 2500.0
-            worst = (await timed(args.requests, args.concurrency, via_hub))[-1]
-            share = worst / budget
-            print(
-                f"worst via hub, {args.concurrency} in flight: {worst:.1f} ms = {share:.1%} of 2.5s"
-            )
+            async def open_routing() -> Answer:
+                answer = await cpo.call_url("POST", hub_url, json=refs)
+                assert answer.status_code == 1000, answer.body
+                return answer
+
+            async with baseline_server("relay", "--target", emsp.url) as minimal:
+                minimal_url = f"{minimal.url}/ocpi/2.2.1/tokens/U1/authorize?type=RFID"
+
+                async def via_minimal() -> Answer:
+                    answer = await cpo.call_url(
+                        "POST", minimal_url, json=refs, token=emsp.hub_token
+                    )
+                    assert answer.status_code == 1000, answer.body
+                    return answer
+
+                calls = {
+                    "direct": (None, direct),
+                    "minimal relay": (minimal, via_minimal),
+                    "via hub, OCPI-to": (hub, via_hub),
+                    "via hub, open routing": (hub, open_routing),
+                }
+                for server, call in calls.values():  # warm-up: connections, caches
+                    await measure(server, call, 300, args.concurrency)
+                results: dict[tuple[str, int], Measured] = {}
+                for in_flight in (1, args.concurrency):
+                    for name, (server, call) in calls.items():
+                        runs = [
+                            await measure(server, call, args.requests, in_flight)
+                            for _ in range(args.runs)
+                        ]
+                        results[name, in_flight] = median_of(runs)
+            for in_flight in (1, args.concurrency):
+                print(f"{in_flight} in flight ({args.requests} requests, median of {args.runs}):")
+                for name, (server, _) in calls.items():
+                    m = results[name, in_flight]
+                    added = m.p50 - results["direct", in_flight].p50
+                    print(line(f"{name:22}", m, cpu=server is not None) + f", +{added:.2f} ms")
+            floor = results["minimal relay", args.concurrency].cpu_us
+            for name in ("via hub, OCPI-to", "via hub, open routing"):
+                cpu_us = results[name, args.concurrency].cpu_us
+                added = results[name, 1].p50 - results["direct", 1].p50
+                print(
+                    f"{name}: hub CPU per relay {cpu_us:.0f} us (target <= {TARGET_CPU_US};"
+                    f" {cpu_us / floor:.1f}x the minimal relay's {floor:.0f} us); added p50,"
+                    f" one at a time, {added:.2f} ms (target <= {TARGET_ADDED_P50_MS:g})"
+                )
+            if args.profile:
+                async with profiled(hub, args.profile):
+                    await measure(hub, via_hub, args.requests * 4, args.concurrency)
         finally:
-            for party in parties:
-                await party.stop()
+            await cpo.stop()
+            await emsp.stop()
 
 
 if __name__ == "__main__":
