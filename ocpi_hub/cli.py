@@ -25,6 +25,7 @@ from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
 from ocpi_hub.simulate import cli as simulate_cli
 from ocpi_hub.storage.db import open_database
+from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import outbox, platforms
 from ocpi_hub.web.app import create_app
 from ocpi_hub.web.server import HubRunner, raise_open_file_limit
@@ -228,17 +229,20 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     except InvalidParameters as exc:
         return _fail(exc.message)
     token = new_token()
-    async with open_database(settings) as pool, pool.acquire() as conn:
-        try:
-            await platforms.invite(
-                conn,
-                token=token,
-                name=args.name or str(party),
-                party=party,
-                hub=(settings.country_code, settings.party_id),
-            )
-        except platforms.IdentityTaken as exc:
-            return _fail(str(exc))
+    async with open_database(settings) as pool:
+        async with pool.acquire() as conn:
+            try:
+                platform = await platforms.invite(
+                    conn,
+                    token=token,
+                    name=args.name or str(party),
+                    party=party,
+                    hub=(settings.country_code, settings.party_id),
+                )
+            except platforms.IdentityTaken as exc:
+                return _fail(str(exc))
+        # A re-issued invitation kills the old token A: in every serving process before we say so.
+        await announce(pool, platform.id)
     if args.json:
         print(orjson.dumps({"token": token, "versions_url": settings.versions_url}).decode())
     else:

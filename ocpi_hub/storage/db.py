@@ -22,10 +22,11 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     asyncpg's default reset runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
     at every release: one more round trip per statement run on the pool. Nothing here leaves
     session state behind to reset: advisory locks are transaction-scoped
-    (`pg_advisory_xact_lock`), cursors live in transactions, nothing SETs a session variable,
-    and whoever LISTENs removes its listener before releasing the connection. asyncpg still
-    rolls back a transaction left open and drops the listener callbacks at every release.
-    Keep it that way: SET LOCAL, not SET.
+    (`pg_advisory_xact_lock`), cursors live in transactions, nothing SETs a session variable
+    (the platform cache's listener names its session and unnames it before release), and
+    whoever LISTENs removes its listener before releasing the connection. asyncpg still rolls
+    back a transaction left open and drops the listener callbacks at every release. Keep it
+    that way: SET LOCAL, not SET.
     """
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, reset=_nothing_to_reset

@@ -13,8 +13,17 @@ from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.web import credentials, versions
-from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS, TRAILING_SLASH
+from ocpi_hub.web.keys import (
+    CLIENT,
+    DATABASE,
+    HEARD_FROM,
+    PLATFORMS,
+    POOL,
+    SETTINGS,
+    TRAILING_SLASH,
+)
 from ocpi_hub.web.middleware import ocpi_middleware
 from ocpi_hub.web.modules import (
     cdrs,
@@ -59,11 +68,14 @@ def create_app(
     app[SETTINGS] = settings
     app[POOL] = pool
     app[DATABASE] = DatabaseWatch(pool)
+    app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE])
+    app[HEARD_FROM] = {}
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes))
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
+    app.cleanup_ctx.append(_platform_cache)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
         for module in MODULES:
@@ -79,6 +91,12 @@ async def _peer_client(app: web.Application) -> AsyncIterator[None]:
 
 async def _stop_database_probe(app: web.Application) -> None:
     await app[DATABASE].close()
+
+
+async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
+    await app[PLATFORMS].start()
+    yield
+    await app[PLATFORMS].close()
 
 
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:

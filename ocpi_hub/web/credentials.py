@@ -6,6 +6,10 @@ before anything is stored, so a failed registration changes nothing.
 
 Registering makes the platform's parties CONNECTED and unregistering makes them SUSPENDED; the
 repository queues the HubClientInfo pushes in the same transaction (checklist §4.8).
+
+A change is answered once every hub process sharing the database has acknowledged it
+(`platform_cache.announce`): a rotated or deleted token is refused by all of them by the time
+the peer reads the answer.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover
+from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
@@ -81,6 +86,7 @@ async def delete_credentials(request: web.Request) -> web.Response:
         )
     if not unregistered:
         raise MethodNotAllowed("the registration changed meanwhile")
+    await announce(request.app[POOL], caller.id)
     log.info("platform_unregistered", platform=caller.id)
     return ocpi_response(envelope(None))
 
@@ -115,6 +121,7 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
         if not stored:
             raise MethodNotAllowed("the registration changed meanwhile")
         await platforms.update_business_details(conn, caller.id, business_details(credentials))
+    await announce(request.app[POOL], caller.id)
     log.info(
         "platform_registered",
         platform=caller.id,

@@ -9,11 +9,15 @@ from ocpi_hub.core.parties import Platform
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.platform_cache import PlatformCache
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 CLIENT = web.AppKey("client", PeerClient)
 DATABASE = web.AppKey("database", DatabaseWatch)  # whether the database answers (health, 503s)
+PLATFORMS = web.AppKey("platforms", PlatformCache)  # every platform, kept current in memory
+# When each platform was last recorded as heard from by this process (monotonic seconds).
+HEARD_FROM = web.AppKey("heard_from", dict[int, float])
 
 # Request-scoped values set by the middleware (request[...]).
 CALLER = web.RequestKey("caller", Platform)  # the Platform that called, known by its token
@@ -31,6 +35,8 @@ __all__ = [
     "CLIENT",
     "CORRELATION_ID",
     "DATABASE",
+    "HEARD_FROM",
+    "PLATFORMS",
     "POOL",
     "RESPONSE_HEADERS",
     "SETTINGS",

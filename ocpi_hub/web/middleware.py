@@ -5,7 +5,8 @@
 - The token identifies the calling platform (checklist §1.1). Token A (or our token B while we
   are the initiator) opens only the configuration modules; anything else is 401.
 - A registered caller was heard from: that feeds the HubClientInfo liveness probe (checklist §5)
-  and brings an OFFLINE platform back to CONNECTED.
+  and brings an OFFLINE platform back to CONNECTED. Both the caller and its liveness come from
+  the platform cache, so an ordinary request runs no statement before its handler.
 - Only here are OcpiErrors rendered (DESIGN.md decision 6).
 - What a client causes is not a hub failure: a client gone while its body is read is logged as
   `client_disconnected` (info, no traceback); a database outage is 3000 with HTTP 503 and
@@ -41,12 +42,14 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import is_unavailable
-from ocpi_hub.storage.repositories import clientinfo, platforms
+from ocpi_hub.storage.repositories import clientinfo
 from ocpi_hub.web.keys import (
     CALLER,
     CALLER_TOKEN,
     CORRELATION_ID,
     DATABASE,
+    HEARD_FROM,
+    PLATFORMS,
     POOL,
     RESPONSE_HEADERS,
     SETTINGS,
@@ -94,9 +97,10 @@ def error_response(error: OcpiError) -> web.Response:
 
 
 async def authenticate(request: web.Request, name: str) -> None:
-    """Identify the caller by token; 401 when unknown or out of its scope."""
+    """Identify the caller by token; 401 when unknown or out of its scope. The platform comes
+    from the process's platform cache: no statement while nothing changed."""
     candidates = token_candidates(request.headers.get("Authorization"))
-    found = await platforms.by_token(request.app[POOL], candidates)
+    found = await request.app[PLATFORMS].by_token(candidates)
     if found is None:
         raise Unauthorized("missing or unknown token")
     platform, token = found
@@ -105,19 +109,34 @@ async def authenticate(request: web.Request, name: str) -> None:
     request[CALLER] = platform
     request[CALLER_TOKEN] = token
     if platform.status == PlatformStatus.REGISTERED:
-        settings = request.app[SETTINGS]
-        # At most one write per platform per throttle period; a probe silence shorter than the
-        # 30 s default (tests) shortens the period so that last_seen stays meaningful.
-        await clientinfo.heard_from(
-            request.app[POOL],
-            platform.id,
-            hub=(settings.country_code, settings.party_id),
-            throttle=min(_LAST_SEEN_THROTTLE, settings.liveness_silence / 2),
-        )
+        await heard_from(request, platform.id)
     structlog.contextvars.bind_contextvars(
         platform=platform.id,
         party=",".join(f"{p.country_code}*{p.party_id}" for p in platform.parties),
     )
+
+
+async def heard_from(request: web.Request, platform_id: int) -> None:
+    """Record that a registered platform called: at most one statement per platform per
+    throttle period in this process, and at once when it is OFFLINE (which brings it back).
+
+    The throttle is 30 s, or half the probe's silence when that is shorter (tests), so that
+    last_seen stays meaningful to the liveness probe.
+    """
+    app = request.app
+    settings = app[SETTINGS]
+    throttle = min(_LAST_SEEN_THROTTLE, settings.liveness_silence / 2)
+    now = time.monotonic()
+    last = app[HEARD_FROM].get(platform_id)
+    offline = await app[PLATFORMS].offline(platform_id)
+    if last is not None and now - last < throttle and not offline:
+        return
+    app[HEARD_FROM][platform_id] = now
+    changed = await clientinfo.heard_from(
+        app[POOL], platform_id, hub=(settings.country_code, settings.party_id), throttle=throttle
+    )
+    if changed:
+        app[PLATFORMS].invalidate(platform_id)
 
 
 @web.middleware

@@ -27,10 +27,10 @@ from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
-from ocpi_hub.storage.repositories import objects, outbox, platforms
+from ocpi_hub.storage.repositories import objects, outbox
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CORRELATION_ID, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
+from ocpi_hub.web.keys import CORRELATION_ID, PLATFORMS, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
 from ocpi_hub.web.middleware import ocpi_response
 from ocpi_hub.web.relay import Call, forward
 
@@ -118,11 +118,12 @@ async def deliveries(
     receiver in order."""
     path = relay_path(request, query=("type",) if spec.typed else ())
     object_key = "/".join(quote(part, safe="") for part in key.args())
+    cache = request.app[PLATFORMS]
     if spec.personal:
         receivers = (
             [
                 (party, platform)
-                for platform in await platforms.platforms_of_party(conn, *addressee)
+                for platform in await cache.platforms_of_party(*addressee)
                 for party in platform.parties
                 if platform.registered and party.key == addressee
             ]
@@ -130,10 +131,11 @@ async def deliveries(
             else []
         )
     else:
+        # Precomputed per change of the platforms: only the deliveries are built per push.
         receivers = [
             (party, platform)
-            for party, platform in await platforms.registered_parties(
-                conn, broadcast_audience(spec.owner_role)
+            for party, platform in await cache.receivers(
+                broadcast_audience(spec.owner_role), spec.module, InterfaceRole.RECEIVER
             )
             if platform.id != call.caller.id
         ]
@@ -220,7 +222,7 @@ async def personal_addressee(
             raise InvalidParameters(
                 f"OCPI-to {to} is not {'*'.join(addressee)}, the party the token belongs to"
             )
-    elif not await platforms.platforms_of_party(request.app[POOL], *addressee):
+    elif not await request.app[PLATFORMS].platforms_of_party(*addressee):
         raise InvalidParameters(
             f"{'*'.join(addressee)}, the party the token belongs to, is not known to this hub"
         )

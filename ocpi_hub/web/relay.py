@@ -34,12 +34,11 @@ from ocpi_hub.errors import (
     UnknownReceiver,
 )
 from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
-from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import (
     CALLER,
     CLIENT,
     CORRELATION_ID,
-    POOL,
+    PLATFORMS,
     RESPONSE_HEADERS,
     SETTINGS,
     STATUS_CODE,
@@ -84,7 +83,7 @@ async def functional_call(request: web.Request, module: ModuleID, interface: Int
     call = Call(caller, sender, hub, decision, module, interface)
     if decision.to is None:
         return call
-    hosts = tuple(await platforms.platforms_of_party(request.app[POOL], *decision.to))
+    hosts = tuple(await request.app[PLATFORMS].platforms_of_party(*decision.to))
     if not hosts:
         raise UnknownReceiver(f"{'*'.join(decision.to)} is not known to this hub")
     return replace(call, named=decision.to, named_hosts=hosts)
@@ -139,7 +138,7 @@ async def receiving_platform(
     """The connected platform hosting `to` that offers `module`/`interface`: 4001, 4003.
     `hosts`: the platforms hosting `to` when the caller looked them up already."""
     candidates = (
-        hosts if hosts is not None else await platforms.platforms_of_party(request.app[POOL], *to)
+        hosts if hosts is not None else await request.app[PLATFORMS].platforms_of_party(*to)
     )
     if not candidates:
         raise UnknownReceiver(f"{'*'.join(to)} is not known to this hub")

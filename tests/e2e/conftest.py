@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 import pytest
@@ -40,14 +41,20 @@ def to_headers(party: tuple[str, str] | FakeParty) -> dict[str, str]:
 
 
 async def eventually(
-    check: Callable[[], bool], *, timeout: float = 10.0, message: str = ""
+    check: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0, message: str = ""
 ) -> None:
-    """Poll `check` until it holds or the deadline passes (tests never sleep to wait)."""
+    """Poll `check` (plain or async) until it holds or the deadline passes (tests never sleep
+    to wait)."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while not await _holds(check):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {message}")
         await asyncio.sleep(0.02)
+
+
+async def _holds(check: Callable[[], bool | Awaitable[bool]]) -> bool:
+    result = check()
+    return bool(await result) if inspect.isawaitable(result) else bool(result)
 
 
 async def registered(hub: RunningHub, party: FakeParty) -> FakeParty:

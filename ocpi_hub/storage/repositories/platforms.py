@@ -4,12 +4,15 @@ A change of a platform's status also moves its parties' HubClientInfo status and
 pushes of that change, in the same transaction (see `clientinfo`). The functions take `hub`,
 the hub's own (country_code, party_id), as the FROM of those deliveries; with `hub=None`
 statuses still change but nothing is queued.
+
+Every change to a platform or its parties is announced on `CHANNEL` with the platform's id, by
+a trigger (migration 0007): `storage.platform_cache` keeps every process's copy current with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
@@ -20,6 +23,7 @@ from ocpi_hub.core.modules.hubclientinfo import (
 )
 from ocpi_hub.core.parties import (
     Endpoint,
+    InterfaceRole,
     Party,
     Platform,
     PlatformStatus,
@@ -28,6 +32,12 @@ from ocpi_hub.core.parties import (
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories import clientinfo
+
+# Where the trigger of migration 0007 announces a changed platform (payload: its id), and where
+# `announce` asks the listening processes to acknowledge one (payload: id:marker) ...
+CHANNEL = "ocpi_hub_platforms"
+# ... which they do here (payload: markers, comma-separated).
+ACKNOWLEDGED = "ocpi_hub_platforms_acknowledged"
 
 _SELECT = """
 SELECT p.*, coalesce(
@@ -42,17 +52,46 @@ class IdentityTaken(Exception):
 
 
 def _platform(row: asyncpg.Record) -> Platform:
-    endpoints = orjson.loads(row["endpoints"])
+    # Endpoints were validated when the handshake stored them: rebuilt here, not re-validated.
+    endpoints = tuple(
+        Endpoint.model_construct(
+            identifier=e["identifier"], role=InterfaceRole(e["role"]), url=e["url"]
+        )
+        for e in orjson.loads(row["endpoints"])
+    )
     return Platform(
         id=row["id"],
         name=row["name"],
         status=PlatformStatus(row["status"]),
         versions_url=row["versions_url"],
         version=row["version"],
-        endpoints=tuple(Endpoint.model_validate(e) for e in endpoints),
+        endpoints=endpoints,
         outgoing_token=row["outgoing_token"],
         parties=tuple(Party.of(*p) for p in orjson.loads(row["party_rows"])),
     )
+
+
+class StoredPlatform(NamedTuple):
+    """A platform with what only the hub's own bookkeeping needs: the hash of the token it
+    calls us with, and whether the liveness probe found it unreachable."""
+
+    platform: Platform
+    incoming_token_hash: bytes | None
+    offline: bool
+
+
+async def load(conn: Executor, ids: Sequence[int] | None = None) -> list[StoredPlatform]:
+    """Every platform, or those of `ids` that still exist, in id order."""
+    where = "" if ids is None else " WHERE p.id = ANY($1::bigint[])"
+    rows = await conn.fetch(_SELECT + where + " ORDER BY p.id", *([] if ids is None else [ids]))
+    return [
+        StoredPlatform(
+            _platform(r),
+            bytes(r["incoming_token_hash"]) if r["incoming_token_hash"] is not None else None,
+            r["offline"],
+        )
+        for r in rows
+    ]
 
 
 async def get(conn: Executor, platform_id: int) -> Platform | None:
@@ -297,3 +336,34 @@ async def claim_silent(conn: Executor, *, silence: float, limit: int) -> list[Pl
         limit,
     )
     return [_platform(r) for r in rows]
+
+
+# ---- announcements (storage.platform_cache) -----------------------------------------------
+
+
+async def name_listener(conn: Connection, name: str | None) -> None:
+    """Name (or, with None, unname) this session so that `announce` finds it."""
+    await conn.execute("SELECT set_config('application_name', $1, false)", name or "")
+
+
+async def announce(conn: Connection, platform_id: int, marker: str, listener: str) -> list[int]:
+    """Announce platform `platform_id` as changed, with `marker` to acknowledge; returns the
+    backend pids of the sessions named `listener` on this database, who are to acknowledge."""
+    pids: list[int] = await conn.fetchval(
+        "WITH announced AS (SELECT pg_notify($1, $2))"
+        " SELECT array(SELECT pid FROM pg_stat_activity"
+        "   WHERE datname = current_database() AND application_name = $3) FROM announced",
+        CHANNEL,
+        f"{platform_id}:{marker}",
+        listener,
+    )
+    return pids
+
+
+async def acknowledge(conn: Connection, markers: Sequence[str]) -> None:
+    """Acknowledge `announce` markers: the platforms they name are marked for reload."""
+    # A notification's payload holds under 8000 bytes: 200 markers of 32 characters fit.
+    for start in range(0, len(markers), 200):
+        await conn.execute(
+            "SELECT pg_notify($1, $2)", ACKNOWLEDGED, ",".join(markers[start : start + 200])
+        )

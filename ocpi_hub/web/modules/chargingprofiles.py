@@ -42,9 +42,9 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, ReceiverNotConnected
-from ocpi_hub.storage.repositories import outbox, platforms, results
+from ocpi_hub.storage.repositories import outbox, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
-from ocpi_hub.web.keys import CALLER, CORRELATION_ID, POOL
+from ocpi_hub.web.keys import CALLER, CORRELATION_ID, PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call
@@ -164,7 +164,7 @@ async def _deliveries(
     path = relay_path(request)
     found = []
     for party in receivers:
-        hosts = await platforms.platforms_of_party(request.app[POOL], *party)
+        hosts = await request.app[PLATFORMS].platforms_of_party(*party)
         platform = next(
             (p for p in hosts if p.registered and p.endpoint(MODULE, InterfaceRole.SENDER)), None
         )
