@@ -36,7 +36,8 @@ from ocpi_hub.web.server import HubRunner
 TEMPLATE = "ocpi_hub_test_template"
 _numbers = itertools.count()
 
-hub_logging.configure("console", os.environ.get("OCPI_HUB_TEST_LOG_LEVEL", "warning"))
+# Not cached: the `logs` fixture reconfigures structlog to capture what a test logs.
+hub_logging.configure("console", os.environ.get("OCPI_HUB_TEST_LOG_LEVEL", "warning"), cache=False)
 
 
 @pytest.fixture
