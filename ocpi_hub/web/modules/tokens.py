@@ -143,11 +143,12 @@ async def location_references(request: web.Request) -> tuple[bytes | None, dict[
 async def token_owner(
     request: web.Request, call: Call, uid: str, kind: str
 ) -> tuple[PartyKey, dict[str, Any] | None]:
-    """The eMSP to ask, and the hub's copy of the Token if it holds one."""
+    """The eMSP to ask, and the hub's copy of the Token if it was read to find the eMSP (with
+    OCPI-to it is read only if the eMSP does not answer)."""
     pool = request.app[POOL]
     to = call.decision.to
     if to is not None:
-        return to, await objects.get(pool, ObjectKey(ModuleID.TOKENS.value, to, uid, kind))
+        return to, None
     found = await objects.find(pool, ModuleID.TOKENS.value, uid, kind=kind)
     if not found:
         raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
@@ -202,6 +203,9 @@ async def authorize(request: web.Request) -> web.Response:
     except UnknownReceiver:
         raise
     except HubError as failure:
+        if stored is None:
+            key = ObjectKey(ModuleID.TOKENS.value, emsp, uid, kind)
+            stored = await objects.get(request.app[POOL], key)
         on_behalf = answer_on_behalf(stored, location) if stored else None
         if on_behalf is None:
             raise
