@@ -36,6 +36,7 @@ def envelope_raw(
     return b"".join(parts)
 
 
-def json_array(items: Iterable[str | bytes]) -> bytes:
-    """Splice already-encoded JSON objects into one JSON array."""
-    return b"[" + b",".join(i.encode() if isinstance(i, str) else i for i in items) + b"]"
+def json_array(items: Iterable[str]) -> bytes:
+    """Splice already-encoded JSON objects (text, as the database returns it) into one JSON
+    array, encoded once."""
+    return ("[" + ",".join(items) + "]").encode()

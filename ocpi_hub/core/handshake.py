@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 
@@ -47,6 +48,10 @@ def authorization_header(token: str) -> str:
     return "Token " + base64.b64encode(token.encode()).decode()
 
 
+# A token as credentials.asciidoc allows it: printable ASCII, no whitespace.
+_PRINTABLE_TOKEN = re.compile(r"[!-~]+")
+
+
 def token_candidates(header: str | None) -> list[str]:
     """The tokens an Authorization header may carry: Base64-decoded first, then raw.
 
@@ -64,7 +69,7 @@ def token_candidates(header: str | None) -> list[str]:
         decoded = base64.b64decode(value, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
-    if decoded and all("!" <= ch <= "~" for ch in decoded):
+    if _PRINTABLE_TOKEN.fullmatch(decoded):
         candidates.append(decoded)
     candidates.append(value)
     return candidates

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
+import orjson
+
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.errors import InvalidParameters
 
@@ -52,8 +54,8 @@ def encode_cursor(after_seq: int, offset: int, total: int) -> str:
     """The opaque cursor for a keyset position: urlsafe base64, unpadded, of compact JSON."""
     if min(after_seq, offset, total) < 0:
         raise ValueError("cursor fields must be non-negative")
-    payload = json.dumps({"s": after_seq, "o": offset, "t": total}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    payload = orjson.dumps({"s": after_seq, "o": offset, "t": total})  # compact, in this order
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
 
 
 def decode_cursor(raw: str) -> tuple[int, int, int]:

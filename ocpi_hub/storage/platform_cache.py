@@ -160,14 +160,13 @@ class PlatformCache:
     async def by_token(self, candidates: Sequence[str]) -> tuple[Platform, str] | None:
         """The platform whose incoming token is one of `candidates` (compared by hash), and
         which candidate it was; as `platforms.by_token`."""
-        hashes = {hash_token(c): c for c in candidates}
+        if not candidates:
+            return None
         snapshot = await self._fresh()
-        for digest, token in hashes.items():
-            platform_id = snapshot.by_token.get(digest)
+        for token in candidates:
+            platform_id = snapshot.by_token.get(hash_token(token))
             if platform_id is not None:
                 return snapshot.stored[platform_id].platform, token
-        if not hashes:
-            return None
         found = await platforms.by_token(self._pool, candidates)
         if found is not None:
             self._dirty.add(found[0].id)
