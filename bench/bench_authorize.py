@@ -31,7 +31,16 @@ from typing import Any
 from aiohttp import web
 
 from bench.baselines import baseline_server
-from bench.common import Measured, join, measure, median_of, pin_to_load_core, profiled, served_hub
+from bench.common import (
+    Measured,
+    add_source_argument,
+    join,
+    measure,
+    median_of,
+    pin_to_load_core,
+    profiled,
+    served_hub,
+)
 from tests import factories
 from tests.e2e.conftest import modules_of, to_headers
 from tests.e2e.fakes import Answer, FakeParty
@@ -52,9 +61,10 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the hub")
+    add_source_argument(parser)
     args = parser.parse_args()
     pin_to_load_core()
-    async with served_hub(OCPI_HUB_AUTHORIZATION_TIMEOUT="2.5") as hub:
+    async with served_hub(source=args.hub_source, OCPI_HUB_AUTHORIZATION_TIMEOUT="2.5") as hub:
         cpo = await FakeParty("CPO", "NL", "CPA", modules_of("CPO")).start()
         emsp = await FakeParty("EMSP", "DE", "EMA", modules_of("EMSP")).start()
         try:

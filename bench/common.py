@@ -9,6 +9,7 @@ can be read honestly from /proc/PID/stat (reference/performance.md B0).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
@@ -116,10 +117,14 @@ class ServedHub(ServerProcess):
 
 
 @asynccontextmanager
-async def served_hub(log_path: Path | None = None, **env: str) -> AsyncIterator[ServedHub]:
+async def served_hub(
+    log_path: Path | None = None, source: Path | None = None, **env: str
+) -> AsyncIterator[ServedHub]:
     """A hub process (`python -m ocpi_hub serve`, JSON logs at info, as in production, written
     to `log_path` or discarded) on a fresh embedded PostgreSQL with fsync on. `env` adds
-    OCPI_HUB_* variables. Call `pin_to_load_core()` first."""
+    OCPI_HUB_* variables; `source` runs the hub from another checkout of the project (say, to
+    compare before and after a change: `git archive main | tar -x -C DIR`). Call
+    `pin_to_load_core()` first."""
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp))
         admin = pg.start()
@@ -144,6 +149,7 @@ async def served_hub(log_path: Path | None = None, **env: str) -> AsyncIterator[
             process = subprocess.Popen(
                 [sys.executable, "-m", "ocpi_hub", "serve"],
                 env=environment,
+                cwd=source,  # `-m` imports the package from the working directory first
                 stdout=log,
                 stderr=log,
                 preexec_fn=pin_to_hub_core,
@@ -310,3 +316,11 @@ def summarise_profile(path: Path, top: int = 25) -> str:
         return "\n".join(f"    {n / total:6.1%}  {f}" for f, n in best)
 
     return f"{total} samples\n  inclusive:\n{ranked(inclusive)}\n  self:\n{ranked(own)}"
+
+
+def add_source_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hub-source",
+        type=Path,
+        help="run the hub from this checkout instead (e.g. `git archive main | tar -x -C DIR`)",
+    )
