@@ -4,6 +4,7 @@ filter, and a walk by next links serves every row exactly once in creation order
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -318,3 +319,25 @@ async def test_object_buckets_count_what_objects_holds(pool: asyncpg.Pool) -> No
         await conn.execute("TRUNCATE objects")
         assert await buckets() == []
         assert await conn.fetchval("SELECT count(*) FROM object_counts") == 0
+
+
+async def test_an_unfiltered_page_and_its_total_are_one_statement(pool: asyncpg.Pool) -> None:
+    """The first page of a whole list and its X-Total-Count cost one round trip (issue 7 §2);
+    past the end, where no row carries the total, it is asked for alone and still right."""
+    sent: list[str] = []
+
+    def logged(record: Any) -> None:
+        sent.append(record.query)
+
+    async with rolled_back(pool) as conn:
+        await insert(conn, [CPA] * 3)
+        conn.add_query_logger(logged)
+        try:
+            rows, total = await objects.page(conn, "locations", request(limit=2), owner=None)
+            await asyncio.sleep(0)  # query loggers are called from the loop, just after
+            assert (len(rows), total, len(sent)) == (2, 3, 1)
+            rows, total = await objects.page(conn, "locations", request(offset=5), owner=None)
+            await asyncio.sleep(0)
+            assert (rows, total, len(sent)) == ([], 3, 3)
+        finally:
+            conn.remove_query_logger(logged)

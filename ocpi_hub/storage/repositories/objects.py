@@ -151,6 +151,12 @@ class PageQuery:
     filter_args: list[Any]
     statement: str
     args: list[Any]
+    # The statement's rows carry the list's total (the trigger-kept counter) as a third column.
+    counted: bool = False
+
+
+# A module's whole-list total, kept by trigger ($1 the module).
+_COUNTER = "SELECT n FROM object_counts WHERE module = $1"
 
 
 def _seq_at_offset(offset: str) -> str:
@@ -198,11 +204,14 @@ def page_query(
                 f" ORDER BY seq OFFSET ${len(args)} LIMIT 1)"
             )
     args.append(request.limit)
+    # An unfiltered list's total rides along with its page: one round trip, one snapshot.
+    counted = request.total is None and len(filter_args) == 1
+    total = f", ({_COUNTER})" if counted else ""
     statement = (
-        f"SELECT seq, data::text FROM objects WHERE {' AND '.join(where)}"
+        f"SELECT seq, data::text{total} FROM objects WHERE {' AND '.join(where)}"
         f" ORDER BY seq LIMIT ${len(args)}"
     )
-    return PageQuery(filters, filter_args, statement, args)
+    return PageQuery(filters, filter_args, statement, args, counted)
 
 
 async def page(
@@ -221,12 +230,13 @@ async def page(
     the objects before it (README, "Pagination"; migration 0008).
     """
     query = page_query(module, request, owner=owner, viewer=viewer)
+    rows = await conn.fetch(query.statement, *query.args)
     total = request.total
-    if total is None and len(query.filter_args) == 1:
-        total = await conn.fetchval("SELECT n FROM object_counts WHERE module = $1", module) or 0
-    if total is None:
+    if query.counted:
+        # Past the end the page has no row to carry the total: ask for it alone.
+        total = (rows[0][2] if rows else await conn.fetchval(_COUNTER, module)) or 0
+    elif total is None:
         total = await conn.fetchval(
             f"SELECT count(*) FROM objects WHERE {query.filters}", *query.filter_args
         )
-    rows = await conn.fetch(query.statement, *query.args)
     return [(r[0], r[1]) for r in rows], int(total)
