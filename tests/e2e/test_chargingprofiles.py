@@ -7,9 +7,6 @@ rules), §7.14 (the hub rewrites response_url).
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -76,17 +73,6 @@ async def call(
     party: FakeParty, hub: RunningHub, method: str, path: str, body: Any = None, **headers: str
 ) -> Answer:
     return await party.call_url(method, hub.url + path, json=body, headers={**IDS, **headers})
-
-
-async def until(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, message: str = ""
-) -> None:
-    """`eventually` for a check that must query the database."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {message}")
-        await asyncio.sleep(0.02)
 
 
 def callbacks(party: FakeParty, path: str) -> list[Received]:
@@ -235,7 +221,7 @@ async def test_result_after_the_timeout_is_refused_and_nothing_invented(
     seen = answers(cpo, {"result": "ACCEPTED", "timeout": 1})
     await call(emsp, hub, "DELETE", f"{RECEIVER}/S1?response_url={emsp.url}/cb/1")
 
-    await until(
+    await eventually(
         lambda: hub.pool.fetchval("SELECT state = 'TIMED_OUT' FROM response_urls"),
         message="the sweeper closed the request",
     )

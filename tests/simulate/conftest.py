@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import aiohttp
@@ -15,28 +13,6 @@ from ocpi_hub.core.parties import Role
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, SimulatorConfig
 from ocpi_hub.simulate.party import Party
 from tests.conftest import RunningHub
-
-
-async def eventually(
-    check: Callable[[], bool], *, timeout: float = 10.0, message: str = ""
-) -> None:
-    """Poll `check` until it holds or the deadline passes (tests never sleep to wait)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {message}")
-        await asyncio.sleep(0.02)
-
-
-async def eventually_async(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 10.0, message: str = ""
-) -> None:
-    """`eventually` for a check that needs I/O (the hub's database, an HTTP answer)."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {message}")
-        await asyncio.sleep(0.05)
 
 
 class StartSimulator(Protocol):

@@ -20,7 +20,8 @@ from ocpi_hub.push.client import PeerClient
 from ocpi_hub.push.connect import connect
 from ocpi_hub.simulate.party import Party
 from tests.conftest import RunningHub
-from tests.simulate.conftest import StartSimulator, as_hub, eventually, register
+from tests.e2e.conftest import eventually
+from tests.simulate.conftest import StartSimulator, as_hub, register
 
 
 async def simulate(*args: str) -> asyncio.subprocess.Process:

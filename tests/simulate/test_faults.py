@@ -17,13 +17,8 @@ from ocpi_hub.simulate.faults import Fault, FaultMode
 from ocpi_hub.simulate.party import Party
 from ocpi_hub.simulate.wire import next_link
 from tests.conftest import RunningHub
-from tests.simulate.conftest import (
-    StartSimulator,
-    as_hub,
-    eventually,
-    eventually_async,
-    register,
-)
+from tests.e2e.conftest import eventually
+from tests.simulate.conftest import StartSimulator, as_hub, register
 
 LOCATIONS = "/ocpi/2.2.1/locations"
 
@@ -177,7 +172,7 @@ async def test_offline_for_seconds_stops_listening(cpo: Party, http: aiohttp.Cli
             except aiohttp.ClientConnectionError:
                 return False
 
-        await eventually_async(answers, timeout=10, message="the party listens again")
+        await eventually(answers, timeout=10, message="the party listens again")
     assert FaultMode.OFFLINE not in cpo.faults.active
 
 

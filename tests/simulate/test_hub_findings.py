@@ -12,7 +12,8 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, commands
 from ocpi_hub.simulate.faults import Fault
 from tests.conftest import RunningHub
-from tests.simulate.conftest import StartSimulator, eventually, register
+from tests.e2e.conftest import eventually
+from tests.simulate.conftest import StartSimulator, register
 
 
 async def test_an_emsp_refusing_the_hubs_token_is_not_a_401_for_the_cpo(

@@ -13,7 +13,8 @@ from ocpi_hub.simulate.faults import FaultMode
 from ocpi_hub.simulate.party import Party
 from ocpi_hub.storage.repositories import outbox
 from tests.conftest import RunningHub
-from tests.simulate.conftest import StartSimulator, eventually, eventually_async, register
+from tests.e2e.conftest import eventually
+from tests.simulate.conftest import StartSimulator, register
 
 # What the CPO pushes that the hub must deliver to the eMSP, each message known by a key.
 DELIVERED = [
@@ -117,7 +118,7 @@ async def test_hub_delivers_everything_through_every_fault_mode(
     assert cpo.stats.sent["tokens AUTHORIZE"] > 0 and emsp.stats.received["commands RESULT"] > 0
     # A delivery the eMSP took but spoiled the answer to (truncated, slow) is retried: wait
     # for the hub to settle, then nothing may be dead-lettered.
-    await eventually_async(lambda: _settled(hub), timeout=30, message="the hub's outbox settles")
+    await eventually(lambda: _settled(hub), timeout=30, message="the hub's outbox settles")
     assert set(await outbox.counts(hub.pool)) == {"DELIVERED"}
     retried = [d for d in await outbox.listing(hub.pool, "DELIVERED", 100_000) if d.attempts > 1]
     assert retried, "the faults made the hub retry deliveries"
