@@ -6,6 +6,8 @@
   `Retry-After` is honoured: the next attempt never comes sooner than it asks.
 - Dead-lettered at once: any other HTTP 4xx, or an OCPI 2xxx status — the receiver refused the
   content itself, and sending it again would not change its mind. Also after the last attempt.
+- Except a PATCH answered with HTTP 404 or OCPI 2003 (unknown object): the receiver missed the
+  object the PATCH changes, so it is sent the whole object as the hub stores it (core.delivery).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Outcome(StrEnum):
     DELIVERED = "DELIVERED"
     RETRY = "RETRY"
     DEAD = "DEAD"
+    SEND_OBJECT = "SEND_OBJECT"  # send the receiver the stored object instead of the PATCH
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,14 @@ class Verdict:
     retry_after: float | None = None
 
 
-def judge(response: PeerResponse) -> Verdict:
-    """Classify one answer from a receiver."""
+def judge(response: PeerResponse, method: str = "PUT") -> Verdict:
+    """Classify one answer from a receiver to a request of `method`."""
     http, code = response.http_status, response.status_code
     described = f"HTTP {http}, status_code {code}"
     if 200 <= http < 300 and code is not None and 1000 <= code < 2000:
         return Verdict(Outcome.DELIVERED)
+    if method == "PATCH" and (http == 404 or code == 2003):
+        return Verdict(Outcome.SEND_OBJECT, described)
     if http in RETRYABLE_HTTP or http >= 500:
         return Verdict(Outcome.RETRY, described, retry_after(response.headers.get("Retry-After")))
     if 400 <= http < 500 or (code is not None and 2000 <= code < 3000):
@@ -75,7 +80,7 @@ def next_delay(
     verdict: Verdict, attempts_made: int, *, max_attempts: int, base: float, cap: float
 ) -> float | None:
     """Seconds until the next attempt, or None when the delivery is to be dead-lettered."""
-    if verdict.outcome == Outcome.DEAD or attempts_made >= max_attempts:
+    if verdict.outcome != Outcome.RETRY or attempts_made >= max_attempts:
         return None
     delay = backoff(attempts_made, base=base, cap=cap)
     if verdict.retry_after is not None:

@@ -72,3 +72,23 @@ def test_next_delay_honours_retry_after_and_the_last_attempt() -> None:
     assert next_delay(retry, 1, max_attempts=5, base=0.1, cap=1) == 30.0
     assert next_delay(retry, 5, max_attempts=5, base=0.1, cap=1) is None
     assert next_delay(Verdict(Outcome.DEAD, "no"), 1, max_attempts=5, base=0.1, cap=1) is None
+
+
+@pytest.mark.parametrize(
+    ("http", "code", "method", "outcome"),
+    [
+        (404, None, "PATCH", Outcome.SEND_OBJECT),
+        (404, 2003, "PATCH", Outcome.SEND_OBJECT),
+        (200, 2003, "PATCH", Outcome.SEND_OBJECT),
+        (404, 2003, "PUT", Outcome.DEAD),
+        (200, 2001, "PATCH", Outcome.DEAD),
+        (200, 1000, "PATCH", Outcome.DELIVERED),
+    ],
+)
+def test_a_patch_of_an_unknown_object_asks_for_the_whole_object(
+    http: int, code: int | None, method: str, outcome: Outcome
+) -> None:
+    """HTTP 404 or OCPI 2003 to a PATCH: the receiver lacks the object, so it is to be sent the
+    stored object (issue 7 §1); to any other method it stays final."""
+    assert judge(answer(http, code), method).outcome == outcome
+    assert next_delay(judge(answer(http, code), method), 1, max_attempts=5, base=1, cap=1) is None
