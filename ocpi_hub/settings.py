@@ -40,7 +40,12 @@ class Settings:
     push_backoff_base: float = 1.0
     push_backoff_max: float = 300.0
     push_timeout: float = 10.0
-    push_concurrency: int = 16
+    push_concurrency: int = 256
+    # A delivery that has waited this long (its receiver is down, or far behind) carries the
+    # later changes that supersede it (core.delivery).
+    push_merge_after: float = 60.0
+    # Delivered deliveries are kept as history this many days, then pruned.
+    delivered_retention_days: float = 7.0
     # How often idle workers look for due retries (new pushes wake them through NOTIFY at once).
     push_poll_interval: float = 1.0
     # Real-time authorization: how long the hub waits for the token's eMSP before it answers
@@ -95,7 +100,9 @@ class Settings:
             push_backoff_base=float(_env("OCPI_HUB_PUSH_BACKOFF_BASE", "1")),
             push_backoff_max=float(_env("OCPI_HUB_PUSH_BACKOFF_MAX", "300")),
             push_timeout=float(_env("OCPI_HUB_PUSH_TIMEOUT", "10")),
-            push_concurrency=int(_env("OCPI_HUB_PUSH_CONCURRENCY", "16")),
+            push_concurrency=int(_env("OCPI_HUB_PUSH_CONCURRENCY", "256")),
+            push_merge_after=float(_env("OCPI_HUB_PUSH_MERGE_AFTER", "60")),
+            delivered_retention_days=float(_env("OCPI_HUB_DELIVERED_RETENTION_DAYS", "7")),
             push_poll_interval=float(_env("OCPI_HUB_PUSH_POLL_INTERVAL", "1")),
             authorization_timeout=float(_env("OCPI_HUB_AUTHORIZATION_TIMEOUT", "2.5")),
             result_sweep_interval=float(_env("OCPI_HUB_RESULT_SWEEP_INTERVAL", "1")),

@@ -156,12 +156,15 @@ class PeerClient:
 
 
 @contextlib.asynccontextmanager
-async def peer_client(networks: PeerNetworks) -> AsyncIterator[PeerClient]:
+async def peer_client(
+    networks: PeerNetworks, *, connections: int = 100
+) -> AsyncIterator[PeerClient]:
     """The hub's client: one session whose every connection goes to an address in `networks`
-    (names through `PeerNetworksResolver`, IP addresses checked by `PeerClient.request`)."""
+    (names through `PeerNetworksResolver`, IP addresses checked by `PeerClient.request`), at
+    most `connections` at once."""
     guard = PeerNetworksResolver(networks)
     try:
-        connector = aiohttp.TCPConnector(resolver=guard)
+        connector = aiohttp.TCPConnector(resolver=guard, limit=max(1, connections))
         async with aiohttp.ClientSession(connector=connector) as session:
             yield PeerClient(session, guard)
     finally:

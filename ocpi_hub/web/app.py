@@ -100,10 +100,14 @@ async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
-    worker = OutboxWorker(app[POOL], app[CLIENT], app[SETTINGS], app[DATABASE])
-    app[WORKER] = worker
-    task = asyncio.create_task(worker.run(), name="outbox-worker")
-    yield
-    worker.stop()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, timeout=5)
+    # Deliveries have connections of their own, as many as they may send at once: a burst of
+    # pushes never makes a relayed request (a real-time authorization) wait for a connection.
+    settings = app[SETTINGS]
+    async with peer_client(settings.peer_networks, connections=settings.push_concurrency) as client:
+        worker = OutboxWorker(app[POOL], client, settings, app[DATABASE])
+        app[WORKER] = worker
+        task = asyncio.create_task(worker.run(), name="outbox-worker")
+        yield
+        worker.stop()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout=5)

@@ -7,10 +7,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from ocpi_hub.storage.repositories import outbox
+from aiohttp import web
+
+from ocpi_hub.storage.repositories import outbox, platforms
+from ocpi_hub.storage.repositories.outbox import NewDelivery
 from tests import factories
-from tests.conftest import RunningHub
-from tests.e2e.conftest import eventually
+from tests.conftest import RunningHub, start_hub
+from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
 
 
@@ -46,7 +49,7 @@ async def test_emsp_answering_503_receives_the_push_later_in_order(
     assert [r.method for r in emsp.pushes()] == ["PUT", "PATCH"]
     assert len(emsp.refused) == 3
     assert [r.method for r in emsp.refused] == ["PUT"] * 3
-    assert await statuses(hub) == {"DELIVERED": 4}
+    await eventually_async(hub, lambda counts: counts == {"DELIVERED": 4})  # recorded in batches
 
 
 async def test_retry_after_is_honoured(hub: RunningHub, cpo: FakeParty, emsp: FakeParty) -> None:
@@ -57,7 +60,8 @@ async def test_retry_after_is_honoured(hub: RunningHub, cpo: FakeParty, emsp: Fa
     await eventually(lambda: len(emsp.refused) == 1)
 
     await eventually_async(hub, lambda counts: counts == {"PENDING": 1})
-    deliveries = await outbox.listing(hub.pool, "PENDING")
+    # The refusal reaches the fake before the hub records it (outcomes are written in batches).
+    deliveries = await attempted(hub, "PENDING")
     assert deliveries[0].attempts == 1
     assert deliveries[0].next_attempt_at >= before + timedelta(seconds=29)
     assert "HTTP 429" in (deliveries[0].last_error or "")
@@ -122,6 +126,16 @@ async def test_unregistered_emsp_gets_nothing_more(
     assert emsp.pushes() == []
 
 
+async def attempted(hub: RunningHub, status: str, timeout: float = 10.0) -> list[outbox.Delivery]:
+    """The deliveries in `status` once an attempt of the newest is recorded."""
+    deadline = time.monotonic() + timeout
+    while not (found := await outbox.listing(hub.pool, status)) or found[0].attempts == 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no attempt recorded: {found}")
+        await asyncio.sleep(0.02)
+    return found
+
+
 async def eventually_async(
     hub: RunningHub, check: Callable[[dict[str, int]], bool], timeout: float = 10.0
 ) -> None:
@@ -134,3 +148,179 @@ async def eventually_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"outbox counts never matched: {counts}")
         await asyncio.sleep(0.02)
+
+
+async def test_changes_queued_while_down_are_merged(
+    database_url: str, make_party: MakeParty
+) -> None:
+    """A Location PUT and three PATCHes of it, queued while the eMSP is unreachable, reach it
+    as one PUT of the final Location once it is back (here every waiting delivery merges:
+    push_merge_after 0); all four are recorded delivered, the three carried ones naming the
+    delivery that carried them (issue 7 §1, core.delivery)."""
+    hub = await start_hub(database_url, push_merge_after=0.0, push_max_attempts=100)
+    try:
+        cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+        emsp = await registered(hub, await make_party("EMSP", "DE", "EMA"))
+        await emsp.go_offline()
+        await put_location(hub, cpo, "LOC1")
+        for n in range(3):
+            patch = {"name": f"Name {n}", "last_updated": f"2024-02-0{n + 1}T00:00:00Z"}
+            url = receiver_url(hub, "NL", "CPA", "LOC1")
+            assert (await cpo.call_url("PATCH", url, json=patch)).status_code == 1000
+        # Two more failed attempts: the second was claimed after all four were queued, so
+        # whatever is sent once the eMSP is back carries them all.
+        queued = await head_attempts(hub)
+        deadline = time.monotonic() + 15
+        while await head_attempts(hub) < queued + 2:
+            assert time.monotonic() < deadline, "the hub stopped retrying"
+            await asyncio.sleep(0.02)
+        await emsp.come_back()
+        await eventually_async(hub, lambda counts: counts == {"DELIVERED": 4}, timeout=15)
+        (put,) = emsp.pushes()
+        stored = await emsp.call_url("GET", f"{hub.url}/ocpi/2.2.1/sender/locations/LOC1")
+        history = sorted(await outbox.listing(hub.pool, "DELIVERED"), key=lambda d: d.id)
+    finally:
+        await hub.stop()
+        await hub.pool.close()
+    assert (put.method, put.path) == ("PUT", "/ocpi/2.2.1/locations/NL/CPA/LOC1")
+    assert put.body == stored.data
+    assert (put.body["name"], put.body["last_updated"]) == ("Name 2", "2024-02-03T00:00:00Z")
+    assert [d.merged_into for d in history] == [None] + [history[0].id] * 3
+
+
+async def head_attempts(hub: RunningHub) -> int:
+    """Attempts recorded for the oldest pending delivery."""
+    pending = await outbox.listing(hub.pool, "PENDING")
+    return pending[-1].attempts
+
+
+async def test_a_receiver_that_keeps_up_gets_every_change(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """Below push_merge_after (60 s by default) nothing is merged, even when changes queue up
+    behind a failing attempt: the eMSP gets the PUT and each PATCH as they were made."""
+    emsp.fail_next(2, status=503)
+    await put_location(hub, cpo, "LOC1")
+    for n in range(3):
+        patch = {"name": f"Name {n}", "last_updated": f"2024-02-0{n + 1}T00:00:00Z"}
+        url = receiver_url(hub, "NL", "CPA", "LOC1")
+        assert (await cpo.call_url("PATCH", url, json=patch)).status_code == 1000
+    await eventually_async(hub, lambda counts: counts == {"DELIVERED": 4})
+    assert [r.method for r in emsp.pushes()] == ["PUT", "PATCH", "PATCH", "PATCH"]
+    assert [r.body["name"] for r in emsp.pushes("PATCH")] == ["Name 0", "Name 1", "Name 2"]
+
+
+async def test_a_receiver_that_missed_the_put_is_sent_the_whole_object(
+    hub: RunningHub, cpo: FakeParty, make_party: MakeParty
+) -> None:
+    """An eMSP that answers an EVSE PATCH with 404/2003 — it connected after the Location was
+    PUT, so it lacks it — is sent a PUT of the Location as the hub stores it, instead of a dead
+    letter (issue 7 §1)."""
+    await put_location(hub, cpo, "LOC1")  # no eMSP is connected yet: nobody receives it
+    emsp = await registered(hub, await make_party("EMSP", "DE", "EMA"))
+    emsp.handlers["locations"] = lambda request, body: lacking_unless_put(emsp, request)
+    patch = {"status": "CHARGING", "last_updated": "2024-02-01T00:00:00Z"}
+    answer = await cpo.call_url(
+        "PATCH", receiver_url(hub, "NL", "CPA", "LOC1", "EVSE1"), json=patch
+    )
+    assert answer.status_code == 1000
+    await eventually_async(hub, lambda counts: counts == {"DELIVERED": 1})
+    sent = [(r.method, r.path.rsplit("/locations", 1)[1]) for r in emsp.pushes()]
+    assert sent == [("PATCH", "/NL/CPA/LOC1/EVSE1"), ("PUT", "/NL/CPA/LOC1")]
+    put = emsp.pushes()[1]
+    stored = await emsp.call_url("GET", f"{hub.url}/ocpi/2.2.1/sender/locations/LOC1")
+    assert put.body == stored.data and put.body["evses"][0]["status"] == "CHARGING"
+    assert put.routing("from") == ("XX", "HUB") and put.routing("to") == emsp.key
+    (delivered,) = await outbox.listing(hub.pool, "DELIVERED")
+    assert (delivered.method, delivered.attempts) == ("PUT", 2)
+
+
+async def test_a_patch_of_an_object_the_hub_does_not_hold_is_dead_on_404(
+    hub: RunningHub, emsp: FakeParty
+) -> None:
+    """The 404 rule needs the stored object: with none to send, the PATCH is dead-lettered
+    as before, saying why."""
+    emsp.handlers["locations"] = lambda request, body: lacking_unless_put(emsp, request)
+    (receiver,) = await platforms.platforms_of_party(hub.pool, *emsp.key)
+    delivery = NewDelivery(
+        receiver_platform_id=receiver.id,
+        to_party=emsp.key,
+        from_party=("XX", "HUB"),
+        module="locations",
+        interface="RECEIVER",
+        method="PATCH",
+        path="/NL/CPA/GONE",
+        body='{"name": "x", "last_updated": "2024-02-01T00:00:00Z"}',
+        correlation_id="c-gone",
+        object_key="locations/NL/CPA/GONE/",
+    )
+    async with hub.pool.acquire() as conn, conn.transaction():
+        await outbox.enqueue(conn, [delivery])
+    await eventually_async(hub, lambda counts: counts == {"DEAD": 1})
+    (dead,) = await outbox.listing(hub.pool, "DEAD")
+    assert dead.last_error == "HTTP 404, status_code 2003; the hub holds no copy to send"
+
+
+async def test_two_workers_keep_each_objects_changes_in_order_once(
+    hub: RunningHub, database_url: str, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """With a second hub (a second outbox worker) on the database, every status change of each
+    EVSE reaches the eMSP exactly once, in the order the CPO made it (DESIGN.md decision 4)."""
+    second = await start_hub(database_url)
+    try:
+        for n in range(4):
+            await put_location(hub, cpo, f"LOC{n}")
+        made: dict[str, list[str]] = {f"LOC{n}": [] for n in range(4)}
+        for minute in range(10):
+            for location in made:
+                at = f"2024-02-01T00:{minute:02d}:00Z"
+                made[location].append(at)
+                patch = {"status": "CHARGING" if minute % 2 else "AVAILABLE", "last_updated": at}
+                url = receiver_url(hub, "NL", "CPA", location, "EVSE1")
+                assert (await cpo.call_url("PATCH", url, json=patch)).status_code == 1000
+        await eventually_async(hub, lambda counts: counts == {"DELIVERED": 44}, timeout=20)
+    finally:
+        await second.stop()
+        await second.pool.close()
+    for location, sent in made.items():
+        received = [
+            r.body["last_updated"] for r in emsp.pushes("PATCH") if f"/{location}/" in r.path
+        ]
+        assert received == sent, location
+
+
+async def lacking_unless_put(party: FakeParty, request: web.Request) -> web.Response:
+    """A receiver that holds only what it was PUT: a PATCH of anything else is 404/2003."""
+
+    def location(path: str) -> tuple[str, ...]:
+        return tuple(path.split("/locations/", 1)[1].split("/")[:3])
+
+    if request.method == "PATCH" and location(request.path) not in {
+        location(r.path) for r in party.pushes("PUT")
+    }:
+        return party.reply(request, None, status=404, code=2003)
+    return party.reply(request, None)
+
+
+async def test_serve_prunes_history_older_than_the_retention(database_url: str) -> None:
+    """A hub prunes delivered history older than OCPI_HUB_DELIVERED_RETENTION_DAYS when it
+    starts (then every few minutes); newer history stays."""
+    running = await start_hub(database_url, delivered_retention_days=1.0)
+    try:
+        await running.pool.execute(
+            "INSERT INTO deliveries_delivered SELECT g, 1, 'DE', 'EMA', 'XX', 'HUB', 'locations',"
+            " 'RECEIVER', 'PUT', '/x', '{}', 'c', 'L', 1, now(),"
+            " now() - make_interval(hours => CASE WHEN g <= 3 THEN 25 ELSE 23 END), NULL, NULL"
+            " FROM generate_series(1, 5) g"
+        )
+    finally:
+        await running.stop()
+        await running.pool.close()
+    restarted = await start_hub(database_url, delivered_retention_days=1.0)
+    try:
+        await eventually_async(restarted, lambda counts: counts == {"DELIVERED": 2})
+        kept = await restarted.pool.fetch("SELECT id FROM deliveries_delivered ORDER BY id")
+    finally:
+        await restarted.stop()
+        await restarted.pool.close()
+    assert [r["id"] for r in kept] == [4, 5]

@@ -168,12 +168,13 @@ async def test_serve_on_embedded_postgres(tmp_path: Path) -> None:
 async def test_cli_outbox_list_and_replay(
     database_url: str, pool: asyncpg.Pool, hub_env_for: Callable[[str], dict[str, str]]
 ) -> None:
-    """`outbox list --json` shows dead deliveries; `outbox replay` queues them again (issue §6)."""
+    """`outbox list --json` shows dead deliveries; `outbox replay` queues them again (issue §6);
+    `outbox list --status DELIVERED` reads the delivered history."""
     platform_id = await pool.fetchval(
         "INSERT INTO platforms (status) VALUES ('REGISTERED') RETURNING id"
     )
     await pool.execute(
-        "INSERT INTO deliveries (receiver_platform_id, to_country_code, to_party_id,"
+        "INSERT INTO outbox (receiver_platform_id, to_country_code, to_party_id,"
         " from_country_code, from_party_id, module, interface, method, path, body,"
         " correlation_id, object_key, status, attempts, last_error)"
         " VALUES ($1, 'DE', 'EMA', 'XX', 'HUB', 'locations', 'RECEIVER', 'PUT', '/NL/CPA/L1',"
@@ -190,6 +191,21 @@ async def test_cli_outbox_list_and_replay(
     replayed = await asyncio.to_thread(cli, env, "outbox", "replay")
     assert replayed.returncode == 0 and "1 dead deliveries queued again" in replayed.stdout
     assert await counts(pool) == {"PENDING": 1}
+    # Delivered ones are listed from the history they move to (issue 7 §1).
+    await pool.execute(
+        "INSERT INTO deliveries_delivered (id, receiver_platform_id, to_country_code,"
+        " to_party_id, from_country_code, from_party_id, module, interface, method, path, body,"
+        " correlation_id, object_key, attempts, created_at, delivered_at)"
+        " VALUES (1000, $1, 'DE', 'EMA', 'XX', 'HUB', 'locations', 'RECEIVER', 'PUT',"
+        " '/NL/CPA/L0', '{}', 'c0', 'locations/NL/CPA/L0', 2, now(), now())",
+        platform_id,
+    )
+    listed = await asyncio.to_thread(cli, env, "outbox", "list", "--status", "DELIVERED", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [(r["id"], r["status"], r["attempts"], r["path"]) for r in rows] == [
+        (1000, "DELIVERED", 2, "/NL/CPA/L0")
+    ]
 
 
 async def test_cli_connect(database_url: str, tmp_path: Path, make_party: MakeParty) -> None:

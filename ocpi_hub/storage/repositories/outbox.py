@@ -1,16 +1,31 @@
-"""The transactional outbox in PostgreSQL (DESIGN.md decision 4).
+"""The transactional outbox in PostgreSQL (DESIGN.md decision 4; migration 0006).
 
 Deliveries are inserted in the transaction of the write that causes them, and a NOTIFY wakes the
-workers of every hub process when that transaction commits. Workers claim due deliveries with
-`FOR UPDATE SKIP LOCKED` and a lease, so two processes never send one delivery at once, and a
-crashed process's leases simply run out. A delivery is only due when no earlier pending delivery
-exists for the same (receiver, object): that keeps per-object order across retries.
+workers of every hub process when that transaction commits. Three tables:
+
+- `outbox`: what is still owed — PENDING deliveries, and DEAD ones waiting for a replay.
+- `outbox_queues`: one row per (receiver platform, object) with PENDING work, holding when the
+  queue's oldest delivery (its head) may be sent. Workers claim *queues*, due ones first, with
+  `FOR UPDATE SKIP LOCKED` and a lease (the lease pushes `next_attempt_at` ahead), so two
+  processes never send for one queue at once, a crashed process's leases simply run out, and
+  per-(receiver, object) order holds across retries. The claim reads only due queue rows: its
+  cost depends neither on the delivered history nor on the backlog of a receiver that is down.
+- `deliveries_delivered`: history. A delivered row moves there in the statement that records it,
+  and is pruned after OCPI_HUB_DELIVERED_RETENTION_DAYS in small batches (`prune_delivered`).
+
+The view `deliveries` shows all of them with their status, for reading.
+
+Locks: whoever adds PENDING work to a queue (`enqueue`, `replay`) upserts its queue row, which
+takes the row's lock; `record` locks the queue rows it settles, then decides in a fresh statement
+whether each still has PENDING work. Either the recorder sees the new delivery, or the queue row
+it deleted is inserted again by the upsert — no delivery is ever left without its queue. Both
+lock queue rows in (object_key, receiver) order, so they cannot deadlock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +34,7 @@ import asyncpg
 from ocpi_hub.storage import Connection, Executor
 
 CHANNEL = "ocpi_hub_outbox"
+QueueKey = tuple[int, str]  # (receiver platform id, object key)
 
 
 @dataclass(frozen=True)
@@ -52,11 +68,12 @@ class Delivery:
     object_key: str
     status: str
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: datetime | None
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
     url: str | None = None
+    merged_into: int | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Delivery:
@@ -79,6 +96,7 @@ class Delivery:
             created_at=row["created_at"],
             delivered_at=row["delivered_at"],
             url=row["url"],
+            merged_into=row.get("merged_into"),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -92,95 +110,265 @@ class Delivery:
             "object_key": self.object_key,
             "status": self.status,
             "attempts": self.attempts,
-            "next_attempt_at": self.next_attempt_at.isoformat(),
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
             "last_error": self.last_error,
             "created_at": self.created_at.isoformat(),
             "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
+            "merged_into": self.merged_into,
         }
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A claimed queue: its oldest PENDING deliveries, the head first, and whether the head has
+    waited long enough for later changes to be merged into it (core.delivery)."""
+
+    deliveries: list[Delivery]
+    merging: bool
+
+
+@dataclass
+class Outcomes:
+    """What became of claimed queues; `record` writes it all in one transaction."""
+
+    queues: list[QueueKey] = field(default_factory=list)  # every queue settled, once each
+    delivered: list[tuple[int, int]] = field(default_factory=list)  # (id, id of the carrier)
+    retried: list[tuple[int, str, float]] = field(default_factory=list)  # (id, error, seconds)
+    dead: list[tuple[int, str]] = field(default_factory=list)  # (id, error)
+    # Sent again as a PUT of the object as stored (a PATCH the receiver could not apply):
+    # (id, path, body, error).
+    resent: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
+# ---- Adding work --------------------------------------------------------------------------
+
+_QUEUE_UPSERT = (
+    "INSERT INTO outbox_queues AS q (receiver_platform_id, object_key)"
+    " SELECT DISTINCT r, o FROM {rows} ORDER BY o, r"
+    # A no-op update, for its row lock: see the module docstring.
+    " ON CONFLICT (receiver_platform_id, object_key)"
+    " DO UPDATE SET next_attempt_at = q.next_attempt_at"
+)
 
 
 async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery]) -> None:
     """Insert deliveries; call inside the transaction of the write that causes them."""
     if not deliveries:
         return
-    await conn.executemany(
-        "INSERT INTO deliveries (receiver_platform_id, to_country_code, to_party_id,"
-        " from_country_code, from_party_id, module, interface, method, path, body,"
-        " correlation_id, object_key, url)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        [
-            (
-                d.receiver_platform_id,
-                *d.to_party,
-                *d.from_party,
-                d.module,
-                d.interface,
-                d.method,
-                d.path,
-                d.body,
-                d.correlation_id,
-                d.object_key,
-                d.url,
-            )
-            for d in deliveries
-        ],
+    columns = list(
+        zip(
+            *(
+                (
+                    d.receiver_platform_id,
+                    *d.to_party,
+                    *d.from_party,
+                    d.module,
+                    d.interface,
+                    d.method,
+                    d.path,
+                    d.body,
+                    d.correlation_id,
+                    d.object_key,
+                    d.url,
+                )
+                for d in deliveries
+            ),
+            strict=True,
+        )
+    )
+    # One statement: the rows, their queues (see Locks), and the NOTIFY sent at commit.
+    await conn.execute(
+        "WITH added AS ("
+        " INSERT INTO outbox (receiver_platform_id, to_country_code, to_party_id,"
+        "  from_country_code, from_party_id, module, interface, method, path, body,"
+        "  correlation_id, object_key, url)"
+        " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+        "  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
+        "  $12::text[], $13::text[])"
+        " RETURNING receiver_platform_id AS r, object_key AS o),"
+        " queued AS (" + _QUEUE_UPSERT.format(rows="added") + " RETURNING 1)"
+        f" SELECT pg_notify('{CHANNEL}', '')",
+        *(list(column) for column in columns),
+    )
+
+
+async def replay(conn: Executor, ids: Sequence[int] | None) -> int:
+    """Put dead deliveries (all, or those in `ids`) back in the queue with fresh attempts."""
+    count: int = await conn.fetchval(
+        "WITH replayed AS ("
+        "  UPDATE outbox SET status = 'PENDING', attempts = 0, next_attempt_at = now()"
+        "   WHERE status = 'DEAD' AND ($1::bigint[] IS NULL OR id = ANY($1))"
+        "  RETURNING receiver_platform_id AS r, object_key AS o),"
+        " queued AS (" + _QUEUE_UPSERT.format(rows="replayed") + " RETURNING 1)"
+        " SELECT count(*) FROM replayed",
+        list(ids) if ids is not None else None,
     )
     await conn.execute(f"NOTIFY {CHANNEL}")
+    return count
 
 
-async def claim(conn: Executor, limit: int, lease_seconds: float) -> list[Delivery]:
-    """Lease up to `limit` due deliveries, oldest first, at most one per (receiver, object)."""
+# ---- Draining -----------------------------------------------------------------------------
+
+
+async def claim(
+    conn: Executor,
+    limit: int,
+    lease_seconds: float,
+    *,
+    take: int = 1,
+    merge_after: float = float("inf"),
+) -> dict[QueueKey, Queue]:
+    """Lease up to `limit` due queues, longest due first, and return each one's PENDING
+    deliveries in order, its head first: the head alone, or, when the head was made at least
+    `merge_after` seconds ago (`merging`), the oldest `take`. A queue whose list is empty holds
+    nothing any more: settle it with `record` like any other."""
     rows = await conn.fetch(
         """
         WITH due AS (
-            SELECT d.id FROM deliveries d
-             WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-               AND (d.leased_until IS NULL OR d.leased_until < now())
-               AND NOT EXISTS (
-                   SELECT 1 FROM deliveries e
-                    WHERE e.status = 'PENDING'
-                      AND e.receiver_platform_id = d.receiver_platform_id
-                      AND e.object_key = d.object_key AND e.id < d.id)
-             ORDER BY d.id LIMIT $1
-             FOR UPDATE SKIP LOCKED)
-        UPDATE deliveries SET leased_until = now() + make_interval(secs => $2)
-          FROM due WHERE deliveries.id = due.id
-        RETURNING deliveries.*
+            SELECT receiver_platform_id, object_key FROM outbox_queues
+             WHERE next_attempt_at <= now()
+             ORDER BY next_attempt_at LIMIT $1
+             FOR UPDATE SKIP LOCKED),
+        leased AS (
+            UPDATE outbox_queues q SET next_attempt_at = now() + make_interval(secs => $2)
+              FROM due
+             WHERE q.receiver_platform_id = due.receiver_platform_id
+               AND q.object_key = due.object_key
+            RETURNING q.receiver_platform_id AS queue_receiver, q.object_key AS queue_object)
+        SELECT leased.*, head.waited, d.* FROM leased
+          LEFT JOIN LATERAL (
+            SELECT h.created_at <= now() - make_interval(secs => $4) AS waited FROM outbox h
+             WHERE h.status = 'PENDING' AND h.receiver_platform_id = leased.queue_receiver
+               AND h.object_key = leased.queue_object
+             ORDER BY h.id LIMIT 1) head ON true
+          LEFT JOIN LATERAL (
+            SELECT * FROM outbox d
+             WHERE d.status = 'PENDING' AND d.receiver_platform_id = leased.queue_receiver
+               AND d.object_key = leased.queue_object
+             ORDER BY d.id LIMIT CASE WHEN head.waited THEN $3 ELSE 1 END) d ON true
+        ORDER BY leased.queue_receiver, leased.queue_object, d.id
         """,
         limit,
         lease_seconds,
+        take,
+        min(merge_after, 1e9),
     )
-    return sorted((Delivery.from_row(r) for r in rows), key=lambda d: d.id)
+    queues: dict[QueueKey, Queue] = {}
+    for row in rows:
+        key = (row["queue_receiver"], row["queue_object"])
+        queue = queues.setdefault(key, Queue([], bool(row["waited"])))
+        if row["id"] is not None:
+            queue.deliveries.append(Delivery.from_row(row))
+    return queues
 
 
-async def delivered(conn: Executor, delivery_id: int) -> None:
+async def record(conn: Connection, outcomes: Outcomes) -> None:
+    """Write what became of claimed queues, in one transaction and a handful of statements
+    however many there are: delivered rows move to the history, the others are rescheduled or
+    dead-lettered, and each queue is then due when its new head is, or gone when empty."""
+    async with conn.transaction():
+        if outcomes.delivered:
+            ids, carriers = zip(*outcomes.delivered, strict=True)
+            await conn.execute(
+                "WITH moved AS ("
+                "  DELETE FROM outbox o USING unnest($1::bigint[], $2::bigint[]) AS x(id, carrier)"
+                "   WHERE o.id = x.id AND o.status = 'PENDING' RETURNING o.*, x.carrier)"
+                " INSERT INTO deliveries_delivered (id, receiver_platform_id, to_country_code,"
+                "  to_party_id, from_country_code, from_party_id, module, interface, method, path,"
+                "  body, correlation_id, object_key, attempts, created_at, delivered_at, url,"
+                "  merged_into)"
+                " SELECT id, receiver_platform_id, to_country_code, to_party_id,"
+                "  from_country_code, from_party_id, module, interface, method, path, body,"
+                "  correlation_id, object_key, attempts + 1, created_at, now(), url,"
+                "  nullif(carrier, id) FROM moved",
+                list(ids),
+                list(carriers),
+            )
+        if outcomes.retried:
+            ids, errors, delays = zip(*outcomes.retried, strict=True)
+            await conn.execute(
+                "UPDATE outbox o SET attempts = attempts + 1, last_error = x.error,"
+                " next_attempt_at = now() + make_interval(secs => x.delay)"
+                " FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS x(id, error, delay)"
+                " WHERE o.id = x.id",
+                list(ids),
+                list(errors),
+                list(delays),
+            )
+        if outcomes.dead:
+            ids, errors = zip(*outcomes.dead, strict=True)
+            await conn.execute(
+                "UPDATE outbox o SET status = 'DEAD', attempts = attempts + 1, last_error = x.error"
+                " FROM unnest($1::bigint[], $2::text[]) AS x(id, error) WHERE o.id = x.id",
+                list(ids),
+                list(errors),
+            )
+        if outcomes.resent:
+            ids, paths, bodies, errors = zip(*outcomes.resent, strict=True)
+            await conn.execute(
+                "UPDATE outbox o SET method = 'PUT', path = x.path, body = x.body,"
+                " attempts = attempts + 1, last_error = x.error, next_attempt_at = now()"
+                " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
+                "  AS x(id, path, body, error) WHERE o.id = x.id",
+                list(ids),
+                list(paths),
+                list(bodies),
+                list(errors),
+            )
+        if outcomes.queues:
+            await _settle(conn, outcomes.queues)
+
+
+async def _settle(conn: Connection, queues: Sequence[QueueKey]) -> None:
+    receivers, keys = (list(column) for column in zip(*queues, strict=True))
+    # Lock first (waiting for any enqueue in flight on these queues), then look with a fresh
+    # snapshot: the next statement sees what those enqueues committed.
     await conn.execute(
-        "UPDATE deliveries SET status = 'DELIVERED', attempts = attempts + 1, delivered_at = now(),"
-        " leased_until = NULL, last_error = NULL WHERE id = $1",
-        delivery_id,
+        "SELECT 1 FROM outbox_queues q JOIN unnest($1::bigint[], $2::text[]) AS x(r, o)"
+        "   ON q.receiver_platform_id = x.r AND q.object_key = x.o"
+        " ORDER BY q.object_key, q.receiver_platform_id FOR UPDATE OF q",
+        receivers,
+        keys,
+    )
+    await conn.execute(
+        "WITH heads AS ("
+        "  SELECT x.r, x.o, h.next_attempt_at FROM unnest($1::bigint[], $2::text[]) AS x(r, o)"
+        "  LEFT JOIN LATERAL (SELECT next_attempt_at FROM outbox d"
+        "   WHERE d.status = 'PENDING' AND d.receiver_platform_id = x.r AND d.object_key = x.o"
+        "   ORDER BY d.id LIMIT 1) h ON true),"
+        " emptied AS (DELETE FROM outbox_queues q USING heads"
+        "   WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
+        "     AND heads.next_attempt_at IS NULL)"
+        " UPDATE outbox_queues q SET next_attempt_at = heads.next_attempt_at FROM heads"
+        "  WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
+        "    AND heads.next_attempt_at IS NOT NULL",
+        receivers,
+        keys,
     )
 
 
-async def failed(conn: Executor, delivery_id: int, error: str, retry_in: float | None) -> None:
-    """Record a failed attempt: retry after `retry_in` seconds, or dead-letter when None."""
-    if retry_in is None:
-        await conn.execute(
-            "UPDATE deliveries SET status = 'DEAD', attempts = attempts + 1, leased_until = NULL,"
-            " last_error = $2 WHERE id = $1",
-            delivery_id,
-            error,
-        )
-    else:
-        await conn.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, leased_until = NULL, last_error = $2,"
-            " next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-            delivery_id,
-            error,
-            retry_in,
-        )
+# ---- History ------------------------------------------------------------------------------
+
+
+async def prune_delivered(conn: Executor, older_than: float, batch: int = 5000) -> int:
+    """Delete up to `batch` history rows delivered more than `older_than` seconds ago; return
+    how many. Small batches, skipping rows another pruner holds: delivery never waits on it."""
+    result: str = await conn.execute(
+        "DELETE FROM deliveries_delivered WHERE id IN ("
+        " SELECT id FROM deliveries_delivered"
+        "  WHERE delivered_at < now() - make_interval(secs => $1)"
+        "  LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        older_than,
+        batch,
+    )
+    return int(result.split()[-1])
+
+
+# ---- Reading ------------------------------------------------------------------------------
 
 
 async def listing(conn: Executor, status: str | None = None, limit: int = 100) -> list[Delivery]:
+    """Deliveries in any state (DELIVERED ones from the history), newest first."""
     rows = await conn.fetch(
         "SELECT * FROM deliveries WHERE $1::text IS NULL OR status = $1 ORDER BY id DESC LIMIT $2",
         status,
@@ -190,16 +378,9 @@ async def listing(conn: Executor, status: str | None = None, limit: int = 100) -
 
 
 async def counts(conn: Executor) -> dict[str, int]:
-    rows = await conn.fetch("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
-    return {r["status"]: r["n"] for r in rows}
-
-
-async def replay(conn: Executor, ids: Sequence[int] | None) -> int:
-    """Put dead deliveries (all, or those in `ids`) back in the queue with fresh attempts."""
-    result: str = await conn.execute(
-        "UPDATE deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(),"
-        " leased_until = NULL WHERE status = 'DEAD' AND ($1::bigint[] IS NULL OR id = ANY($1))",
-        list(ids) if ids is not None else None,
+    """How many deliveries are in each state (the history counted exactly: not for hot paths)."""
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS n FROM outbox GROUP BY status"
+        " UNION ALL SELECT 'DELIVERED', count(*) FROM deliveries_delivered"
     )
-    await conn.execute(f"NOTIFY {CHANNEL}")
-    return int(result.split()[-1])
+    return {r["status"]: r["n"] for r in rows if r["n"]}
