@@ -1,6 +1,6 @@
-"""Benchmarks for the Locations hot paths (reference/performance.md B4: R3, R4, R6).
+"""Benchmarks for the Locations hot paths (reference/performance.md B4: R3, R4).
 
-    .venv/bin/python -m bench.bench_locations [--locations 20000] [--emsps 3] [--pushes 300]
+    .venv/bin/python -m bench.bench_locations [--locations 20000]
 
 Starts an embedded PostgreSQL (fsync on) in a temporary directory and a hub in-process, then:
 - R3 deep pages: crawls every Location through the sender interface, once following the `Link`
@@ -11,10 +11,9 @@ Starts an embedded PostgreSQL (fsync on) in a temporary directory and a hub in-p
   size the target names: `--locations 100000`. The seeded table is vacuumed first, as
   autovacuum would leave it: filtered lists find an offset by an index-only scan, which needs
   the visibility map;
-- R4 serialisation: hub CPU per page of 50 Locations;
-- R6 fan-out: a CPO PUTs Locations as fast as the hub answers while N fake eMSPs receive them;
-  reports ingest rate and outbox drain rate (deliveries/s), which must stay >= ingest x N.
-Never run in CI; numbers depend on the machine (2 cores here).
+- R4 serialisation: hub CPU per page of 50 Locations.
+Fan-out (R6) is measured by bench/bench_fanout.py. Never run in CI; numbers depend on the machine
+(2 cores here).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import orjson
 
 from bench.common import bench_hub
 from ocpi_hub.storage.db import create_pool
-from ocpi_hub.storage.repositories import outbox
 from tests import factories
 from tests.e2e.conftest import registered, to_headers
 from tests.e2e.fakes import FakeParty
@@ -126,8 +124,6 @@ async def depth(emsp: FakeParty, base: str, total: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--locations", type=int, default=20000)
-    parser.add_argument("--emsps", type=int, default=3)
-    parser.add_argument("--pushes", type=int, default=300)
     args = parser.parse_args()
     async with bench_hub(page_limit=50, push_backoff_base=0.05) as (hub, dsn):
         parties: list[FakeParty] = []
@@ -136,12 +132,8 @@ async def main() -> None:
                 hub, await FakeParty("CPO", "NL", "CPA", modules=[("locations", "SENDER")]).start()
             )
             parties.append(cpo)
-            for n in range(args.emsps):
-                emsp = await FakeParty(
-                    "EMSP", "DE", f"E{n}", modules=[("locations", "RECEIVER")]
-                ).start()
-                parties.append(await registered(hub, emsp))
-            emsp = parties[1]
+            emsp = await FakeParty("EMSP", "DE", "E0", modules=[("locations", "RECEIVER")]).start()
+            parties.append(await registered(hub, emsp))
             pool = await create_pool(dsn)
             await seed(pool, args.locations)
             sender = f"{hub.url}/ocpi/2.2.1/sender/locations"
@@ -160,26 +152,6 @@ async def main() -> None:
                     f" crawl {result['total_s']:.1f} s,"
                     f" {result['cpu_us_per_page']:.0f} us CPU/page (hub+client)"
                 )
-
-            print(f"R6 fan-out: {args.pushes} Location PUTs to {args.emsps} eMSPs")
-            started = time.perf_counter()
-            for n in range(args.pushes):
-                body = factories.location(country_code="NL", party_id="CPA", id=f"NEW{n}")
-                answer = await cpo.call_url(
-                    "PUT", f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/NEW{n}", json=body
-                )
-                assert answer.status_code == 1000
-            ingest = time.perf_counter() - started
-            expected = args.pushes * args.emsps
-            while (await outbox.counts(pool)).get("DELIVERED", 0) < expected:
-                await asyncio.sleep(0.01)
-            drained = time.perf_counter() - started
-            fan_out = args.pushes * args.emsps / ingest
-            print(
-                f"  ingest {args.pushes / ingest:.0f} PUT/s; {expected} deliveries drained"
-                f" in {drained:.2f} s = {expected / drained:.0f} deliveries/s;"
-                f" drain/ingest-fan-out ratio {(expected / drained) / fan_out:.2f}"
-            )
             await pool.close()
         finally:
             for party in parties:
