@@ -38,10 +38,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import orjson
 
+from ocpi_hub.core import urls
 from ocpi_hub.core.modules.sessions import patch_session
 from ocpi_hub.core.patch import merge_patch
 
@@ -112,11 +113,21 @@ def disjoint(path: str, other: str) -> bool:
     return mine[:shorter] != theirs[:shorter]
 
 
+# The route name of each stored module's object id (core.urls checks an id by its field).
+_ID_FIELDS = {
+    "locations": "location_id",
+    "sessions": "session_id",
+    "tariffs": "tariff_id",
+    "tokens": "uid",
+}
+
+
 def stored_object(object_key: str) -> tuple[str, str, str, str, str] | None:
-    """(module, country_code, party_id, id, kind) of a delivery keyed by a stored object (see
-    web.objects.deliveries), or None for other keys (results, ClientInfo, profiles)."""
+    """(module, country_code, party_id, id, kind) of a delivery keyed by an object the hub
+    stores and a receiver can be PUT (see web.objects.deliveries), or None for other keys
+    (results, ClientInfo, profiles, CDRs)."""
     parts = [unquote(part) for part in object_key.split("/")]
-    if len(parts) != 5:
+    if len(parts) != 5 or parts[0] not in _ID_FIELDS:
         return None
     module, country_code, party_id, ident, kind = parts
     return module, country_code, party_id, ident, kind
@@ -125,16 +136,20 @@ def stored_object(object_key: str) -> tuple[str, str, str, str, str] | None:
 def object_path(key: tuple[str, str, str, str, str], data: Mapping[str, Any]) -> str:
     """Where a PUT of the whole stored object goes, below the receiver's module endpoint:
     `/{country_code}/{party_id}/{id}` (a Token: its `uid`, and `?type=` its type), spelt as the
-    object spells them where it does."""
+    object spells them, built like every URL the hub calls (core.urls.object_path: each id
+    checked and encoded once; InvalidParameters for one that is not a valid OCPI id)."""
     module, country_code, party_id, ident, kind = key
     own_id = data.get("uid") if module == "tokens" else data.get("id")
-    parts = (
-        data.get("country_code") or country_code,
-        data.get("party_id") or party_id,
-        own_id if isinstance(own_id, str) and own_id.upper() == ident.upper() else ident,
-    )
-    path = "/" + "/".join(quote(str(part), safe="") for part in parts)
-    return f"{path}?type={quote(kind, safe='')}" if kind else path
+
+    def spelt(value: Any, fallback: str) -> str:
+        return value if isinstance(value, str) and value.upper() == fallback.upper() else fallback
+
+    ids = [
+        ("country_code", spelt(data.get("country_code"), country_code)),
+        ("party_id", spelt(data.get("party_id"), party_id)),
+        (_ID_FIELDS[module], spelt(own_id, ident)),
+    ]
+    return urls.object_path(ids, query=[("type", kind)] if kind else ())
 
 
 def _mergeable(change: Change) -> bool:

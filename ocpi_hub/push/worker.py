@@ -268,7 +268,11 @@ class OutboxWorker:
         data = await objects.get(self.pool, stored)
         if data is None:
             return None
-        return rules.object_path(key, data), orjson.dumps(data).decode()
+        try:
+            path = rules.object_path(key, data)
+        except InvalidParameters:  # an id no URL may carry (core.urls): nothing to send
+            return None
+        return path, orjson.dumps(data).decode()
 
     # ---- Recording -----------------------------------------------------------------------
 

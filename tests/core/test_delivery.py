@@ -3,7 +3,6 @@ apply (core.delivery; issue 7 §1: superseded changes merged while a receiver is
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import orjson
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from ocpi_hub.core.delivery import Change, disjoint, merge, object_path, stored_object
 from ocpi_hub.core.modules.sessions import patch_session
 from ocpi_hub.core.patch import apply_to_location
+from ocpi_hub.errors import InvalidParameters
 from tests import factories
 
 A, B, HUB, CPO = ("DE", "EMA"), ("DE", "EMB"), ("XX", "HUB"), ("NL", "CPA")
@@ -262,10 +262,11 @@ def test_a_long_outage_of_status_changes_is_one_request_per_evse() -> None:
 
 
 def test_stored_object_reads_the_keys_of_stored_objects_only() -> None:
-    """Keys of stored objects name (module, owner, id, kind); results, ClientInfo and profile
-    keys name no stored object."""
-    assert stored_object("locations/NL/CPA/LOC%2F1/") == ("locations", "NL", "CPA", "LOC/1", "")
+    """Keys of stored objects a receiver can be PUT name (module, owner, id, kind); results,
+    ClientInfo, profile and CDR keys do not."""
+    assert stored_object("locations/NL/CPA/LOC%201/") == ("locations", "NL", "CPA", "LOC 1", "")
     assert stored_object("tokens/DE/EMA/U1/RFID") == ("tokens", "DE", "EMA", "U1", "RFID")
+    assert stored_object("cdrs/NL/CPA/CDR1/") is None
     assert stored_object("commands/123") is None
     assert stored_object("hubclientinfo/NL/CPA") is None
     assert stored_object("chargingprofiles/NL*CPA/S1") is None
@@ -273,10 +274,16 @@ def test_stored_object_reads_the_keys_of_stored_objects_only() -> None:
 
 def test_object_path_is_the_objects_own_url() -> None:
     """The PUT goes to /{country_code}/{party_id}/{id} as the object spells them; a Token's
-    to its uid with ?type=; unsafe characters are encoded."""
-    location = copy.deepcopy(factories.location(id="Loc1"))
+    to its uid with ?type=; each id encoded once, as every URL the hub calls (core.urls)."""
+    location = factories.location(id="Loc1")
     assert object_path(("locations", "NL", "CPO", "LOC1", ""), location) == "/NL/CPO/Loc1"
     token = factories.token("u 1")
     key = ("tokens", token["country_code"], token["party_id"], "U 1", "RFID")
     owner = f"/{token['country_code']}/{token['party_id']}"
     assert object_path(key, token) == f"{owner}/u%201?type=RFID"
+
+
+def test_object_path_refuses_an_id_no_url_may_carry() -> None:
+    """An id that would leave the receiver's endpoint (core.urls) gives no path: 2001."""
+    with pytest.raises(InvalidParameters):
+        object_path(("locations", "NL", "CPO", "..", ""), {"id": ".."})
