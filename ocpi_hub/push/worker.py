@@ -303,19 +303,22 @@ class OutboxWorker:
         """Write one batch of outcomes; while the database is unreachable keep it and try
         again. Any other failure drops the batch: its queues' leases run out and what they
         hold is sent again (at least once)."""
-        while True:
-            try:
-                async with self.pool.acquire() as conn:
-                    await outbox.record(conn, outcomes)
-                break
-            except Exception as exc:
-                self.database.round_failed(exc, "outbox_record_failed")
-                if self._closing or not is_unavailable(exc):
-                    break  # the leases run out and the deliveries are sent again
-                await asyncio.sleep(self.settings.push_poll_interval)
-        self._unrecorded -= len(outcomes.queues)
-        self._due = True  # a settled queue's next delivery is due at once
-        self._wake.set()
+        try:
+            while True:
+                try:
+                    async with self.pool.acquire() as conn:
+                        await outbox.record(conn, outcomes)
+                    return
+                except Exception as exc:
+                    self.database.round_failed(exc, "outbox_record_failed")
+                    if self._closing or not is_unavailable(exc):
+                        return  # the leases run out and the deliveries are sent again
+                    await asyncio.sleep(self.settings.push_poll_interval)
+        finally:
+            # Whatever happened, the slots are free again: the worker never stalls on a batch.
+            self._unrecorded -= len(outcomes.queues)
+            self._due = True  # a settled queue's next delivery is due at once
+            self._wake.set()
 
     # ---- History -------------------------------------------------------------------------
 
