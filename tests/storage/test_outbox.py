@@ -270,7 +270,7 @@ async def test_0006_moves_history_out_and_queues_pending_work(pg_server: str) ->
                 status,
                 attempts,
             )
-        assert await migrate(conn) == ["0006_outbox_queues.sql"]
+        assert "0006_outbox_queues.sql" in await migrate(conn)
         assert await outbox.counts(conn) == {"DELIVERED": 1, "PENDING": 2, "DEAD": 1}
         queues = await conn.fetch("SELECT object_key FROM outbox_queues")
         assert [q["object_key"] for q in queues] == ["L1"]
