@@ -293,3 +293,44 @@ async def test_listing_by_status_reads_where_the_rows_live(pool: asyncpg.Pool, s
     listed = await outbox.listing(pool, status)
     expected = {"DELIVERED": ["L1"], "DEAD": ["L2"], "PENDING": ["L3"]}
     assert [d.object_key for d in listed] == expected[status]
+
+
+async def test_claims_and_records_read_a_grown_outbox_by_its_batch_not_its_size(
+    database_url: str,
+) -> None:
+    """Statements first prepared while the outbox was nearly empty still read only the rows
+    of their batch once a backlog has grown it to 20,000 (plans made afresh each time: module
+    docstring, Plans); a plan kept from the empty table reads every pending row on each claim
+    and record."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        receiver = await conn.fetchval(
+            "INSERT INTO platforms (status) VALUES ('REGISTERED') RETURNING id"
+        )
+        for n in range(8):  # past the plan cache's five custom plans, with a tiny table
+            async with conn.transaction():
+                await outbox.enqueue(conn, [new(receiver, f"W{n}", n)])
+            claimed = await outbox.claim(conn, 10, LEASE, take=10, merge_after=0)
+            head = claimed[(receiver, f"W{n}")].deliveries[0]
+            await outbox.record(conn, settled((receiver, f"W{n}"), delivered=[(head.id, head.id)]))
+        async with conn.transaction():
+            await outbox.enqueue(conn, [new(receiver, f"L{n}", n) for n in range(20000)])
+        before = await _outbox_rows_read(conn)
+        claimed = await outbox.claim(conn, 64, LEASE, take=10, merge_after=0)
+        heads = [(q.deliveries[0].id, q.deliveries[0].id) for q in claimed.values()]
+        await outbox.record(conn, settled(*claimed, delivered=heads))
+        assert len(heads) == 64
+        assert await _outbox_rows_read(conn) - before < 1000
+    finally:
+        await conn.close()
+
+
+async def _outbox_rows_read(conn: asyncpg.Connection) -> int:
+    """Rows of `outbox` read so far by scans of any kind (this backend's counts flushed)."""
+    await conn.execute("SELECT pg_stat_force_next_flush()")
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    read: int = await conn.fetchval(
+        "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables"
+        " WHERE relname = 'outbox'"
+    )
+    return read
