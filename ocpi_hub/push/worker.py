@@ -5,7 +5,8 @@ The worker is a pipeline, so neither the database nor the slowest receiver of a 
 others up:
 - it claims again as soon as a quarter of its `push_concurrency` slots are free, never waiting
   for a whole batch; each claimed queue is one slot until its answer is in;
-- the receiving platforms of a claim are loaded with one query (`_receivers`);
+- the receiving platforms come from the process's platform cache (`_receivers`): no statement
+  per delivery, nor per claim while no platform changed;
 - outcomes are recorded in batches — whatever finished meanwhile, in one transaction of a few
   statements (storage outbox `record`) — by up to `RECORDERS` transactions at once, so the
   database's commit latency is overlapped rather than paid once per batch in turn. Claiming
@@ -37,6 +38,7 @@ from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch, is_unavailable
+from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import objects, outbox, platforms
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import Delivery, Outcomes, Queue, QueueKey
@@ -61,11 +63,15 @@ class OutboxWorker:
         client: PeerClient,
         settings: Settings,
         database: DatabaseWatch | None = None,
+        platforms: PlatformCache | None = None,
     ) -> None:
         self.pool = pool
         self.client = client
         self.settings = settings
         self.database = database or DatabaseWatch(pool)
+        # Without a started cache (not listening) every lookup reads the database: correct,
+        # only slower.
+        self.platforms = platforms or PlatformCache(pool, database=self.database)
         self._limit = max(1, settings.push_concurrency)
         self._claim_at = max(1, self._limit // 4)
         self._lease = settings.push_timeout * 3 + 5
@@ -77,7 +83,7 @@ class OutboxWorker:
         self._finished = asyncio.Event()  # outcomes wait for a recorder
         self._sending: set[asyncio.Task[None]] = set()
         self._recording: set[asyncio.Task[None]] = set()
-        # A logger bound once, not a lazy proxy resolved on every line (one line per delivery).
+        # Each attempt binds its ids onto this logger (one line per delivery).
         self._log: BoundLogger = log.bind()
         self._stopping = False
         self._closing = False  # stopped: the recorder writes what is left, then ends
@@ -158,8 +164,13 @@ class OutboxWorker:
         return len(queues)
 
     async def _receivers(self, platform_ids: Iterable[int]) -> dict[int, Platform]:
-        """The receiving platforms of one claim, loaded once for all its deliveries."""
-        return await platforms.get_many(self.pool, platform_ids)
+        """The receiving platforms of one claim, looked up once for all its deliveries."""
+        found = {}
+        for platform_id in platform_ids:
+            platform = await self.platforms.get(platform_id)
+            if platform is not None:
+                found[platform_id] = platform
+        return found
 
     async def _send(self, key: QueueKey, queue: Queue, platform: Platform | None) -> None:
         head = queue.deliveries[0]
@@ -183,6 +194,10 @@ class OutboxWorker:
             attempt=head.attempts + 1,
         )
         try:
+            if not _reachable(platform, head):
+                # The cache may not have heard yet of a platform that registered a moment ago:
+                # the database has the last word before a delivery is given up.
+                platform = await platforms.get(self.pool, head.receiver_platform_id)
             verdict = await self._attempt(head, send, platform, request_id)
             await self._judged(head, send, verdict, line)
         except Exception as exc:  # a bug must not leave the queue leased and the slot taken
@@ -333,6 +348,16 @@ class OutboxWorker:
             except Exception as exc:
                 self.database.round_failed(exc, "outbox_prune_failed")
             await asyncio.sleep(PRUNE_INTERVAL)
+
+
+def _reachable(platform: Platform | None, head: Delivery) -> bool:
+    """Whether `platform` can be sent `head`: registered, with a token, and an endpoint for it
+    (or a URL of its own)."""
+    if platform is None or not platform.registered or not platform.outgoing_token:
+        return False
+    return head.url is not None or bool(
+        platform.endpoint(head.module, InterfaceRole(head.interface))
+    )
 
 
 def _change(d: Delivery) -> rules.Change:

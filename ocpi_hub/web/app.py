@@ -104,7 +104,7 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     # pushes never makes a relayed request (a real-time authorization) wait for a connection.
     settings = app[SETTINGS]
     async with peer_client(settings.peer_networks, connections=settings.push_concurrency) as client:
-        worker = OutboxWorker(app[POOL], client, settings, app[DATABASE])
+        worker = OutboxWorker(app[POOL], client, settings, app[DATABASE], app[PLATFORMS])
         app[WORKER] = worker
         task = asyncio.create_task(worker.run(), name="outbox-worker")
         yield

@@ -99,12 +99,6 @@ async def get(conn: Executor, platform_id: int) -> Platform | None:
     return _platform(row) if row else None
 
 
-async def get_many(conn: Executor, platform_ids: Iterable[int]) -> dict[int, Platform]:
-    """The platforms with these ids, by id, in one query (absent ids are left out)."""
-    rows = await conn.fetch(_SELECT + " WHERE p.id = ANY($1::bigint[])", list(platform_ids))
-    return {row["id"]: _platform(row) for row in rows}
-
-
 async def by_token(conn: Executor, candidates: Sequence[str]) -> tuple[Platform, str] | None:
     """The platform whose incoming token is one of `candidates` (compared by hash), and which
     candidate it was."""
