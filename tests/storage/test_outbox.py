@@ -14,6 +14,7 @@ from ocpi_hub.storage.migrate import available, migrate
 from ocpi_hub.storage.repositories import outbox
 from ocpi_hub.storage.repositories.outbox import NewDelivery, Outcomes
 from tests.conftest import with_database
+from tests.e2e.conftest import eventually
 
 LEASE = 60.0
 
@@ -163,10 +164,8 @@ async def test_work_added_while_a_queue_is_settled_is_never_lost(
         recording = asyncio.create_task(
             record(pool, settled((receiver, "L1"), delivered=[(head.id, head.id)]))
         )
-        async with asyncio.timeout(10):
-            while not await pool.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"):
-                assert not recording.done()
-                await asyncio.sleep(0.01)  # polling under a deadline for the recorder to block
+        await eventually(lambda: waiting_for_a_lock(pool), message="the recorder waits")
+        assert not recording.done()
         await transaction.commit()
         await recording
     finally:
@@ -203,6 +202,10 @@ async def test_claim_reads_only_due_queues_whatever_history_and_backlog(
     assert all(n["Actual Rows"] <= 16 and not n.get("Rows Removed by Filter") for n in scans)
     claimed = await outbox.claim(pool, 16, LEASE, take=100)
     assert len(claimed) == 16 and {receiver for receiver, _ in claimed} == {up}
+
+
+async def waiting_for_a_lock(pool: asyncpg.Pool) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"))
 
 
 def _nodes(node: dict[str, Any]) -> Any:
