@@ -10,7 +10,9 @@ others up:
 - outcomes are recorded in batches — whatever finished meanwhile, in one transaction of a few
   statements (storage outbox `record`) — by up to `RECORDERS` transactions at once, so the
   database's commit latency is overlapped rather than paid once per batch in turn. Claiming
-  pauses while `push_concurrency` outcomes wait to be recorded (the database is behind).
+  pauses while RECORDERS x `push_concurrency` outcomes wait to be recorded (the database is
+  behind): a record takes several round trips, and a tighter bound capped the drain at
+  bound / record latency (measured: 256 / 88 ms, ~2,900/s).
 For a queue holding several changes, what goes out is decided by `core.delivery.merge`; a PATCH
 the receiver cannot apply (404, 2003) becomes a PUT of the stored object. New deliveries wake
 the worker through LISTEN/NOTIFY; due retries are found by polling. It also prunes delivered
@@ -97,7 +99,8 @@ class OutboxWorker:
             await listener.add_listener(outbox.CHANNEL, self._notified)
             while not self._stopping:
                 room = self._limit - self._in_flight
-                if self._due and room >= self._claim_at and self._unrecorded < self._limit:
+                behind = self._unrecorded >= self._limit * RECORDERS
+                if self._due and room >= self._claim_at and not behind:
                     self._due = False
                     try:
                         claimed = await self._claim(room)
