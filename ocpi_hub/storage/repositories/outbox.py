@@ -33,6 +33,7 @@ lock queue rows in (object_key, receiver) order, so they cannot deadlock.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -152,14 +153,26 @@ class Outcomes:
 
 @asynccontextmanager
 async def _planned_afresh(conn: Executor) -> AsyncIterator[Connection]:
-    """A transaction whose statements get plans made for the tables as they are (Plans)."""
+    """A transaction whose statements get plans made for the tables as they are (Plans);
+    within the caller's transaction when there is one. BEGIN and the setting go as one
+    round trip."""
     if isinstance(conn, asyncpg.Pool):
         async with conn.acquire() as held, _planned_afresh(held) as planned:
             yield planned
         return
-    async with conn.transaction():
+    if conn.is_in_transaction():
         await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         yield conn
+        return
+    await conn.execute("BEGIN; SET LOCAL plan_cache_mode = force_custom_plan")
+    try:
+        yield conn
+    except BaseException:
+        if not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
 
 
 # ---- Adding work --------------------------------------------------------------------------
@@ -281,90 +294,73 @@ _CLAIM = """
 
 
 async def record(conn: Connection, outcomes: Outcomes) -> None:
-    """Write what became of claimed queues, in one transaction and a handful of statements
-    however many there are: delivered rows move to the history, the others are rescheduled or
-    dead-lettered, and each queue is then due when its new head is, or gone when empty."""
+    """Write what became of claimed queues in one transaction of two statements, however many
+    there are: delivered rows move to the history, the others are rescheduled, dead-lettered
+    or rewritten, and the queues are locked; then each queue is due when its new head is, or
+    gone when empty. (Each id has one outcome: two modifications of one row in one statement
+    would be undefined.)"""
+    delivered = _columns(outcomes.delivered, 2)
+    retried = _columns(outcomes.retried, 3)
+    dead = _columns(outcomes.dead, 2)
+    resent = _columns(outcomes.resent, 4)
+    queues = _columns(outcomes.queues, 2)
     async with _planned_afresh(conn) as conn:
-        if outcomes.delivered:
-            ids, carriers = zip(*outcomes.delivered, strict=True)
-            await conn.execute(
-                # `<> 'DEAD'`, not `= 'PENDING'`: the latter would let the planner read the ids
-                # through outbox_order (every pending row) where the primary key finds each.
-                "WITH moved AS ("
-                "  DELETE FROM outbox o USING unnest($1::bigint[], $2::bigint[]) AS x(id, carrier)"
-                "   WHERE o.id = x.id AND o.status <> 'DEAD' RETURNING o.*, x.carrier)"
-                " INSERT INTO deliveries_delivered (id, receiver_platform_id, to_country_code,"
-                "  to_party_id, from_country_code, from_party_id, module, interface, method, path,"
-                "  body, correlation_id, object_key, attempts, created_at, delivered_at, url,"
-                "  merged_into)"
-                " SELECT id, receiver_platform_id, to_country_code, to_party_id,"
-                "  from_country_code, from_party_id, module, interface, method, path, body,"
-                "  correlation_id, object_key, attempts + 1, created_at, now(), url,"
-                "  nullif(carrier, id) FROM moved",
-                list(ids),
-                list(carriers),
-            )
-        if outcomes.retried:
-            ids, errors, delays = zip(*outcomes.retried, strict=True)
-            await conn.execute(
-                "UPDATE outbox o SET attempts = attempts + 1, last_error = x.error,"
-                " next_attempt_at = now() + make_interval(secs => x.delay)"
-                " FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS x(id, error, delay)"
-                " WHERE o.id = x.id",
-                list(ids),
-                list(errors),
-                list(delays),
-            )
-        if outcomes.dead:
-            ids, errors = zip(*outcomes.dead, strict=True)
-            await conn.execute(
-                "UPDATE outbox o SET status = 'DEAD', attempts = attempts + 1, last_error = x.error"
-                " FROM unnest($1::bigint[], $2::text[]) AS x(id, error) WHERE o.id = x.id",
-                list(ids),
-                list(errors),
-            )
-        if outcomes.resent:
-            ids, paths, bodies, errors = zip(*outcomes.resent, strict=True)
-            await conn.execute(
-                "UPDATE outbox o SET method = 'PUT', path = x.path, body = x.body,"
-                " attempts = attempts + 1, last_error = x.error, next_attempt_at = now()"
-                " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
-                "  AS x(id, path, body, error) WHERE o.id = x.id",
-                list(ids),
-                list(paths),
-                list(bodies),
-                list(errors),
-            )
-        if outcomes.queues:
-            await _settle(conn, outcomes.queues)
+        await conn.execute(_RECORD, *delivered, *retried, *dead, *resent, *queues)
+        # A fresh snapshot, taken once the queues are locked: it sees what any enqueue that
+        # held one of them committed (module docstring, Locks).
+        await conn.execute(_SETTLE, *queues)
 
 
-async def _settle(conn: Connection, queues: Sequence[QueueKey]) -> None:
-    receivers, keys = (list(column) for column in zip(*queues, strict=True))
-    # Lock first (waiting for any enqueue in flight on these queues), then look with a fresh
-    # snapshot: the next statement sees what those enqueues committed.
-    await conn.execute(
-        "SELECT 1 FROM outbox_queues q JOIN unnest($1::bigint[], $2::text[]) AS x(r, o)"
-        "   ON q.receiver_platform_id = x.r AND q.object_key = x.o"
-        " ORDER BY q.object_key, q.receiver_platform_id FOR UPDATE OF q",
-        receivers,
-        keys,
-    )
-    await conn.execute(
-        "WITH heads AS ("
-        "  SELECT x.r, x.o, h.next_attempt_at FROM unnest($1::bigint[], $2::text[]) AS x(r, o)"
-        "  LEFT JOIN LATERAL (SELECT next_attempt_at FROM outbox d"
-        "   WHERE d.status = 'PENDING' AND d.receiver_platform_id = x.r AND d.object_key = x.o"
-        "   ORDER BY d.id LIMIT 1) h ON true),"
-        " emptied AS (DELETE FROM outbox_queues q USING heads"
-        "   WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
-        "     AND heads.next_attempt_at IS NULL)"
-        " UPDATE outbox_queues q SET next_attempt_at = heads.next_attempt_at FROM heads"
-        "  WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
-        "    AND heads.next_attempt_at IS NOT NULL",
-        receivers,
-        keys,
-    )
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+_RECORD = (
+    # `<> 'DEAD'`, not `= 'PENDING'`: the latter would let the planner read the ids through
+    # outbox_order (every pending row) where the primary key finds each.
+    "WITH moved AS ("
+    "  DELETE FROM outbox o USING unnest($1::bigint[], $2::bigint[]) AS x(id, carrier)"
+    "   WHERE o.id = x.id AND o.status <> 'DEAD' RETURNING o.*, x.carrier),"
+    " kept AS ("
+    "  INSERT INTO deliveries_delivered (id, receiver_platform_id, to_country_code,"
+    "   to_party_id, from_country_code, from_party_id, module, interface, method, path, body,"
+    "   correlation_id, object_key, attempts, created_at, delivered_at, url, merged_into)"
+    "  SELECT id, receiver_platform_id, to_country_code, to_party_id, from_country_code,"
+    "   from_party_id, module, interface, method, path, body, correlation_id, object_key,"
+    "   attempts + 1, created_at, now(), url, nullif(carrier, id) FROM moved),"
+    " retried AS ("
+    "  UPDATE outbox o SET attempts = attempts + 1, last_error = x.error,"
+    "   next_attempt_at = now() + make_interval(secs => x.delay)"
+    "  FROM unnest($3::bigint[], $4::text[], $5::float8[]) AS x(id, error, delay)"
+    "  WHERE o.id = x.id),"
+    " dead AS ("
+    "  UPDATE outbox o SET status = 'DEAD', attempts = attempts + 1, last_error = x.error"
+    "  FROM unnest($6::bigint[], $7::text[]) AS x(id, error) WHERE o.id = x.id),"
+    " resent AS ("
+    "  UPDATE outbox o SET method = 'PUT', path = x.path, body = x.body,"
+    "   attempts = attempts + 1, last_error = x.error, next_attempt_at = now()"
+    "  FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[])"
+    "   AS x(id, path, body, error) WHERE o.id = x.id),"
+    # Lock in (object_key, receiver) order, as enqueue does: waits for any enqueue in flight.
+    " locked AS ("
+    "  SELECT 1 FROM outbox_queues q JOIN unnest($12::bigint[], $13::text[]) AS x(r, o)"
+    "   ON q.receiver_platform_id = x.r AND q.object_key = x.o"
+    "  ORDER BY q.object_key, q.receiver_platform_id FOR UPDATE OF q)"
+    " SELECT count(*) FROM locked"
+)
+_SETTLE = (
+    "WITH heads AS ("
+    "  SELECT x.r, x.o, h.next_attempt_at FROM unnest($1::bigint[], $2::text[]) AS x(r, o)"
+    "  LEFT JOIN LATERAL (SELECT next_attempt_at FROM outbox d"
+    "   WHERE d.status = 'PENDING' AND d.receiver_platform_id = x.r AND d.object_key = x.o"
+    "   ORDER BY d.id LIMIT 1) h ON true),"
+    " emptied AS (DELETE FROM outbox_queues q USING heads"
+    "   WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
+    "     AND heads.next_attempt_at IS NULL)"
+    " UPDATE outbox_queues q SET next_attempt_at = heads.next_attempt_at FROM heads"
+    "  WHERE q.receiver_platform_id = heads.r AND q.object_key = heads.o"
+    "    AND heads.next_attempt_at IS NOT NULL"
+)
 
 
 # ---- History ------------------------------------------------------------------------------
