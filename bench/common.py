@@ -40,6 +40,22 @@ from tests.e2e.fakes import FakeParty
 @asynccontextmanager
 async def bench_hub(**settings: object) -> AsyncIterator[tuple[RunningHub, str]]:
     """A hub with `settings` on a fresh database; yields it and the database's DSN."""
+    async with bench_database() as dsn:
+        conn = await asyncpg.connect(dsn)
+        await migrate(conn)
+        await conn.close()
+        hub = await start_hub(dsn, **settings)
+        try:
+            yield hub, dsn
+        finally:
+            await hub.stop()
+            await hub.pool.close()
+
+
+@asynccontextmanager
+async def bench_database() -> AsyncIterator[str]:
+    """An empty database `bench` on a fresh embedded PostgreSQL (fsync on, as in production) in
+    a temporary directory; yields its DSN."""
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp))
         admin = pg.start()
@@ -47,16 +63,7 @@ async def bench_hub(**settings: object) -> AsyncIterator[tuple[RunningHub, str]]
             conn = await asyncpg.connect(admin)
             await conn.execute("CREATE DATABASE bench")
             await conn.close()
-            dsn = with_database(admin, "bench")
-            conn = await asyncpg.connect(dsn)
-            await migrate(conn)
-            await conn.close()
-            hub = await start_hub(dsn, **settings)
-            try:
-                yield hub, dsn
-            finally:
-                await hub.stop()
-                await hub.pool.close()
+            yield with_database(admin, "bench")
         finally:
             pg.release()
 
@@ -125,48 +132,39 @@ async def served_hub(
     OCPI_HUB_* variables; `source` runs the hub from another checkout of the project (say, to
     compare before and after a change: `git archive main | tar -x -C DIR`). Call
     `pin_to_load_core()` first."""
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = EmbeddedPostgres(Path(tmp))
-        admin = pg.start()
+    async with bench_database() as dsn:
+        sock = free_socket()
+        port = sock.getsockname()[1]
+        sock.close()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("OCPI_HUB_")}
+        environment.update(
+            OCPI_HUB_DATABASE_URL=dsn,
+            OCPI_HUB_HOST="127.0.0.1",
+            OCPI_HUB_PORT=str(port),
+            OCPI_HUB_LOG_FORMAT="json",
+            OCPI_HUB_LOG_LEVEL="info",
+            **env,
+        )
+        log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - the child owns it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocpi_hub", "serve"],
+            env=environment,
+            cwd=source,  # `-m` imports the package from the working directory first
+            stdout=log,
+            stderr=log,
+            preexec_fn=pin_to_hub_core,
+        )
+        log.close()
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=20)
+        assert pool is not None
+        hub = ServedHub(f"http://127.0.0.1:{port}", process, dsn, pool)
         try:
-            conn = await asyncpg.connect(admin)
-            await conn.execute("CREATE DATABASE bench")
-            await conn.close()
-            dsn = with_database(admin, "bench")
-            sock = free_socket()
-            port = sock.getsockname()[1]
-            sock.close()
-            environment = {k: v for k, v in os.environ.items() if not k.startswith("OCPI_HUB_")}
-            environment.update(
-                OCPI_HUB_DATABASE_URL=dsn,
-                OCPI_HUB_HOST="127.0.0.1",
-                OCPI_HUB_PORT=str(port),
-                OCPI_HUB_LOG_FORMAT="json",
-                OCPI_HUB_LOG_LEVEL="info",
-                **env,
-            )
-            log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - the child owns it
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ocpi_hub", "serve"],
-                env=environment,
-                cwd=source,  # `-m` imports the package from the working directory first
-                stdout=log,
-                stderr=log,
-                preexec_fn=pin_to_hub_core,
-            )
-            log.close()
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=20)
-            assert pool is not None
-            hub = ServedHub(f"http://127.0.0.1:{port}", process, dsn, pool)
-            try:
-                await healthy(hub)
-                yield hub
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-                await pool.close()
+            await healthy(hub)
+            yield hub
         finally:
-            pg.release()
+            process.terminate()
+            process.wait(timeout=30)
+            await pool.close()
 
 
 def pin_to_hub_core() -> None:

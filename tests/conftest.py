@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from ocpi_hub.core.parties import Party, Role
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import create_pool
 from ocpi_hub.storage.embedded import EmbeddedPostgres
-from ocpi_hub.storage.migrate import migrate
+from ocpi_hub.storage.migrate import available, migrate
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.app import WORKER, create_app
 from ocpi_hub.web.server import HubRunner
@@ -88,6 +89,36 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield admin
     if embedded is not None:
         embedded.release()
+
+
+@asynccontextmanager
+async def database_before(pg_server: str, version: int) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a fresh database holding the migrations numbered below `version`, as a
+    hub of that age left it: for tests of what migration `version` does to stored data."""
+    name = f"migrate_{version:04d}_{os.getpid()}"
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(with_database(pg_server, name))
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for number, migration, sql in available():
+            if number < version:
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    number,
+                    migration,
+                )
+        yield conn
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

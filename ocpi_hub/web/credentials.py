@@ -36,10 +36,18 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
-from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, POOL, SETTINGS
+from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 
 log = get_logger("ocpi_hub.credentials")
+
+
+async def _changed(request: web.Request, platform_id: int) -> None:
+    """A committed change of the caller's platform: this process forgets it at once (so the
+    answer is never followed by a request on stale state here, however slow the announcement),
+    and every other process when `announce` reaches it."""
+    request.app[PLATFORMS].invalidate(platform_id)
+    await announce(request.app[POOL], platform_id)
 
 
 def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
@@ -86,7 +94,7 @@ async def delete_credentials(request: web.Request) -> web.Response:
         )
     if not unregistered:
         raise MethodNotAllowed("the registration changed meanwhile")
-    await announce(request.app[POOL], caller.id)
+    await _changed(request, caller.id)
     log.info("platform_unregistered", platform=caller.id)
     return ocpi_response(envelope(None))
 
@@ -121,7 +129,7 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
         if not stored:
             raise MethodNotAllowed("the registration changed meanwhile")
         await platforms.update_business_details(conn, caller.id, business_details(credentials))
-    await announce(request.app[POOL], caller.id)
+    await _changed(request, caller.id)
     log.info(
         "platform_registered",
         platform=caller.id,

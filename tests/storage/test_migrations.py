@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import asyncpg
 import orjson
 
-from ocpi_hub.storage.migrate import available, migrate
+from ocpi_hub.storage.migrate import migrate
 from tests import factories
-from tests.conftest import with_database
+from tests.conftest import database_before
 
 
 async def test_0002_moves_stored_locations_into_objects(pg_server: str) -> None:
     """Locations stored under 0001 keep their order, data and count after 0002 (no data lost)."""
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute('DROP DATABASE IF EXISTS "migrate_0002" WITH (FORCE)')
-        await admin.execute('CREATE DATABASE "migrate_0002"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(with_database(pg_server, "migrate_0002"))
-    try:
-        first = [m for m in available() if m[0] == 1]
-        await conn.execute(
-            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        await conn.execute(first[0][2])
-        await conn.execute(
-            "INSERT INTO schema_migrations (version, name) VALUES (1, $1)", first[0][1]
-        )
+    async with database_before(pg_server, 2) as conn:
         for n in range(3):
             body = factories.location(id=f"LOC{n}")
             await conn.execute(
@@ -46,30 +29,11 @@ async def test_0002_moves_stored_locations_into_objects(pg_server: str) -> None:
         assert orjson.loads(rows[0]["data"])["id"] == "LOC0"
         assert await conn.fetchval("SELECT n FROM object_counts WHERE module = 'locations'") == 3
         assert await conn.fetchval("SELECT to_regclass('locations')") is None
-    finally:
-        await conn.close()
 
 
 async def test_0008_counts_stored_objects_by_range_of_seq(pg_server: str) -> None:
     """Objects stored before 0008 are counted into object_buckets (offset pages rely on them)."""
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute('DROP DATABASE IF EXISTS "migrate_0008" WITH (FORCE)')
-        await admin.execute('CREATE DATABASE "migrate_0008"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(with_database(pg_server, "migrate_0008"))
-    try:
-        await conn.execute(
-            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        for number, name, sql in available():
-            if number < 8:
-                await conn.execute(sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
-                )
+    async with database_before(pg_server, 8) as conn:
         for n, seq in enumerate([5, 4095, 4096, 20000]):
             await conn.execute(
                 "INSERT INTO objects (seq, module, country_code, party_id, id, last_updated, data)"
@@ -86,5 +50,3 @@ async def test_0008_counts_stored_objects_by_range_of_seq(pg_server: str) -> Non
             ("locations", 4096, 1),
             ("locations", 16384, 1),
         ]
-    finally:
-        await conn.close()

@@ -10,10 +10,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ocpi_hub.storage.migrate import available, migrate
+from ocpi_hub.storage.migrate import migrate
 from ocpi_hub.storage.repositories import outbox
 from ocpi_hub.storage.repositories.outbox import NewDelivery, Outcomes
-from tests.conftest import with_database
+from tests.conftest import database_before
 from tests.e2e.conftest import eventually
 
 LEASE = 60.0
@@ -235,24 +235,7 @@ async def test_0006_moves_history_out_and_queues_pending_work(pg_server: str) ->
     """On a database of 0005, 0006 moves DELIVERED rows to the history, keeps PENDING and DEAD
     ones, and gives every (receiver, object) with PENDING work its queue, due at its head's
     time."""
-    admin = await asyncpg.connect(pg_server)
-    try:
-        await admin.execute('DROP DATABASE IF EXISTS "migrate_0006" WITH (FORCE)')
-        await admin.execute('CREATE DATABASE "migrate_0006"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(with_database(pg_server, "migrate_0006"))
-    try:
-        await conn.execute(
-            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        for number, name, sql in available():
-            if number < 6:
-                await conn.execute(sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", number, name
-                )
+    async with database_before(pg_server, 6) as conn:
         receiver = await conn.fetchval(
             "INSERT INTO platforms (status) VALUES ('REGISTERED') RETURNING id"
         )
@@ -279,8 +262,6 @@ async def test_0006_moves_history_out_and_queues_pending_work(pg_server: str) ->
         assert [q["object_key"] for q in queues] == ["L1"]
         claimed = await outbox.claim(conn, 10, LEASE, take=10, merge_after=0)
         assert [d.attempts for d in claimed[(receiver, "L1")].deliveries] == [2, 0]
-    finally:
-        await conn.close()
 
 
 @pytest.mark.parametrize("status", ["PENDING", "DELIVERED", "DEAD"])
