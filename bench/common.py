@@ -168,8 +168,11 @@ async def served_hub(
 
 
 def pin_to_hub_core() -> None:
-    """In a child process before exec: run on HUB_CORE only."""
-    if len(os.sched_getaffinity(0)) > 1:
+    """In a child process before exec: run on HUB_CORE only. The child inherits the parent's
+    affinity, LOAD_CORE alone once `pin_to_load_core()` ran, so ask the machine, not the
+    child, whether there is another core: checking the child's affinity left the hub on
+    LOAD_CORE, sharing it with PostgreSQL and the load while HUB_CORE stayed idle."""
+    if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {HUB_CORE})
 
 
