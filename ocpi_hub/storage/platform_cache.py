@@ -165,7 +165,9 @@ class PlatformCache:
         snapshot = await self._fresh()
         for token in candidates:
             platform_id = snapshot.by_token.get(hash_token(token))
-            if platform_id is not None:
+            # Changed again while a stream of changes kept the snapshot behind: a token is
+            # never trusted from a copy known to be stale, so the database answers.
+            if platform_id is not None and not (self._all_dirty or platform_id in self._dirty):
                 return snapshot.stored[platform_id].platform, token
         found = await platforms.by_token(self._pool, candidates)
         if found is not None:
