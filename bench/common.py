@@ -25,16 +25,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 
-from ocpi_hub.core.handshake import new_token
-from ocpi_hub.core.parties import Party
 from ocpi_hub.storage.embedded import EmbeddedPostgres
 from ocpi_hub.storage.migrate import migrate
-from ocpi_hub.storage.repositories import platforms
-from tests.conftest import RunningHub, free_socket, start_hub, with_database
+from tests.conftest import RunningHub, free_socket, invite, start_hub, with_database
 from tests.e2e.fakes import FakeParty
+from tests.e2e.processes import wait_healthy
 
 
 @asynccontextmanager
@@ -111,16 +108,9 @@ class ServedHub(ServerProcess):
 
     async def invite(self, role: str, country_code: str, party_id: str) -> str:
         """What `ocpi-hub parties invite` does: a token A for one party identity."""
-        token = new_token()
-        async with self.pool.acquire() as conn:
-            await platforms.invite(
-                conn,
-                token=token,
-                name=f"{country_code}*{party_id}",
-                party=Party.of(country_code, party_id, role),
-                hub=(self.country_code, self.party_id),
-            )
-        return token
+        return await invite(
+            self.pool, (self.country_code, self.party_id), role, country_code, party_id
+        )
 
 
 @asynccontextmanager
@@ -178,20 +168,7 @@ def pin_to_hub_core() -> None:
 
 async def healthy(server: ServerProcess, timeout: float = 60.0) -> None:
     """Wait until the server answers GET /health with 200."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while True:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"{server.process.args} exited at start")
-            try:
-                async with session.get(server.url + "/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{server.process.args} did not become healthy")
-            await asyncio.sleep(0.1)
+    await wait_healthy(server.url, server.process.poll, timeout)
 
 
 async def join(hub: ServedHub, party: FakeParty) -> FakeParty:

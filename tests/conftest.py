@@ -175,6 +175,22 @@ def hub_settings(database_url: str, port: int, **overrides: object) -> Settings:
     return base.with_overrides(**overrides)
 
 
+async def invite(
+    pool: asyncpg.Pool, hub: tuple[str, str], role: Role | str, country_code: str, party_id: str
+) -> str:
+    """What `ocpi-hub parties invite` does: a token A for one party identity."""
+    token = new_token()
+    async with pool.acquire() as conn:
+        await platforms.invite(
+            conn,
+            token=token,
+            name=f"{country_code}*{party_id}",
+            party=Party.of(country_code, party_id, role),
+            hub=hub,
+        )
+    return token
+
+
 @dataclass
 class RunningHub:
     """A hub served on loopback for one test."""
@@ -194,16 +210,8 @@ class RunningHub:
 
     async def invite(self, role: Role | str, country_code: str, party_id: str) -> str:
         """What `ocpi-hub parties invite` does: a token A for one party identity."""
-        token = new_token()
-        async with self.pool.acquire() as conn:
-            await platforms.invite(
-                conn,
-                token=token,
-                name=f"{country_code}*{party_id}",
-                party=Party.of(country_code, party_id, role),
-                hub=(self.settings.country_code, self.settings.party_id),
-            )
-        return token
+        hub = (self.settings.country_code, self.settings.party_id)
+        return await invite(self.pool, hub, role, country_code, party_id)
 
     async def stop(self) -> None:
         await self.runner.cleanup()

@@ -118,6 +118,9 @@ class PlatformCache:
         self._snapshot: _Snapshot | None = None
         self._expires = 0.0
         self._dirty: set[int] = set()  # platforms announced since the last load
+        # Tokens this process saw rotated or deleted: never trusted from a snapshot again, however
+        # a reload raced with the change (a rotation is rare; the set stays small).
+        self._retired: set[bytes] = set()
         self._all_dirty = True  # everything must be reloaded
         self._listening = False
         self._listening_once = asyncio.Event()
@@ -164,7 +167,8 @@ class PlatformCache:
             return None
         snapshot = await self._fresh()
         for token in candidates:
-            platform_id = snapshot.by_token.get(hash_token(token))
+            digest = hash_token(token)
+            platform_id = None if digest in self._retired else snapshot.by_token.get(digest)
             # Changed again while a stream of changes kept the snapshot behind: a token is
             # never trusted from a copy known to be stale, so the database answers.
             if platform_id is not None and not (self._all_dirty or platform_id in self._dirty):
@@ -199,6 +203,11 @@ class PlatformCache:
         return (await self._fresh()).audience(frozenset(roles), str(module), interface)
 
     # ---- invalidation -----------------------------------------------------------------------
+
+    def retire(self, token: str) -> None:
+        """A token this process rotated or deleted: from now on only the database answers for
+        it here."""
+        self._retired.add(hash_token(token))
 
     def invalidate(self, platform_id: int | None = None) -> None:
         """Forget one platform (everything when None): it is reloaded at the next lookup."""

@@ -46,6 +46,7 @@ async def _changed(request: web.Request, platform_id: int) -> None:
     """A committed change of the caller's platform: this process forgets it at once (so the
     answer is never followed by a request on stale state here, however slow the announcement),
     and every other process when `announce` reaches it."""
+    request.app[PLATFORMS].retire(request[CALLER_TOKEN])
     request.app[PLATFORMS].invalidate(platform_id)
     await announce(request.app[POOL], platform_id)
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,22 +91,14 @@ class HubProcess:
             else lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)),
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as session:
-            while True:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"hub exited early:\n{self.log_path.read_text()[-3000:]}")
-                try:
-                    async with session.get(self.url + "/health") as response:
-                        if response.status == 200:
-                            return self
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"hub not healthy in {timeout} s:\n{self.log_path.read_text()[-3000:]}"
-                    )
-                await asyncio.sleep(0.1)
+        process = self.process
+        await wait_healthy(
+            self.url,
+            process.poll,
+            timeout,
+            failed=lambda why: f"hub {why}:\n{self.log_path.read_text()[-3000:]}",
+        )
+        return self
 
     def kill(self) -> None:
         """kill -9: no cleanup, no goodbye."""
@@ -125,3 +118,28 @@ class HubProcess:
             if line.startswith("{"):
                 events.append(json.loads(line))
         return events
+
+
+async def wait_healthy(
+    url: str,
+    exited: Callable[[], int | None],
+    timeout: float,
+    *,
+    failed: Callable[[str], str] = lambda why: f"server {why}",
+) -> None:
+    """Poll GET `url`/health until it answers 200; AssertionError (with `failed(why)`) when the
+    process `exited` first or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            if exited() is not None:
+                raise AssertionError(failed("exited early"))
+            try:
+                async with session.get(url + "/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(failed(f"not healthy in {timeout} s"))
+            await asyncio.sleep(0.1)
