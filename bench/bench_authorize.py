@@ -18,7 +18,8 @@ Reports, as the median of `--runs` runs:
   background loops are included), with OCPI-to naming the eMSP and by open routing;
 - the same for a minimal aiohttp relay (bench/baselines.py: no hub logic, no database) pinned
   to the same core: the floor of any relay on this machine, and the hub's ratio to it.
-`--profile FILE` samples the hub with py-spy during one more concurrent phase. Never run in CI.
+`--profile FILE` samples the hub with py-spy during one more concurrent phase (open routing, the
+costlier path: it includes everything OCPI-to does). Never run in CI.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ async def main() -> None:
                 )
             if args.profile:
                 async with profiled(hub, args.profile):
-                    await measure(hub, via_hub, args.requests * 4, args.concurrency)
+                    await measure(hub, open_routing, args.requests * 4, args.concurrency)
         finally:
             await cpo.stop()
             await emsp.stop()

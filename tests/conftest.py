@@ -26,12 +26,14 @@ from aiohttp import web
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
+from ocpi_hub.push.connect import connect
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import create_pool
 from ocpi_hub.storage.embedded import EmbeddedPostgres
 from ocpi_hub.storage.migrate import available, migrate
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.app import WORKER, create_app
+from ocpi_hub.web.keys import CLIENT
 from ocpi_hub.web.server import HubRunner
 
 TEMPLATE = "ocpi_hub_test_template"
@@ -212,6 +214,14 @@ class RunningHub:
         """What `ocpi-hub parties invite` does: a token A for one party identity."""
         hub = (self.settings.country_code, self.settings.party_id)
         return await invite(self.pool, hub, role, country_code, party_id)
+
+    async def connect(self, versions_url: str, token_a: str) -> int:
+        """What `ocpi-hub connect` does: register with the peer at `versions_url` using token A,
+        through the hub's own client; returns the new platform's id."""
+        async with self.pool.acquire() as conn:
+            return await connect(
+                conn, self.app[CLIENT], self.settings, versions_url=versions_url, token_a=token_a
+            )
 
     async def stop(self) -> None:
         await self.runner.cleanup()

@@ -22,6 +22,8 @@ URL that requester registered (its versions URL or one of its endpoints).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ocpi_hub.core.parties import Platform
@@ -112,30 +114,59 @@ def endpoint_url(endpoint: str, suffix: str) -> str:
     """`suffix` (from `object_path`, or "") below the receiver's `endpoint` URL; 2001 unless the
     result stays under it: same origin, the endpoint's path as prefix, no segment below it that
     is a dot segment or holds a path separator once decoded, no fragment."""
-    base = urlsplit(endpoint)
+    base = _endpoint(endpoint)
     path, _, query = suffix.partition("?")
     joined_query = "&".join(q for q in (base.query, query) if q)
-    url = urlunsplit(
-        (base.scheme, base.netloc, base.path.rstrip("/") + path, joined_query, base.fragment)
-    )
-    if not is_under(endpoint, url):
+    url = urlunsplit((base.scheme, base.netloc, base.prefix + path, joined_query, base.fragment))
+    # Built from the endpoint's own parts, the URL is under it when nothing in the suffix makes
+    # a parser read it otherwise (what `is_under` checks of any URL).
+    readable = base.origin is not None and not base.fragment and _readable(suffix, "#")
+    if not (readable and (not path or path.startswith("/")) and _segments_stay(path)):
         raise InvalidParameters(f"{suffix!r} would leave the receiver's endpoint {endpoint}")
     return url
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    scheme: str
+    netloc: str
+    prefix: str  # the path without its trailing "/"
+    query: str
+    fragment: str
+    origin: Origin | None
+
+
+@lru_cache(maxsize=4096)
+def _endpoint(endpoint: str) -> _Endpoint:
+    """An endpoint URL in parts: parsed once per endpoint, not once per call."""
+    parts = urlsplit(endpoint)
+    return _Endpoint(
+        parts.scheme,
+        parts.netloc,
+        parts.path.rstrip("/"),
+        parts.query,
+        parts.fragment,
+        origin(endpoint),
+    )
 
 
 def is_under(endpoint: str, url: str) -> bool:
     """Whether `url` names a resource at or below `endpoint` for any server, resolving dot
     segments or not, decoding the path once or twice."""
-    base, target = urlsplit(endpoint), urlsplit(url)
-    where = origin(endpoint)
-    if where is None or where != origin(url) or target.fragment:
+    base, target = _endpoint(endpoint), urlsplit(url)
+    if base.origin is None or base.origin != origin(url) or target.fragment:
         return False
-    prefix = base.path.rstrip("/")
-    if not target.path.startswith(prefix):
+    if not target.path.startswith(base.prefix):
         return False
-    rest = target.path[len(prefix) :]
+    rest = target.path[len(base.prefix) :]
     if rest and not rest.startswith("/"):
         return False
+    return _segments_stay(rest)
+
+
+def _segments_stay(rest: str) -> bool:
+    """No segment of `rest` (a path below an endpoint, "" or starting with "/") is a dot segment
+    or holds a URL delimiter once decoded."""
     for segment in rest.split("/")[1:]:
         decoded = unquote(segment)
         if decoded in DOT_SEGMENTS or set(decoded) & UNSAFE_IN_ID:
@@ -143,11 +174,16 @@ def is_under(endpoint: str, url: str) -> bool:
     return True
 
 
+def _readable(url: str, also: str = "") -> bool:
+    """Printable, with no space or backslash (nor any of `also`): read alike by every parser."""
+    return url.isprintable() and not any(ch in url for ch in " \\" + also)
+
+
 def origin(url: str) -> Origin | None:
     """(scheme, host, port) of an absolute http(s) URL; None for anything else, and for URLs
     that parsers read differently (userinfo, backslashes, whitespace or control characters),
     so that what the hub checks is what its HTTP client will call."""
-    if not url.isprintable() or any(ch in url for ch in " \\"):
+    if not _readable(url):
         return None
     try:
         parts = urlsplit(url)

@@ -1,10 +1,10 @@
 """The hub's HTTP client towards peers: token, id and routing headers, timeouts, envelopes.
 
-Every outbound call goes through `PeerClient.request`; it never retries (the outbox does). The
-hub's client (`peer_client`) calls only addresses in OCPI_HUB_PEER_NETWORKS (push.networks), and
-sends each URL exactly as it was built and checked (core.urls): not re-normalised by yarl, which
-would decode `%3B` back into the `;` some servers read as a path parameter (Tomcat: `..;` is
-`..`).
+Every outbound call goes through `PeerClient.request` over the hub's `push.http.HttpClient`; it
+never retries a request the peer may have seen (the outbox does). The hub's client
+(`peer_client`) calls only addresses in OCPI_HUB_PEER_NETWORKS (push.networks), and sends each
+URL exactly as it was built and checked (core.urls): never re-normalised, which could decode
+`%3B` back into the `;` some servers read as a path parameter (Tomcat: `..;` is `..`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode
 
-import aiohttp
 import orjson
-from yarl import URL
 
 from ocpi_hub.core.handshake import authorization_header
 from ocpi_hub.core.networks import PeerNetworks
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.networks import OutsidePeerNetworks, PeerNetworksResolver, check_address
+from ocpi_hub.push.http import HttpClient
+from ocpi_hub.push.networks import OutsidePeerNetworks, PeerNetworksResolver
 
 log = get_logger("ocpi_hub.push.client")
 
@@ -65,19 +64,17 @@ class PeerResponse:
 _URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%"
 
 
-def exact_url(url: str) -> URL:
-    """`url` as yarl will send it: byte for byte, once spaces and non-ASCII are encoded."""
-    return URL(quote(url, safe=_URL_CHARACTERS), encoded=True)
+def exact_url(url: str) -> str:
+    """`url` as it is sent: byte for byte, once spaces and non-ASCII are encoded."""
+    return quote(url, safe=_URL_CHARACTERS)
 
 
 class PeerClient:
-    """Sends OCPI requests to peers over one shared aiohttp session; with a `guard`, only to
-    addresses it allows (`peer_client` gives the hub's)."""
+    """Sends OCPI requests to peers over one `HttpClient`; with a `guard`, only to addresses it
+    allows (`peer_client` gives the hub's: the guard resolves every name the client calls)."""
 
-    def __init__(
-        self, session: aiohttp.ClientSession, guard: PeerNetworksResolver | None = None
-    ) -> None:
-        self.session = session
+    def __init__(self, http: HttpClient, guard: PeerNetworksResolver | None = None) -> None:
+        self.http = http
         self.guard = guard
 
     async def check_url(self, url: str) -> None:
@@ -108,33 +105,21 @@ class PeerClient:
         }
         if body is not None:
             sent["Content-Type"] = "application/json"
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
         try:
-            if self.guard is not None:  # aiohttp does not resolve an IP address: judge it here
-                check_address(urlsplit(url).hostname or "", self.guard.networks)
-            async with self.session.request(
-                method,
-                exact_url(url),
-                data=body,
-                headers=sent,
-                params=params,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                result = PeerResponse(response.status, raw, dict(response.headers), _parse(raw))
+            response = await self.http.request(
+                method, exact_url(url), headers=sent, body=body, timeout=timeout
+            )
         except TimeoutError as exc:
             raise PeerTimeout(f"{method} {url}: no answer within {timeout:g} s") from exc
         except OutsidePeerNetworks as exc:
             log.warning("peer_address_refused", method=method, url=url, reason=str(exc))
             raise PeerUnreachable(f"{method} {url}: {exc}") from exc
-        except aiohttp.ClientConnectorDNSError as exc:
-            if isinstance(exc.os_error, OutsidePeerNetworks):
-                log.warning(
-                    "peer_address_refused", method=method, url=url, reason=str(exc.os_error)
-                )
+        except (OSError, ValueError) as exc:
             raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
+        raw = response.body
+        result = PeerResponse(response.status, raw, response.headers, _parse(raw))
         log.debug(
             "peer_call",
             method=method,
@@ -159,16 +144,12 @@ class PeerClient:
 async def peer_client(
     networks: PeerNetworks, *, connections: int = 100
 ) -> AsyncIterator[PeerClient]:
-    """The hub's client: one session whose every connection goes to an address in `networks`
-    (names through `PeerNetworksResolver`, IP addresses checked by `PeerClient.request`), at
-    most `connections` at once."""
+    """The hub's client: every connection goes to an address in `networks` (each name and IP
+    address judged by `PeerNetworksResolver` at each new connection), at most `connections`
+    requests at once."""
     guard = PeerNetworksResolver(networks)
-    try:
-        connector = aiohttp.TCPConnector(resolver=guard, limit=max(1, connections))
-        async with aiohttp.ClientSession(connector=connector) as session:
-            yield PeerClient(session, guard)
-    finally:
-        await guard.close()
+    async with HttpClient(limit=connections, resolve=guard.resolve) as http:
+        yield PeerClient(http, guard)
 
 
 def _parse(raw: bytes) -> Any:

@@ -2,12 +2,10 @@
 
 The rule is core.networks.PeerNetworks; this is where it meets sockets:
 
-- `PeerNetworksResolver` wraps aiohttp's resolver in the hub's one ClientSession: each time a
-  name is resolved (at each call, so a DNS change after registration is caught), addresses
-  outside the networks are dropped, and when none remains the call fails with
-  `OutsidePeerNetworks`, naming the host and what it resolved to.
-- aiohttp does not resolve a URL whose host is an IP address, so `PeerClient` checks those
-  itself (`check_address`) before any request.
+- `PeerNetworksResolver.resolve` is the resolver of the hub's `HttpClient`: each time a
+  connection is opened (so a DNS change after registration is caught), addresses outside the
+  networks are dropped, and when none remains the call fails with `OutsidePeerNetworks`, naming
+  the host and what it resolved to. An IP address in a URL is judged the same way.
 - At registration, `check_url` resolves a party's versions URL and every endpoint and refuses
   them unless each resolves *only* to allowed addresses: a name that mixes allowed and refused
   addresses is a DNS-rebinding set-up, not a peer.
@@ -17,21 +15,18 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import socket
-
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 
 from ocpi_hub.core.networks import PeerNetworks
 from ocpi_hub.core.urls import origin
+from ocpi_hub.push.http import Resolve, system_names
 
 __all__ = ["OutsidePeerNetworks", "PeerNetworksResolver", "check_address"]
 
 
 class OutsidePeerNetworks(OSError):
     """The hub may not call this host: it is, or resolves to, no address in
-    OCPI_HUB_PEER_NETWORKS. An OSError with errno EACCES, so aiohttp reports it as a connection
-    failure with the message (its strerror) in brackets."""
+    OCPI_HUB_PEER_NETWORKS. An OSError with errno EACCES: a connection failure, whose message
+    names the host."""
 
     def __init__(self, message: str) -> None:
         super().__init__(errno.EACCES, message)
@@ -60,20 +55,23 @@ def check_address(host: str, networks: PeerNetworks) -> None:
         raise _refused(host, [host])
 
 
-class PeerNetworksResolver(AbstractResolver):
-    """aiohttp's resolver, keeping only the addresses the hub may call."""
+class PeerNetworksResolver:
+    """Names to addresses (`names`: the system resolver unless given), keeping only the
+    addresses the hub may call."""
 
-    def __init__(self, networks: PeerNetworks, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, networks: PeerNetworks, names: Resolve | None = None) -> None:
         self.networks = networks
-        self.inner = inner or DefaultResolver()
+        self.names = names or system_names
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self.inner.resolve(host, port, family)
-        allowed = [result for result in found if self.networks.allows(result["host"])]
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses of `host` inside the networks; OutsidePeerNetworks when none is."""
+        if is_ip_address(host):
+            check_address(host, self.networks)
+            return [host]
+        found = await self.names(host, port)
+        allowed = [address for address in found if self.networks.allows(address)]
         if not allowed:
-            raise _refused(host, [result["host"] for result in found])
+            raise _refused(host, found)
         return allowed
 
     async def check_url(self, url: str) -> None:
@@ -86,9 +84,6 @@ class PeerNetworksResolver(AbstractResolver):
         if is_ip_address(host):
             check_address(host, self.networks)
             return
-        addresses = [r["host"] for r in await self.inner.resolve(host, port, socket.AF_UNSPEC)]
+        addresses = await self.names(host, port)
         if not addresses or not all(self.networks.allows(a) for a in addresses):
             raise _refused(host, addresses)
-
-    async def close(self) -> None:
-        await self.inner.close()

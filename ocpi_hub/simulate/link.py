@@ -12,13 +12,13 @@ import asyncio
 import time
 from typing import Any
 
-import aiohttp
 import orjson
 
 from ocpi_hub.core.parties import Credentials, InterfaceRole, ModuleID, Role, VersionDetails
 from ocpi_hub.core.routing import FROM_COUNTRY, FROM_PARTY, TO_COUNTRY, TO_PARTY, PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerResponse, PeerUnreachable
+from ocpi_hub.push.http import HttpClient
 from ocpi_hub.simulate.stats import Stats
 from ocpi_hub.simulate.wire import MAX_PAGE, next_link
 
@@ -40,16 +40,16 @@ class HubLink:
         self.identity = identity
         self.stats = stats
         self.timeout = timeout
-        self.session: aiohttp.ClientSession | None = None
+        self.http: HttpClient | None = None
         self.token: str | None = None  # the token we call the hub with (C, or B as server)
         self.hub: PartyKey | None = None
         self.endpoints: dict[tuple[str, InterfaceRole], str] = {}
 
     @property
     def client(self) -> PeerClient:
-        if self.session is None:
+        if self.http is None:
             raise NotConnected("the party is not started")
-        return PeerClient(self.session)
+        return PeerClient(self.http)
 
     @property
     def connected(self) -> bool:

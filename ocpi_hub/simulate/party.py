@@ -21,12 +21,12 @@ import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
-import aiohttp
 from aiohttp import web
 
 from ocpi_hub.core.handshake import token_candidates
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.logging import get_logger
+from ocpi_hub.push.http import HttpClient
 from ocpi_hub.simulate.config import SimulatorConfig
 from ocpi_hub.simulate.faults import Fault, FaultMode, Faults
 from ocpi_hub.simulate.generate import Clock
@@ -237,7 +237,7 @@ class Party:
         sock = bound_socket(self.config.host, self.config.port)
         self.port = sock.getsockname()[1]
         self.url = self.config.base_url(self.port)
-        self.link.session = aiohttp.ClientSession()
+        self.link.http = HttpClient()
         self._runner = web.AppRunner(self._app(), access_log=None)
         await self._runner.setup()
         self._site = web.SockSite(self._runner, sock)
@@ -251,8 +251,8 @@ class Party:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.link.session is not None:
-            await self.link.session.close()
+        if self.link.http is not None:
+            await self.link.http.close()
 
     def go_dark(self, seconds: float) -> None:
         """`offline=s`: stop listening for `seconds`, then listen on the same port again."""

@@ -110,14 +110,16 @@ async def deliveries(
     key: ObjectKey,
     body: str | None,
     addressee: PartyKey | None,
+    behind: ObjectKey | None = None,
 ) -> list[NewDelivery]:
     """One delivery per receiving party: for personal data the party it is meant for, FROM the
     party that sent it, as any message routed through a hub (open routing is answered "as Via
     Hub", checklist §1.6); otherwise every party of the opposite roles, never the sender's own
     platform, FROM the hub (a broadcast). Keyed by object, so one object's changes reach each
-    receiver in order."""
+    receiver in order; keyed by `behind` instead when given, so they reach it after that
+    object's."""
     path = relay_path(request, query=("type",) if spec.typed else ())
-    object_key = "/".join(quote(part, safe="") for part in key.args())
+    object_key = "/".join(quote(part, safe="") for part in (behind or key).args())
     cache = request.app[PLATFORMS]
     if spec.personal:
         receivers = (
@@ -254,10 +256,12 @@ async def receive_new(
     *,
     exists: OcpiError,
     headers: dict[str, str] | None = None,
+    behind: ObjectKey | None = None,
 ) -> web.Response:
     """Store an object that must be new (CDRs are immutable) exactly as sent, and queue its
-    deliveries, all or nothing; answer 201 with `headers`. When the (owner, id) is taken,
-    `exists` is raised: nothing is stored or delivered a second time."""
+    deliveries, all or nothing, behind those of the object `behind` names if given; answer 201
+    with `headers`. When the (owner, id) is taken, `exists` is raised: nothing is stored or
+    delivered a second time."""
     body = (await request.read()).decode()
     addressee = spec.addressee(data) if spec.addressee else None
     async with request.app[POOL].acquire() as conn, conn.transaction():
@@ -265,6 +269,6 @@ async def receive_new(
         if not await objects.insert(conn, key, data, last_updated, addressee):
             raise exists
         await outbox.enqueue(
-            conn, await deliveries(conn, request, call, spec, key, body, addressee)
+            conn, await deliveries(conn, request, call, spec, key, body, addressee, behind)
         )
     return ocpi_response(envelope(None), status=201, headers=headers)

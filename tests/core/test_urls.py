@@ -165,6 +165,42 @@ def test_the_suffix_goes_below_the_endpoint_path(endpoint: str, suffix: str, url
     assert endpoint_url(endpoint, suffix) == url
 
 
+# Path segments a suffix might hold, harmless and hostile: dot segments plain and encoded once
+# or twice, encoded separators, a fragment, a backslash, a space, a path parameter.
+SEGMENTS = [
+    "LOC1",
+    "",
+    ".",
+    "..",
+    "%2e%2e",
+    "%252e%252e",
+    "..%2F",
+    "a%5Cb",
+    "x#y",
+    "b\\c",
+    "a b",
+    "..;",
+]
+
+
+@given(
+    st.sampled_from([ENDPOINT, ENDPOINT + "/", "https://e.example:8443/cb?key=1", "http://h/#f"]),
+    st.lists(st.sampled_from(SEGMENTS), max_size=4)
+    .map(lambda parts: "".join("/" + p for p in parts))
+    .flatmap(lambda path: st.sampled_from([path, path + "?type=RFID", path + "?a#b"])),
+)
+def test_joined_urls_are_those_any_parser_reads_under_the_endpoint(
+    endpoint: str, suffix: str
+) -> None:
+    """endpoint_url checks the suffix alone (the endpoint is parsed once and cached): whatever URL
+    it returns, the check of the whole URL agrees that it is under the endpoint."""
+    try:
+        url = endpoint_url(endpoint, suffix)
+    except InvalidParameters:
+        return
+    assert is_under(endpoint, url)
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import secrets
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -116,6 +117,7 @@ class FakeParty:
     callback_answers: list[Answer] = field(default_factory=list)
     endpoints: dict[tuple[str, str], str] = field(default_factory=dict)
     host: str = "127.0.0.1"  # the loopback address it listens on
+    ssl_context: ssl.SSLContext | None = None  # serve https with this server context
     # Where it says its module endpoints are (default: its own URL).
     endpoints_url: str | None = None
     _runner: web.AppRunner | None = None
@@ -126,7 +128,8 @@ class FakeParty:
 
     async def start(self) -> FakeParty:
         sock = socket_on(0, self.host)
-        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        scheme = "https" if self.ssl_context else "http"
+        self.url = f"{scheme}://{self.host}:{sock.getsockname()[1]}"
         await self._serve(sock)
         self.session = aiohttp.ClientSession()
         return self
@@ -147,7 +150,7 @@ class FakeParty:
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
 
     async def stop(self) -> None:
         if self.session is not None:

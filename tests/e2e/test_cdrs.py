@@ -189,6 +189,28 @@ async def test_credit_cdr_is_accepted_and_delivered(
     assert posted(emsp) == [original, credit]
 
 
+async def test_a_credit_cdr_reaches_the_emsp_after_the_cdr_it_credits(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """The eMSP refuses the original once (HTTP 503): the credit, queued behind it, waits for
+    its retry instead of arriving first."""
+    original = a_cdr()
+    credit = a_cdr(
+        "CDR1-C",
+        credit=True,
+        credit_reference_id="CDR1",
+        total_cost={"excl_vat": -4.6, "incl_vat": -5.57},
+    )
+    emsp.faults.append((503, "0", None))
+
+    assert_ok(await post(cpo, hub, original), 201)
+    assert_ok(await post(cpo, hub, credit), 201)
+    await outbox_counts(hub, {"DELIVERED": 2})
+
+    assert [r.body["id"] for r in emsp.refused] == ["CDR1"]
+    assert posted(emsp) == [original, credit]
+
+
 @pytest.mark.parametrize("kind", sorted(t.value for t in SESSION_ONLY_DIMENSIONS))
 async def test_cdr_with_a_session_only_dimension_is_refused(
     hub: RunningHub, cpo: FakeParty, emsp: FakeParty, kind: str

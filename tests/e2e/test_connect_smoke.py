@@ -1,9 +1,5 @@
 """The hub as initiator of the credentials handshake."""
 
-import aiohttp
-
-from ocpi_hub.push.client import PeerClient
-from ocpi_hub.push.connect import connect
 from ocpi_hub.storage.repositories import platforms
 from tests.conftest import RunningHub
 from tests.e2e.conftest import MakeParty
@@ -16,10 +12,7 @@ async def test_hub_connects_to_a_peer_that_issued_token_a(
     """`connect` discovers the peer with token A, POSTs token B, stores token C (checklist §3.3)."""
     peer: FakeParty = await make_party("EMSP", "BE", "EMC")
     token_a = peer.issue_token_a()
-    async with hub.pool.acquire() as conn, aiohttp.ClientSession() as session:
-        platform_id = await connect(
-            conn, PeerClient(session), hub.settings, versions_url=peer.versions_url, token_a=token_a
-        )
+    platform_id = await hub.connect(peer.versions_url, token_a)
     platform = await platforms.get(hub.pool, platform_id)
     assert platform is not None and platform.registered
     assert platform.outgoing_token == peer.hub_token

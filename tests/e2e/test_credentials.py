@@ -10,13 +10,11 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from ocpi_hub.core.parties import InterfaceRole, Party, Platform, PlatformStatus
-from ocpi_hub.push.client import PeerClient
-from ocpi_hub.push.connect import ConnectFailed, connect
+from ocpi_hub.push.connect import ConnectFailed
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub, free_socket, start_hub
@@ -538,14 +536,7 @@ async def test_get_returns_hub_credentials_with_callers_token(
 
 async def connect_to(hub: RunningHub, peer: FakeParty, token_a: str) -> int:
     """`ocpi-hub connect` towards the peer with token A."""
-    async with hub.pool.acquire() as conn, aiohttp.ClientSession() as session:
-        return await connect(
-            conn,
-            PeerClient(session),
-            hub.settings,
-            versions_url=peer.versions_url,
-            token_a=token_a,
-        )
+    return await hub.connect(peer.versions_url, token_a)
 
 
 async def connect_fails(hub: RunningHub, peer: FakeParty, token_a: str) -> str:

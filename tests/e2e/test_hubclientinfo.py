@@ -11,13 +11,10 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party
-from ocpi_hub.push.client import PeerClient
-from ocpi_hub.push.connect import connect
 from ocpi_hub.storage.repositories import platforms
 from tests.conftest import RunningHub, start_hub
 from tests.e2e.conftest import MakeParty, eventually
@@ -137,14 +134,7 @@ async def test_hub_initiated_connection_is_pushed_too(
     """A party the hub connects to (`ocpi-hub connect`, §3.3) becomes CONNECTED for others."""
     cpo = await join(hub, await make_party("CPO", "NL", "CPA", modules=CPO_MODULES))
     peer = await make_party("EMSP", "BE", "EMC", modules=EMSP_MODULES)
-    async with hub.pool.acquire() as conn, aiohttp.ClientSession() as session:
-        await connect(
-            conn,
-            PeerClient(session),
-            hub.settings,
-            versions_url=peer.versions_url,
-            token_a=peer.issue_token_a(),
-        )
+    await hub.connect(peer.versions_url, peer.issue_token_a())
     await eventually(lambda: statuses(cpo, "BE/EMC") == ["CONNECTED"], message="BE*EMC pushed")
     await eventually(lambda: statuses(peer, "NL/CPA") == ["CONNECTED"], message="peer told")
 

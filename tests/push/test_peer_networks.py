@@ -7,41 +7,29 @@ cannot change, so names go through `Names`, a fixed table in place of the system
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from ocpi_hub.core.networks import PeerNetworks
 from ocpi_hub.push.client import PeerClient, PeerUnreachable, peer_client
+from ocpi_hub.push.http import HttpClient
 from ocpi_hub.push.networks import PeerNetworksResolver
 from tests.e2e.fakes import FakeParty
 
 NARROW = PeerNetworks.parse("127.0.0.1/32")
 
 
-class Names(AbstractResolver):
+class Names:
     """A fixed name → addresses table, standing in for DNS (which tests cannot change)."""
 
     def __init__(self, table: dict[str, list[str]]) -> None:
         self.table = table
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
+    async def __call__(self, host: str, port: int) -> list[str]:
         if host not in self.table:
             raise OSError(f"{host}: no such name")
-        return [
-            ResolveResult(
-                hostname=host, host=address, port=port, family=socket.AF_INET, proto=0, flags=0
-            )
-            for address in self.table[host]
-        ]
-
-    async def close(self) -> None:
-        return None
+        return list(self.table[host])
 
 
 @pytest.fixture
@@ -66,8 +54,8 @@ async def outside() -> AsyncIterator[FakeParty]:
 async def test_an_ip_address_outside_the_networks_is_never_called(
     inside: FakeParty, outside: FakeParty
 ) -> None:
-    """aiohttp does not resolve IP addresses: the hub's client judges them itself, and the
-    listener on 127.0.0.2 receives nothing while 127.0.0.1 is reached."""
+    """An IP address in a URL is judged as a resolved name is: the listener on 127.0.0.2
+    receives nothing while 127.0.0.1 is reached."""
     async with peer_client(NARROW) as client:
         with pytest.raises(PeerUnreachable, match=r"127\.0\.0\.2 is outside OCPI_HUB"):
             await client.request("GET", outside.versions_url, token="t", timeout=2)
@@ -88,10 +76,8 @@ async def test_a_name_is_judged_by_what_it_resolves_to_at_each_call(
     port_in = inside.url.rsplit(":", 1)[1]
     names = Names({"peer.test": ["127.0.0.2"], "mixed.test": ["127.0.0.2", "127.0.0.1"]})
     guard = PeerNetworksResolver(NARROW, names)
-    async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(resolver=guard, use_dns_cache=False)
-    ) as session:
-        client = PeerClient(session, guard)
+    async with HttpClient(resolve=guard.resolve) as http:
+        client = PeerClient(http, guard)
         with pytest.raises(
             PeerUnreachable, match=r"peer.test \(resolves to 127.0.0.2\) is outside"
         ):

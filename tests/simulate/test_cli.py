@@ -16,8 +16,6 @@ import pytest
 
 from ocpi_hub import cli
 from ocpi_hub.core.parties import Role
-from ocpi_hub.push.client import PeerClient
-from ocpi_hub.push.connect import connect
 from ocpi_hub.simulate.party import Party
 from tests.conftest import RunningHub
 from tests.e2e.conftest import eventually
@@ -72,14 +70,7 @@ async def test_simulator_process_accepts_registration(hub: RunningHub) -> None:
     process = await simulate("cpo", "--issue-token", "--locations", "2", "--duration", "1")
     assert process.stdout is not None
     offer = json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
-    async with hub.pool.acquire() as conn, aiohttp.ClientSession() as session:
-        await connect(
-            conn,
-            PeerClient(session),
-            hub.settings,
-            versions_url=offer["versions_url"],
-            token_a=offer["token"],
-        )
+    await hub.connect(offer["versions_url"], offer["token"])
     code, stats = await finished(process)
     assert code == 0 and stats["registered"] is True and stats["hub"] == "XX*HUB"
     assert stats["sent"]["locations PUT"] == 2 and stats["sent"]["tariffs PUT"] == 2

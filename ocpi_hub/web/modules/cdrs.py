@@ -18,7 +18,9 @@ Receiver interface (a CPO posts): `POST {receiver}/cdrs` with a CDR.
   `{public_url}/ocpi/2.2.1/receiver/cdrs/{cc}/{pid}/{id}`.
 - A second POST of a CDR id the CPO used already is refused with 2001 (HTTP 200, the spec's
   advice for client errors once the OCPI layer is reached): the stored CDR stays as it was and
-  nothing is delivered again. A correction is a credit CDR, with its own id.
+  nothing is delivered again. A correction is a credit CDR, with its own id; its delivery is
+  queued behind those of the CDR it credits (one outbox queue), so an eMSP never receives a
+  credit before the CDR it corrects, retries included.
 - `GET` on the Location URL returns the CDR to the owner CPO and to the token's eMSP; to anyone
   else it does not exist (404/2001, the same answer as for an unknown CDR). It always serves the
   hub's copy: that URL names it, whatever OCPI-to says.
@@ -82,8 +84,17 @@ async def post_cdr(request: web.Request) -> web.Response:
         " correct one with a credit CDR under a new id"
     )
     key = ObjectKey(ModuleID.CDRS.value, owner, cdr["id"])
+    credited = cdr.get("credit_reference_id") if cdr.get("credit") else None
+    behind = ObjectKey(ModuleID.CDRS.value, owner, str(credited)) if credited else None
     return await receive_new(
-        request, call, CDRS, key, cdr, exists=exists, headers={"Location": location}
+        request,
+        call,
+        CDRS,
+        key,
+        cdr,
+        exists=exists,
+        headers={"Location": location},
+        behind=behind,
     )
 
 
