@@ -88,16 +88,18 @@ class OutboxWorker:
         # Each attempt binds its ids onto this logger (one line per delivery).
         self._log: BoundLogger = log.bind()
         self._stopping = False
+        self._listener_lost = False
         self._closing = False  # stopped: the recorder writes what is left, then ends
 
     async def run(self) -> None:
         """Deliver until `stop()`; survives database hiccups by waiting and trying again."""
-        listener = await self.pool.acquire()
+        listener: asyncpg.pool.PoolConnectionProxy | None = None
         recorder = asyncio.create_task(self._record_loop(), name="outbox-recorder")
         pruner = asyncio.create_task(self._prune_loop(), name="outbox-pruner")
         try:
-            await listener.add_listener(outbox.CHANNEL, self._notified)
             while not self._stopping:
+                if listener is None or self._listener_lost:
+                    listener = await self._listen(listener)
                 room = self._limit - self._in_flight
                 behind = self._unrecorded >= self._limit * RECORDERS
                 if self._due and room >= self._claim_at and not behind:
@@ -120,9 +122,11 @@ class OutboxWorker:
                 except TimeoutError:
                     self._due = True  # retries come due without a NOTIFY
         finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(outbox.CHANNEL, self._notified)
-            await self.pool.release(listener)
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(outbox.CHANNEL, self._notified)
+                with contextlib.suppress(Exception):
+                    await self.pool.release(listener)
             pruner.cancel()
             try:
                 # What is in flight may finish and be recorded; a lease covers what does not.
@@ -134,6 +138,35 @@ class OutboxWorker:
             finally:
                 for task in (recorder, *self._sending, *self._recording):
                     task.cancel()
+
+    async def _listen(
+        self, lost: asyncpg.pool.PoolConnectionProxy | None
+    ) -> asyncpg.pool.PoolConnectionProxy | None:
+        """A connection LISTENing for new deliveries, in place of `lost` (closed by an outage or
+        a terminated backend); None while the database refuses, and the worker polls. Checked
+        at every poll, so a lost one is replaced within `push_poll_interval`."""
+        if lost is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.release(lost)
+        try:
+            listener = await self.pool.acquire()
+        except Exception:
+            return None
+        self._listener_lost = False
+
+        def on_lost(_: object) -> None:
+            self._listener_lost = True
+            self._notified()  # claim at once: nothing announces what is queued meanwhile
+
+        try:
+            listener.add_termination_listener(on_lost)
+            await listener.add_listener(outbox.CHANNEL, self._notified)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self.pool.release(listener)
+            return None
+        self._due = True  # what was queued while nobody listened was announced to nobody
+        return listener
 
     def _notified(self, *_: object) -> None:
         self._due = True

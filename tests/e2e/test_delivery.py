@@ -97,6 +97,28 @@ async def test_receiver_refusing_the_content_is_dead_at_once(
     assert dead[0].attempts == 1 and "status_code 2001" in (dead[0].last_error or "")
 
 
+async def test_the_worker_listens_again_after_losing_its_connection(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """The backend LISTENing for new deliveries is terminated (as an outage or a failover
+    would): the worker opens another and LISTENs there, instead of polling from then on; pushes
+    are delivered throughout."""
+    listening = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        f" AND query = 'LISTEN \"{outbox.CHANNEL}\"'"
+    )
+    await eventually(lambda: hub.pool.fetchval(listening), message="the worker listens")
+    first = await hub.pool.fetchval(listening)
+    await hub.pool.execute("SELECT pg_terminate_backend($1)", first)
+
+    async def listening_again() -> bool:
+        return await hub.pool.fetchval(listening) not in (None, first)
+
+    await eventually(listening_again, message="the worker listens on a new connection")
+    await put_location(hub, cpo, "LOC1")
+    await eventually(lambda: len(emsp.pushes()) == 1)
+
+
 async def test_offline_emsp_receives_pushes_when_back(
     hub: RunningHub, cpo: FakeParty, emsp: FakeParty
 ) -> None:
