@@ -17,7 +17,9 @@ Which CPO (OCPI-to, when it names a party, always wins):
 
 STOP_SESSION for a Session the hub holds is relayed only for its eMSP, however addressed
 (core.modules.sessions.may_act_on_session): anyone else gets 2001 with a REJECTED
-CommandResponse. A session the hub never saw is relayed; the CPO judges it.
+CommandResponse. A session the hub never saw is relayed; the CPO judges it. UNLOCK_CONNECTOR
+names a connector, not a session, and is not narrowed to any session's eMSP: it is the helpdesk's
+command for a cable still locked, usually after the session ended; the CPO decides.
 
 Sender interface (the CPO reports): `POST /sender/commands/{CommandType}/{id}` takes the
 CommandResult and relays it durably to the eMSP's own response_url; a result that never comes is
