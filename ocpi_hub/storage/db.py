@@ -29,7 +29,11 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     that way: SET LOCAL, not SET.
     """
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, reset=_nothing_to_reset
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        reset=_nothing_to_reset,
+        max_inactive_connection_lifetime=0,
     )
     assert pool is not None
     return pool
