@@ -246,5 +246,8 @@ async def page(
     give, found without reading the objects before it (README, "Pagination"; migration 0008).
     """
     query = page_query(module, request, owner=owner, viewer=viewer)
-    data, count, last_seq, total = await conn.fetchrow(query.statement, *query.args)
-    return Page(data, count, last_seq, int(request.total if total is None else total))
+    row = await conn.fetchrow(query.statement, *query.args)
+    assert row is not None  # an aggregate answers one row, even over no rows
+    data, count, last_seq, counted = row
+    total = request.total if request.total is not None else int(counted)
+    return Page(data, count, last_seq, total)
