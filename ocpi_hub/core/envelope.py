@@ -6,7 +6,6 @@ envelope is assembled around an already-encoded `data` member.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -35,8 +34,3 @@ def envelope_raw(
     parts += [b',"timestamp":"', now().encode(), b'"}']
     return b"".join(parts)
 
-
-def json_array(items: Iterable[str]) -> bytes:
-    """Splice already-encoded JSON objects (text, as the database returns it) into one JSON
-    array, encoded once."""
-    return ("[" + ",".join(items) + "]").encode()

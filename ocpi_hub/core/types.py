@@ -9,6 +9,7 @@ to relay `2024-01-01T10:00:00.12Z` byte for byte. `parse_datetime` turns one int
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -55,8 +56,9 @@ def format_datetime(moment: datetime) -> str:
 
 
 def now() -> str:
-    """The current time as an OCPI DateTime."""
-    return format_datetime(datetime.now(UTC))
+    """The current time as an OCPI DateTime (as format_datetime renders it, at a third of the
+    cost: every response's envelope carries one)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _check_datetime(value: str) -> str:

@@ -27,9 +27,16 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     whoever LISTENs removes its listener before releasing the connection. asyncpg still rolls
     back a transaction left open and drops the listener callbacks at every release. Keep it
     that way: SET LOCAL, not SET.
+
+    Idle connections are kept (no inactivity lifetime): closing them saved nothing worth a
+    timer armed and cancelled at every acquire and release.
     """
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, reset=_nothing_to_reset
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        reset=_nothing_to_reset,
+        max_inactive_connection_lifetime=0,
     )
     assert pool is not None
     return pool

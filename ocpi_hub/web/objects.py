@@ -15,7 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import ValidationError
 
-from ocpi_hub.core.envelope import envelope, envelope_raw, json_array
+from ocpi_hub.core.envelope import envelope, envelope_raw
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
@@ -179,24 +179,24 @@ async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> w
         max_limit=settings.page_limit,
         require_date_from=spec.module == ModuleID.SESSIONS,  # the spec marks it required there
     )
-    rows, total = await objects.page(
+    found = await objects.page(
         request.app[POOL],
         spec.module.value,
         page,
         owner=call.decision.to,  # OCPI-to naming a party narrows the list to its objects
         viewer=viewer(call, spec),
     )
-    headers = {"X-Total-Count": str(total), "X-Limit": str(settings.page_limit)}
+    headers = {"X-Total-Count": str(found.total), "X-Limit": str(settings.page_limit)}
     link = next_link(
         settings.public_url + module_path(spec.module, InterfaceRole.SENDER),
         page,
-        returned=len(rows),
-        total=total,
-        last_seq=rows[-1][0] if rows else None,
+        returned=found.count,
+        total=found.total,
+        last_seq=found.last_seq,
     )
     if link is not None:
         headers["Link"] = link
-    return ocpi_response(envelope_raw(json_array(text for _, text in rows)), headers=headers)
+    return ocpi_response(envelope_raw(found.data.encode()), headers=headers)
 
 
 # ---- Personal data (Sessions, CDRs): its addressee, relayed copies, objects that must be new ----

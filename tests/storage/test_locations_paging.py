@@ -59,31 +59,43 @@ async def insert(conn: Any, owners: Sequence[Owner], prefix: str = "LOC") -> lis
     return ids
 
 
-async def seqs(conn: Any, owner: Owner | None = None) -> list[int]:
-    query = "SELECT seq FROM objects WHERE module = 'locations'"
+async def listed(conn: Any, owner: Owner | None = None) -> list[tuple[int, str]]:
+    """(seq, id) of every stored Location (of `owner`), in creation order."""
+    query = "SELECT seq, data->>'id' FROM objects WHERE module = 'locations'"
     args: list[str] = []
     if owner is not None:
         query += " AND country_code = $1 AND party_id = $2"
         args = list(owner)
-    return [r[0] for r in await conn.fetch(query + " ORDER BY seq", *args)]
+    return [(r[0], r[1]) for r in await conn.fetch(query + " ORDER BY seq", *args)]
 
 
-async def walk_by_links(conn: Any, limit: int, owner: Owner | None = None) -> list[int]:
-    """Every row's seq, following next_link (and its cursor) from the first page to the end."""
+async def ids(conn: Any, owner: Owner | None = None) -> list[str]:
+    return [object_id for _, object_id in await listed(conn, owner)]
+
+
+def ids_of(found: objects.Page) -> list[str]:
+    """The ids of a page's objects, in the order served; the count matches them."""
+    served = [str(o["id"]) for o in json.loads(found.data)]
+    assert found.count == len(served)
+    return served
+
+
+async def walk_by_links(conn: Any, limit: int, owner: Owner | None = None) -> list[str]:
+    """Every row's id, following next_link (and its cursor) from the first page to the end."""
     served: list[int] = []
     page = parse_page_request({"limit": str(limit)}, max_limit=MAX_LIMIT)
     while True:
-        rows, total = await objects.page(conn, "locations", page, owner=owner)
-        served += [seq for seq, _ in rows]
+        found = await objects.page(conn, "locations", page, owner=owner)
+        served += ids_of(found)
         link = next_link(
-            BASE, page, returned=len(rows), total=total, last_seq=rows[-1][0] if rows else None
+            BASE, page, returned=found.count, total=found.total, last_seq=found.last_seq
         )
         if link is None:
             return served
-        assert len(served) <= total, "the walk serves more rows than the total"
+        assert len(served) <= found.total, "the walk serves more rows than the total"
         query = dict(parse_qsl(urlsplit(link.split(">")[0].lstrip("<")).query))
         page = parse_page_request(query, max_limit=MAX_LIMIT)
-        assert page.after_seq == served[-1], "the next link carries a keyset cursor"
+        assert page.after_seq == found.last_seq, "the next link carries a keyset cursor"
 
 
 @pytest.mark.parametrize("owner", [None, CPA], ids=["all", "one owner"])
@@ -93,7 +105,8 @@ async def test_keyset_and_offset_give_the_same_pages(
     """A page asked by cursor (seq > after_seq) equals the page at the same offset (§1.5)."""
     async with pool.acquire() as conn:
         await insert(conn, [CPA, CPB] * 12 + [CPA])
-        total = len(await seqs(conn, owner))
+        rows = await listed(conn, owner)
+        total = len(rows)
         after_seq = None
         for offset in range(0, total + 7, 7):
             by_offset = await objects.page(
@@ -102,9 +115,11 @@ async def test_keyset_and_offset_give_the_same_pages(
             keyset = request(offset=offset, limit=7, after_seq=after_seq, total=total)
             by_keyset = await objects.page(conn, "locations", keyset, owner=owner)
             assert by_keyset == by_offset
-            assert by_offset[1] == total
-            assert [seq for seq, _ in by_offset[0]] == (await seqs(conn, owner))[offset:][:7]
-            after_seq = by_offset[0][-1][0] if by_offset[0] else after_seq
+            assert by_offset.total == total
+            page_rows = rows[offset:][:7]
+            assert ids_of(by_offset) == [object_id for _, object_id in page_rows]
+            assert by_offset.last_seq == (page_rows[-1][0] if page_rows else None)
+            after_seq = by_offset.last_seq or after_seq
 
 
 async def test_unfiltered_total_is_the_trigger_kept_counter(pool: asyncpg.Pool) -> None:
@@ -123,15 +138,15 @@ async def test_unfiltered_total_is_the_trigger_kept_counter(pool: asyncpg.Pool) 
             == await conn.fetchval("SELECT count(*) FROM objects WHERE module = 'locations'")
             == 12
         )
-        assert (await objects.page(conn, "locations", request(), owner=None))[1] == 12
+        assert (await objects.page(conn, "locations", request(), owner=None)).total == 12
         await conn.execute("DELETE FROM objects WHERE seq = (SELECT max(seq) FROM objects)")
         assert await counter() == 11
 
         await conn.execute("UPDATE object_counts SET n = 999 WHERE module = 'locations'")
-        assert (await objects.page(conn, "locations", request(), owner=None))[1] == 999, (
+        assert (await objects.page(conn, "locations", request(), owner=None)).total == 999, (
             "read from the counter"
         )
-        assert (await objects.page(conn, "locations", request(), owner=CPA))[1] == 7, (
+        assert (await objects.page(conn, "locations", request(), owner=CPA)).total == 7, (
             "filtered: counted"
         )
 
@@ -141,12 +156,12 @@ async def test_owner_filter(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         await insert(conn, [CPA, CPB, CPB, CPA, CPB, CPA, CPA])
         for owner, expected in ((CPA, 4), (CPB, 3)):
-            rows, total = await objects.page(conn, "locations", request(limit=3), owner=owner)
-            assert total == expected
-            assert [seq for seq, _ in rows] == (await seqs(conn, owner))[:3]
-            assert {tuple(json.loads(text)[k] for k in KEY) for _, text in rows} == {owner}
-            assert await walk_by_links(conn, 2, owner) == await seqs(conn, owner)
-        assert (await objects.page(conn, "locations", request(), owner=("NL", "XXX")))[1] == 0
+            found = await objects.page(conn, "locations", request(limit=3), owner=owner)
+            assert found.total == expected
+            assert ids_of(found) == (await ids(conn, owner))[:3]
+            assert {tuple(o[k] for k in KEY) for o in json.loads(found.data)} == {owner}
+            assert await walk_by_links(conn, 2, owner) == await ids(conn, owner)
+        assert (await objects.page(conn, "locations", request(), owner=("NL", "XXX"))).total == 0
 
 
 @settings(
@@ -170,7 +185,7 @@ async def test_walk_by_next_links_serves_each_row_once_in_order(
         await conn.execute("DELETE FROM objects")
         await insert(conn, owners)
 
-        assert await walk_by_links(conn, limit, filtered) == await seqs(conn, filtered)
+        assert await walk_by_links(conn, limit, filtered) == await ids(conn, filtered)
 
 
 # ---- Offset pages at depth: found through objects_list, identical to keyset pages -------------
@@ -241,8 +256,10 @@ async def test_offset_pages_equal_keyset_pages_for_any_filters(
         await conn.execute("DELETE FROM objects")
         all_seqs = await insert_rows(conn, "sessions", rows)
         expected = [
-            seq
-            for seq, (row_owner, audience, day, _, deleted) in zip(all_seqs, rows, strict=True)
+            (seq, f"OBJ{n}")
+            for n, (seq, (row_owner, audience, day, _, deleted)) in enumerate(
+                zip(all_seqs, rows, strict=True)
+            )
             if not deleted
             and (owner is None or row_owner == owner)
             and (viewer is None or row_owner in viewer or audience in viewer)
@@ -262,15 +279,17 @@ async def test_offset_pages_equal_keyset_pages_for_any_filters(
                 owner=owner,
                 viewer=viewer,
             )
-            assert [seq for seq, _ in by_offset[0]] == expected[offset:][:limit]
-            assert by_offset[1] == len(expected)
+            page_rows = expected[offset:][:limit]
+            assert ids_of(by_offset) == [object_id for _, object_id in page_rows]
+            assert by_offset.last_seq == (page_rows[-1][0] if page_rows else None)
+            assert by_offset.total == len(expected)
             if offset % limit == 0:  # where a Link walk lands: the keyset page is the same
                 keyset = request(
                     offset=offset, limit=limit, after_seq=after_seq, total=len(expected), **filters
                 )
                 by_keyset = await objects.page(conn, "sessions", keyset, owner=owner, viewer=viewer)
                 assert by_keyset == by_offset
-                after_seq = by_offset[0][-1][0] if by_offset[0] else after_seq
+                after_seq = by_offset.last_seq or after_seq
 
 
 @pytest.mark.parametrize(
@@ -321,23 +340,33 @@ async def test_object_buckets_count_what_objects_holds(pool: asyncpg.Pool) -> No
         assert await conn.fetchval("SELECT count(*) FROM object_counts") == 0
 
 
-async def test_an_unfiltered_page_and_its_total_are_one_statement(pool: asyncpg.Pool) -> None:
-    """The first page of a whole list and its X-Total-Count cost one round trip (issue 7 §2);
-    past the end, where no row carries the total, it is asked for alone and still right."""
+@pytest.mark.parametrize("owner", [None, CPA], ids=["whole list", "one owner"])
+async def test_a_page_and_its_total_are_one_statement(
+    pool: asyncpg.Pool, owner: Owner | None
+) -> None:
+    """A first page and its X-Total-Count cost one round trip, filtered or not, past the end
+    too (issue 7 §2), and come back as one JSON array of the stored objects in list order."""
     sent: list[str] = []
 
     def logged(record: Any) -> None:
         sent.append(record.query)
 
     async with rolled_back(pool) as conn:
-        await insert(conn, [CPA] * 3)
+        inserted = await insert(conn, [CPA] * 3)
         conn.add_query_logger(logged)
         try:
-            rows, total = await objects.page(conn, "locations", request(limit=2), owner=None)
+            found = await objects.page(conn, "locations", request(limit=2), owner=owner)
             await asyncio.sleep(0)  # query loggers are called from the loop, just after
-            assert (len(rows), total, len(sent)) == (2, 3, 1)
-            rows, total = await objects.page(conn, "locations", request(offset=5), owner=None)
+            assert (found.count, found.total, len(sent)) == (2, 3, 1)
+            assert ids_of(found) == inserted[:2]
+            found = await objects.page(conn, "locations", request(offset=5), owner=owner)
             await asyncio.sleep(0)
-            assert (rows, total, len(sent)) == ([], 3, 3)
+            assert (found.data, found.count, found.last_seq, found.total, len(sent)) == (
+                "[]",
+                0,
+                None,
+                3,
+                2,
+            )
         finally:
             conn.remove_query_logger(logged)

@@ -145,14 +145,22 @@ async def find(
 
 @dataclass(frozen=True)
 class PageQuery:
-    """The SQL of one page: the list's filters with their args, and the page's own statement."""
+    """The SQL of one page: one statement, its args."""
 
-    filters: str
-    filter_args: list[Any]
     statement: str
     args: list[Any]
-    # The statement's rows carry the list's total (the trigger-kept counter) as a third column.
-    counted: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its stored objects as one JSON array text in list order, how many
+    it holds, the sequence number of its last (None when empty), and the list's total for the
+    filters."""
+
+    data: str
+    count: int
+    last_seq: int | None
+    total: int
 
 
 # A module's whole-list total, kept by trigger ($1 the module).
@@ -178,10 +186,15 @@ def page_query(
     owner: PartyKey | None = None,
     viewer: Collection[PartyKey] | None = None,
 ) -> PageQuery:
-    """What `page` runs. A page at an offset is one statement, so one snapshot: the seq at that
-    offset, then the page by keyset from it (past the end that seq is NULL and the page empty,
-    as OFFSET would have it). A whole list finds the seq through object_buckets; a filtered one
-    by an index-only scan of objects_list, which carries every column filtered on (0008)."""
+    """What `page` runs: one statement, so one round trip and one snapshot, answering one row.
+
+    The rows of the page are found as OFFSET would find them: at an offset, the seq there, then
+    the page by keyset from it (past the end that seq is NULL and the page empty). A whole list
+    finds the seq through object_buckets; a filtered one by an index-only scan of objects_list,
+    which carries every column filtered on (0008). The rows come back spliced by PostgreSQL
+    into one JSON array text (DESIGN.md decision 2), with their count, the last seq and the
+    total beside them:
+    a cursor's total as given, the trigger-kept counter for a whole list, a count otherwise."""
     args: list[Any] = []
     where = _filters(module, owner, viewer, args)
     if request.date_from is not None:
@@ -190,13 +203,13 @@ def page_query(
     if request.date_to is not None:
         args.append(request.date_to)
         where.append(f"last_updated < ${len(args)}")
-    filters, filter_args = " AND ".join(where), list(args)
+    filters, whole = " AND ".join(where), len(args) == 1
     if request.after_seq is not None:
         args.append(request.after_seq)
         where.append(f"seq > ${len(args)}")
     elif request.offset > 0:
         args.append(request.offset)
-        if len(filter_args) == 1:
+        if whole:
             where.append(f"seq >= {_seq_at_offset(f'${len(args)}')}")
         else:
             where.append(
@@ -204,14 +217,19 @@ def page_query(
                 f" ORDER BY seq OFFSET ${len(args)} LIMIT 1)"
             )
     args.append(request.limit)
-    # An unfiltered list's total rides along with its page: one round trip, one snapshot.
-    counted = request.total is None and len(filter_args) == 1
-    total = f", ({_COUNTER})" if counted else ""
+    if request.total is not None:
+        total = "NULL::bigint"
+    elif whole:
+        total = f"coalesce(({_COUNTER}), 0)"
+    else:
+        total = f"(SELECT count(*) FROM objects WHERE {filters})"
     statement = (
-        f"SELECT seq, data::text{total} FROM objects WHERE {' AND '.join(where)}"
-        f" ORDER BY seq LIMIT ${len(args)}"
+        "SELECT '[' || coalesce(string_agg(data, ',' ORDER BY seq), '') || ']',"
+        f" count(*), max(seq), {total}"
+        f" FROM (SELECT seq, data::text AS data FROM objects WHERE {' AND '.join(where)}"
+        f" ORDER BY seq LIMIT ${len(args)}) page"
     )
-    return PageQuery(filters, filter_args, statement, args, counted)
+    return PageQuery(statement, args)
 
 
 async def page(
@@ -221,22 +239,15 @@ async def page(
     *,
     owner: PartyKey | None = None,
     viewer: Collection[PartyKey] | None = None,
-) -> tuple[list[tuple[int, str]], int]:
-    """One page of (seq, stored JSON text) in creation order, and the total for the filters.
-
-    With a cursor the page starts after its sequence number (keyset) and the total comes from
-    it; otherwise the total is the trigger-kept counter when nothing is filtered, a count when
-    something is. A page at an `offset` holds the rows OFFSET would give, found without reading
-    the objects before it (README, "Pagination"; migration 0008).
+) -> Page:
+    """One page of stored objects in creation order, and the total for the filters, in one
+    statement (see `page_query`). With a cursor the page starts after its sequence number
+    (keyset) and the total is the cursor's; a page at an `offset` holds the rows OFFSET would
+    give, found without reading the objects before it (README, "Pagination"; migration 0008).
     """
     query = page_query(module, request, owner=owner, viewer=viewer)
-    rows = await conn.fetch(query.statement, *query.args)
-    total = request.total
-    if query.counted:
-        # Past the end the page has no row to carry the total: ask for it alone.
-        total = (rows[0][2] if rows else await conn.fetchval(_COUNTER, module)) or 0
-    elif total is None:
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM objects WHERE {query.filters}", *query.filter_args
-        )
-    return [(r[0], r[1]) for r in rows], int(total)
+    row = await conn.fetchrow(query.statement, *query.args)
+    assert row is not None  # an aggregate answers one row, even over no rows
+    data, count, last_seq, counted = row
+    total = request.total if request.total is not None else int(counted)
+    return Page(data, count, last_seq, total)
