@@ -163,18 +163,22 @@ async def test_duplicate_cdr_is_refused_and_not_delivered_twice(
     assert posted(emsp) == [first]
 
 
-async def test_credit_cdr_is_accepted_and_delivered(
-    hub: RunningHub, cpo: FakeParty, emsp: FakeParty
-) -> None:
-    """A credit CDR (new id, credit=true, credit_reference_id = original, negated costs) is a new
-    CDR: 201 and delivered; without credit_reference_id it is 2001 (§4.3 [M])."""
-    original = a_cdr()
-    credit = a_cdr(
+def a_credit_cdr() -> dict[str, Any]:
+    """A credit CDR for `a_cdr()`: a new id, credit=true, credit_reference_id, negated costs."""
+    return a_cdr(
         "CDR1-C",
         credit=True,
         credit_reference_id="CDR1",
         total_cost={"excl_vat": -4.6, "incl_vat": -5.57},
     )
+
+
+async def test_credit_cdr_is_accepted_and_delivered(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """A credit CDR (new id, credit=true, credit_reference_id = original, negated costs) is a new
+    CDR: 201 and delivered; without credit_reference_id it is 2001 (§4.3 [M])."""
+    original, credit = a_cdr(), a_credit_cdr()
     unreferenced = {**credit, "id": "CDR1-D", "credit_reference_id": None}
 
     assert_ok(await post(cpo, hub, original), 201)
@@ -194,13 +198,7 @@ async def test_a_credit_cdr_reaches_the_emsp_after_the_cdr_it_credits(
 ) -> None:
     """The eMSP refuses the original once (HTTP 503): the credit, queued behind it, waits for
     its retry instead of arriving first."""
-    original = a_cdr()
-    credit = a_cdr(
-        "CDR1-C",
-        credit=True,
-        credit_reference_id="CDR1",
-        total_cost={"excl_vat": -4.6, "incl_vat": -5.57},
-    )
+    original, credit = a_cdr(), a_credit_cdr()
     emsp.faults.append((503, "0", None))
 
     assert_ok(await post(cpo, hub, original), 201)
