@@ -31,6 +31,7 @@ from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import create_pool
 from ocpi_hub.storage.embedded import EmbeddedPostgres
 from ocpi_hub.storage.migrate import available, migrate
+from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.app import WORKER, create_app
 from ocpi_hub.web.keys import CLIENT
@@ -219,9 +220,11 @@ class RunningHub:
         """What `ocpi-hub connect` does: register with the peer at `versions_url` using token A,
         through the hub's own client; returns the new platform's id."""
         async with self.pool.acquire() as conn:
-            return await connect(
+            platform_id = await connect(
                 conn, self.app[CLIENT], self.settings, versions_url=versions_url, token_a=token_a
             )
+        await announce(self.pool, platform_id)  # as the command does
+        return platform_id
 
     async def stop(self) -> None:
         await self.runner.cleanup()

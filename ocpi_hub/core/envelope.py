@@ -33,4 +33,3 @@ def envelope_raw(
         parts += [b',"status_message":', orjson.dumps(status_message)]
     parts += [b',"timestamp":"', now().encode(), b'"}']
     return b"".join(parts)
-

@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from ocpi_hub.core.parties import (
     Credentials,
@@ -106,28 +107,37 @@ def parties_of(roles: Iterable[CredentialsRole]) -> set[Party]:
 
 
 def check_invited(presented: set[Party], invited: set[Party]) -> None:
-    """The identity the hub invited must be exactly the one that registers (2001 otherwise)."""
-    if presented != invited:
+    """The identity the hub invited must be exactly the one that registers (2001 otherwise).
+    An invited network (a HUB) must present its HUB identity; the other roles it presents are
+    the remote parties it hosts (issue 8)."""
+    network = any(party.role == Role.HUB for party in invited)
+    accepted = invited <= presented if network else presented == invited
+    if not accepted:
         wanted = ", ".join(sorted(map(str, invited))) or "nothing"
         got = ", ".join(sorted(map(str, presented)))
         raise InvalidParameters(f"roles: invited {wanted}, presented {got}")
 
 
 def hub_credentials(
-    token: str, versions_url: str, country_code: str, party_id: str, name: str
+    token: str,
+    versions_url: str,
+    country_code: str,
+    party_id: str,
+    name: str,
+    parties: Iterable[tuple[Party, dict[str, Any]]] = (),
 ) -> Credentials:
-    """The hub's own credentials object: its only role is HUB (checklist §3.1)."""
-    return Credentials.model_validate(
+    """The hub's own credentials object: its HUB role (checklist §3.1), then, towards a
+    network, each local party it serves there with its business details, as a platform hosting
+    many parties presents them (issue 8)."""
+    hub = {"role": Role.HUB.value, "business_details": {"name": name}}
+    roles = [{**hub, "party_id": party_id, "country_code": country_code}]
+    roles += [
         {
-            "token": token,
-            "url": versions_url,
-            "roles": [
-                {
-                    "role": Role.HUB.value,
-                    "business_details": {"name": name},
-                    "party_id": party_id,
-                    "country_code": country_code,
-                }
-            ],
+            "role": party.role.value,
+            "business_details": details or {"name": str(party)},
+            "party_id": party.party_id,
+            "country_code": party.country_code,
         }
-    )
+        for party, details in parties
+    ]
+    return Credentials.model_validate({"token": token, "url": versions_url, "roles": roles})

@@ -7,6 +7,7 @@ normalised to upper case here, once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
@@ -49,6 +50,19 @@ class PlatformStatus(StrEnum):
     CONNECTING = "CONNECTING"
     REGISTERED = "REGISTERED"
     UNREGISTERED = "UNREGISTERED"
+
+
+class PlatformKind(StrEnum):
+    """A PEER hosts its own parties; a NETWORK is another hub the hub is a member of, hosting
+    remote parties (issue 8)."""
+
+    PEER = "PEER"
+    NETWORK = "NETWORK"
+
+    @classmethod
+    def of(cls, roles: Iterable[Role]) -> PlatformKind:
+        """A platform presenting a HUB role is a network; any other is a peer."""
+        return cls.NETWORK if Role.HUB in roles else cls.PEER
 
 
 class Endpoint(OcpiModel):
@@ -125,6 +139,8 @@ class Platform:
     endpoints: tuple[Endpoint, ...] = ()
     outgoing_token: str | None = None
     parties: tuple[Party, ...] = field(default_factory=tuple)
+    kind: PlatformKind = PlatformKind.PEER
+    dialect: str = "ocpi-2.2.1"  # a name in ocpi_hub.dialects.DIALECTS
 
     def endpoint(self, module: str, role: InterfaceRole) -> str | None:
         """The URL of this platform's `module` interface in `role`, if it offers one."""
@@ -143,3 +159,12 @@ class Platform:
     @property
     def registered(self) -> bool:
         return self.status == PlatformStatus.REGISTERED
+
+    @property
+    def network(self) -> bool:
+        return self.kind == PlatformKind.NETWORK
+
+    def is_remote(self, party: Party) -> bool:
+        """Whether `party` is reached through this platform as a network: any party of a
+        network but the network's own HUB identity."""
+        return self.network and party.role != Role.HUB

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from ocpi_hub import dialects
 from ocpi_hub.core.handshake import (
     OCPI_VERSION,
     check_endpoints,
@@ -23,14 +24,13 @@ from ocpi_hub.core.parties import (
     Credentials,
     ModuleID,
     Party,
-    Role,
     Version,
     VersionDetails,
 )
 from ocpi_hub.errors import ClientApiUnusable, InvalidParameters, OcpiError
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.settings import Settings
-from ocpi_hub.storage import Connection
+from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories import platforms
 
 
@@ -76,6 +76,24 @@ def business_details(credentials: Credentials) -> list[tuple[Party, dict[str, An
     ]
 
 
+async def our_credentials(
+    conn: Executor, settings: Settings, token: str, dialect: str, *, network: bool
+) -> Credentials:
+    """The credentials the hub presents with `token`: its HUB role; towards a network whose
+    dialect does not configure members out of band, also each local party it serves there."""
+    parties = []
+    if network and dialects.dialect(dialect).presents == dialects.Presents.PARTIES:
+        parties = await platforms.local_parties(conn)
+    return hub_credentials(
+        token,
+        settings.versions_url,
+        settings.country_code,
+        settings.party_id,
+        settings.name,
+        parties,
+    )
+
+
 class ConnectFailed(Exception):
     """`ocpi-hub connect` could not complete; the message says why, for the operator."""
 
@@ -87,8 +105,11 @@ async def connect(
     *,
     versions_url: str,
     token_a: str,
+    dialect: str = dialects.DEFAULT,
 ) -> int:
     """Run the handshake as initiator (checklist §3.3, S side); return the new platform id.
+    The peer speaks `dialect`; a peer presenting a HUB role is a network (issue 8), and is
+    presented the local parties as well (`our_credentials`).
 
     The hub's server must be reachable at its public URL meanwhile: the peer calls it back with
     our token B before it answers. On any failure nothing is left behind. On success the peer's
@@ -106,9 +127,12 @@ async def connect(
         raise ConnectFailed(f"{versions_url} offers no credentials endpoint")
 
     token_b = new_token()
-    platform_id = await platforms.begin_connect(conn, token=token_b, versions_url=versions_url)
-    ours = hub_credentials(
-        token_b, settings.versions_url, settings.country_code, settings.party_id, settings.name
+    platform_id = await platforms.begin_connect(
+        conn, token=token_b, versions_url=versions_url, dialect=dialect
+    )
+    # Whether the peer is a network is known from its answer only: a hub dialect says so first.
+    ours = await our_credentials(
+        conn, settings, token_b, dialect, network=dialects.dialect(dialect).hub_party is not None
     )
     try:
         response = await client.request(
@@ -130,8 +154,6 @@ async def connect(
             raise ConnectFailed(f"the peer answered with invalid credentials: {exc}") from exc
         check_endpoints(details, (p.role for p in presented))
         await _check_callable(client, theirs.url, "versions URL")
-        if any(p.role == Role.HUB for p in presented):
-            raise ConnectFailed("the peer is a hub; hub-to-hub links are not supported yet")
         stored = await platforms.register(
             conn,
             platform_id,

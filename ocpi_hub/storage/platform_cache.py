@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from ocpi_hub.core import routes
 from ocpi_hub.core.handshake import hash_token
 from ocpi_hub.core.parties import InterfaceRole, Party, Platform, Role
 from ocpi_hub.core.routing import PartyKey
@@ -99,7 +100,8 @@ class _Snapshot:
         key = (roles, module, interface)
         found = self.audiences.get(key)
         if found is None:
-            found = tuple(_audience(self.stored.values(), roles, module, interface))
+            platforms = (s.platform for s in self.stored.values())
+            found = tuple(routes.audience(platforms, roles, module, interface))
             self.audiences[key] = found
         return found
 
@@ -179,15 +181,15 @@ class PlatformCache:
         return found
 
     async def platforms_of_party(self, country_code: str, party_id: str) -> list[Platform]:
-        """Platforms hosting the party (country_code, party_id) in any role, in id order; as
-        `platforms.platforms_of_party`."""
+        """Platforms hosting the party (country_code, party_id) in any role, best route first
+        (`core.routes.routes`)."""
         key = (country_code.upper(), party_id.upper())
         hosts = (await self._fresh()).by_party.get(key)
         if hosts is not None:
-            return list(hosts)
+            return routes.routes(hosts, key)
         found = await platforms.platforms_of_party(self._pool, *key)
         self._dirty.update(p.id for p in found)
-        return found
+        return routes.routes(found, key)
 
     async def offline(self, platform_id: int) -> bool:
         """Whether the liveness probe found the platform unreachable (its parties OFFLINE)."""
@@ -377,21 +379,3 @@ async def announce(
             missing=sorted(expected - acknowledged) if expected is not None else None,
         )
     return done.is_set()
-
-
-def _audience(
-    stored: Iterable[StoredPlatform], roles: frozenset[Role], module: str, interface: InterfaceRole
-) -> list[tuple[Party, Platform]]:
-    """Each party with one of `roles` on a registered platform offering `module`/`interface`,
-    once per (platform, identity), in platform then party order."""
-    found = []
-    for s in stored:
-        platform = s.platform
-        if not platform.registered or not platform.endpoint(module, interface):
-            continue
-        seen: set[PartyKey] = set()
-        for party in platform.parties:
-            if party.role in roles and party.key not in seen:
-                seen.add(party.key)
-                found.append((party, platform))
-    return found

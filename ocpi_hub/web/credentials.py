@@ -24,7 +24,6 @@ from ocpi_hub.core.handshake import (
     OCPI_VERSION,
     check_endpoints,
     check_invited,
-    hub_credentials,
     new_token,
     parties_of,
 )
@@ -33,7 +32,7 @@ from ocpi_hub.core.parties import Credentials, InterfaceRole, ModuleID, Platform
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.connect import business_details, discover
+from ocpi_hub.push.connect import business_details, discover, our_credentials
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
 from ocpi_hub.web.keys import CALLER, CALLER_TOKEN, CLIENT, PLATFORMS, POOL, SETTINGS
@@ -51,11 +50,13 @@ async def _changed(request: web.Request, platform_id: int) -> None:
     await announce(request.app[POOL], platform_id)
 
 
-def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
+async def _hub_credentials(request: web.Request, token: str) -> dict[str, Any]:
+    """The hub's credentials for the caller: towards a network whose dialect wants them, the
+    local parties it serves there as well (push.connect.our_credentials)."""
     settings = request.app[SETTINGS]
-    credentials = hub_credentials(
-        token, settings.versions_url, settings.country_code, settings.party_id, settings.name
-    )
+    caller: Platform = request[CALLER]
+    credentials = await our_credentials(request.app[POOL], settings, token, caller.dialect,
+                                        network=caller.network)  # fmt: skip
     return credentials.model_dump(mode="json")
 
 
@@ -68,7 +69,7 @@ def _hub(request: web.Request) -> PartyKey:
 async def get_credentials(request: web.Request) -> web.Response:
     """The hub's credentials, with the token the caller used: we keep only its hash, and the
     caller already holds it (an answer to ocpi/ocpi#394)."""
-    return ocpi_response(envelope(_hub_credentials(request, request[CALLER_TOKEN])))
+    return ocpi_response(envelope(await _hub_credentials(request, request[CALLER_TOKEN])))
 
 
 async def post_credentials(request: web.Request) -> web.Response:
@@ -125,6 +126,8 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
             versions_url=credentials.url,
             version=OCPI_VERSION,
             endpoints=details.endpoints,
+            # A network's other roles are the remote parties it hosts.
+            parties=business_details(credentials) if caller.network else None,
             hub=_hub(request),
         )
         if not stored:
@@ -136,7 +139,7 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
         platform=caller.id,
         rotated=caller.status == PlatformStatus.REGISTERED,
     )
-    return ocpi_response(envelope(_hub_credentials(request, token_c)))
+    return ocpi_response(envelope(await _hub_credentials(request, token_c)))
 
 
 PATH = f"/ocpi/{OCPI_VERSION}/credentials"

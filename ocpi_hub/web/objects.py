@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import ValidationError
 
+from ocpi_hub.core import routes
 from ocpi_hub.core.envelope import envelope, envelope_raw
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
@@ -112,26 +113,33 @@ async def deliveries(
     addressee: PartyKey | None,
     behind: ObjectKey | None = None,
 ) -> list[NewDelivery]:
-    """One delivery per receiving party: for personal data the party it is meant for, FROM the
-    party that sent it, as any message routed through a hub (open routing is answered "as Via
-    Hub", checklist §1.6); otherwise every party of the opposite roles, never the sender's own
-    platform, FROM the hub (a broadcast). Keyed by object, so one object's changes reach each
+    """One delivery per receiving party: for personal data the party it is meant for, over its
+    best route, FROM the party that sent it, as any message routed through a hub (open routing
+    is answered "as Via Hub", checklist §1.6); otherwise every party of the opposite roles and
+    every network once, never the sender's own platform, FROM the hub (a broadcast; to a
+    network FROM the sender, which the hub presents there). Nothing that came from a network
+    goes to a network (core.routes). Keyed by object, so one object's changes reach each
     receiver in order; keyed by `behind` instead when given, so they reach it after that
     object's."""
     path = relay_path(request, query=("type",) if spec.typed else ())
     object_key = "/".join(quote(part, safe="") for part in (behind or key).args())
     cache = request.app[PLATFORMS]
     if spec.personal:
-        receivers = (
-            [
-                (party, platform)
-                for platform in await cache.platforms_of_party(*addressee)
-                for party in platform.parties
-                if platform.registered and party.key == addressee
-            ]
-            if addressee
-            else []
-        )
+        receivers = []
+        if addressee:
+            hosts = await cache.platforms_of_party(*addressee)
+            route = next(
+                (
+                    p
+                    for p in hosts
+                    if p.registered
+                    and p.endpoint(spec.module, InterfaceRole.RECEIVER)
+                    and routes.exported(call.caller, p)
+                ),
+                None,
+            )
+            if route is not None:
+                receivers = [(party, route) for party in route.parties if party.key == addressee]
     else:
         # Precomputed per change of the platforms: only the deliveries are built per push.
         receivers = [
@@ -139,7 +147,7 @@ async def deliveries(
             for party, platform in await cache.receivers(
                 broadcast_audience(spec.owner_role), spec.module, InterfaceRole.RECEIVER
             )
-            if platform.id != call.caller.id
+            if routes.exported(call.caller, platform)
         ]
     seen: set[tuple[int, PartyKey]] = set()
     found = []
@@ -153,7 +161,7 @@ async def deliveries(
             NewDelivery(
                 receiver_platform_id=platform.id,
                 to_party=party.key,
-                from_party=delivered_from(spec.personal, call.sender, call.hub),
+                from_party=delivered_from(spec.personal or platform.network, call.sender, call.hub),
                 module=spec.module.value,
                 interface=InterfaceRole.RECEIVER.value,
                 method=request.method,

@@ -26,6 +26,7 @@ from ocpi_hub.core.parties import (
     InterfaceRole,
     Party,
     Platform,
+    PlatformKind,
     PlatformStatus,
     Role,
 )
@@ -68,6 +69,8 @@ def _platform(row: asyncpg.Record) -> Platform:
         endpoints=endpoints,
         outgoing_token=row["outgoing_token"],
         parties=tuple(Party.of(*p) for p in orjson.loads(row["party_rows"])),
+        kind=PlatformKind(row["kind"]),
+        dialect=row["dialect"],
     )
 
 
@@ -118,10 +121,17 @@ async def all_platforms(conn: Executor) -> list[Platform]:
 
 
 async def invite(
-    conn: Connection, *, token: str, name: str, party: Party, hub: PartyKey | None = None
+    conn: Connection,
+    *,
+    token: str,
+    name: str,
+    party: Party,
+    hub: PartyKey | None = None,
+    dialect: str = "ocpi-2.2.1",
 ) -> Platform:
     """A platform in INVITED state, holding token A and the one identity it may register; the
-    party is PLANNED (pushed when `hub` is given).
+    party is PLANNED (pushed when `hub` is given). Inviting a HUB invites a network, which will
+    speak `dialect`.
 
     Inviting an identity again while its platform is only INVITED or UNREGISTERED re-opens that
     platform with the new token A (the old one stops working): a lost invitation or a partner
@@ -131,7 +141,8 @@ async def invite(
         held = await conn.fetchrow(
             "SELECT p.id, p.status, q.id AS party_row FROM parties q"
             " JOIN platforms p ON p.id = q.platform_id"
-            " WHERE q.country_code = $1 AND q.party_id = $2 AND q.role = $3 FOR UPDATE OF p",
+            " WHERE q.country_code = $1 AND q.party_id = $2 AND q.role = $3 AND NOT q.remote"
+            " FOR UPDATE OF p",
             party.country_code,
             party.party_id,
             party.role.value,
@@ -143,11 +154,12 @@ async def invite(
             platform_id = held["id"]
             await conn.execute(
                 "UPDATE platforms SET status = $2, incoming_token_hash = $3, outgoing_token = NULL,"
-                " endpoints = '[]', version = NULL, offline = false, updated_at = now()"
-                " WHERE id = $1",
+                " endpoints = '[]', version = NULL, offline = false, updated_at = now(),"
+                " dialect = $4 WHERE id = $1",
                 platform_id,
                 PlatformStatus.INVITED.value,
                 hash_token(token),
+                dialect,
             )
             # The party row is kept, not re-created, so its ClientInfo keeps its last_updated
             # when nothing changes (a re-sent invitation). Other identities the platform once
@@ -164,28 +176,35 @@ async def invite(
             )
             await clientinfo.apply_event(conn, platform_id, PartyEvent.INVITED, hub)
         else:
+            kind = PlatformKind.of([party.role])
             platform_id = await conn.fetchval(
-                "INSERT INTO platforms (name, status, incoming_token_hash) VALUES ($1, $2, $3)"
-                " RETURNING id",
+                "INSERT INTO platforms (name, status, incoming_token_hash, kind, dialect)"
+                " VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 name,
                 PlatformStatus.INVITED.value,
                 hash_token(token),
+                kind.value,
+                dialect,
             )
-            await _insert_parties(conn, platform_id, [(party, {"name": name})])
+            await _insert_parties(conn, platform_id, kind, [(party, {"name": name})])
             await clientinfo.created(conn, platform_id, hub)
     platform = await get(conn, platform_id)
     assert platform is not None
     return platform
 
 
-async def begin_connect(conn: Connection, *, token: str, versions_url: str) -> int:
-    """A platform we are connecting to: it may call us with `token` (our token B) meanwhile."""
+async def begin_connect(
+    conn: Connection, *, token: str, versions_url: str, dialect: str = "ocpi-2.2.1"
+) -> int:
+    """A platform we are connecting to, which speaks `dialect`: it may call us with `token`
+    (our token B) meanwhile."""
     platform_id: int = await conn.fetchval(
-        "INSERT INTO platforms (status, incoming_token_hash, versions_url) VALUES ($1, $2, $3)"
-        " RETURNING id",
+        "INSERT INTO platforms (status, incoming_token_hash, versions_url, dialect)"
+        " VALUES ($1, $2, $3, $4) RETURNING id",
         PlatformStatus.CONNECTING.value,
         hash_token(token),
         versions_url,
+        dialect,
     )
     return platform_id
 
@@ -209,8 +228,9 @@ async def register(
     A compare-and-swap: the handshake's callbacks take time, and a concurrent POST/PUT/DELETE
     by the same platform may have rotated or removed the token meanwhile; then nothing is
     stored and the result is False. The old incoming token stops working in the same statement.
-    `parties`, when given, replace the platform's parties (the initiator learns them from the
-    peer's credentials).
+    `parties`, when given, replace the platform's parties learned from credentials (the
+    initiator learns them from the peer's credentials); a HUB among them makes the platform a
+    network. Remote parties learned otherwise (HubClientInfo, the operator) stay.
     """
     async with conn.transaction():
         updated = await conn.fetchval(
@@ -230,8 +250,15 @@ async def register(
         if updated is None:
             return False
         if parties is not None:
-            await conn.execute("DELETE FROM parties WHERE platform_id = $1", platform_id)
-            await _insert_parties(conn, platform_id, parties)
+            kind = PlatformKind.of(party.role for party, _ in parties)
+            await conn.execute(
+                "UPDATE platforms SET kind = $2 WHERE id = $1", platform_id, kind.value
+            )
+            await conn.execute(
+                "DELETE FROM parties WHERE platform_id = $1 AND source = 'CREDENTIALS'",
+                platform_id,
+            )
+            await _insert_parties(conn, platform_id, kind, parties)
         await clientinfo.apply_event(conn, platform_id, PartyEvent.REGISTERED, hub)
     return True
 
@@ -300,15 +327,61 @@ async def platforms_of_party(conn: Executor, country_code: str, party_id: str) -
     return [_platform(r) for r in rows]
 
 
+async def local_parties(conn: Executor) -> list[tuple[Party, dict[str, Any]]]:
+    """Every party connected directly (not through a network) on a registered platform, but
+    hubs, with its business details: what the hub presents to a network (issue 8)."""
+    rows = await conn.fetch(
+        "SELECT q.country_code, q.party_id, q.role, q.business_details FROM parties q"
+        " JOIN platforms p ON p.id = q.platform_id"
+        " WHERE p.status = $1 AND NOT q.remote AND q.role <> $2 ORDER BY q.id",
+        PlatformStatus.REGISTERED.value,
+        Role.HUB.value,
+    )
+    return [
+        (Party.of(r[0], r[1], r[2]), orjson.loads(r[3]) if r[3] else {"name": f"{r[0]}*{r[1]}"})
+        for r in rows
+    ]
+
+
+async def add_remote(
+    conn: Connection, platform_id: int, party: Party, *, name: str | None, source: str
+) -> bool:
+    """A remote party reached through network `platform_id`, learned from `source`
+    (HUBCLIENTINFO or OPERATOR); False when the network already routes to it."""
+    added = await conn.fetchval(
+        "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
+        " remote, source) VALUES ($1, $2, $3, $4, $5::jsonb, true, $6)"
+        " ON CONFLICT (platform_id, country_code, party_id, role) DO NOTHING RETURNING id",
+        platform_id,
+        party.country_code,
+        party.party_id,
+        party.role.value,
+        orjson.dumps({"name": name} if name else None).decode(),
+        source,
+    )
+    return added is not None
+
+
 async def _insert_parties(
-    conn: Connection, platform_id: int, parties: Sequence[tuple[Party, dict[str, Any]]]
+    conn: Connection,
+    platform_id: int,
+    kind: PlatformKind,
+    parties: Sequence[tuple[Party, dict[str, Any]]],
 ) -> None:
+    network = kind == PlatformKind.NETWORK
     try:
         await conn.executemany(
-            "INSERT INTO parties (platform_id, country_code, party_id, role, business_details)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb)",
+            "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
+            " remote) VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
             [
-                (platform_id, p.country_code, p.party_id, p.role.value, orjson.dumps(d).decode())
+                (
+                    platform_id,
+                    p.country_code,
+                    p.party_id,
+                    p.role.value,
+                    orjson.dumps(d).decode(),
+                    network and p.role != Role.HUB,
+                )
                 for p, d in parties
             ],
         )
