@@ -25,6 +25,11 @@ from ocpi_hub.dialects.ocpi221 import OCPI_221
 __all__ = [
     "DEFAULT",
     "DIALECTS",
+    "ECLEARING",
+    "ENAPI",
+    "GIREVE",
+    "LENIENT",
+    "OCPI_221",
     "Delivery",
     "Dialect",
     "Presents",
