@@ -20,6 +20,7 @@ from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Platform, Role
 from ocpi_hub.core.urls import id_segment
+from ocpi_hub.dialects import cli as dialects_cli
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.connect import ConnectFailed, connect
@@ -168,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     conformance_cli.add_arguments(conformance)
     # The simulators need no hub settings either: they are OCPI parties of their own.
     simulate_cli.add_parser(commands)
+    dialects_cli.add_parser(commands)
     return parser
 
 
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return conformance_cli.run_command(args)
     if args.command == "simulate":
         return simulate_cli.run(args)
+    if args.command == "dialects":
+        return dialects_cli.run(args)
     try:
         settings = settings_from(args)
     except ValueError as exc:  # a setting that does not parse: say which, no traceback

@@ -1,6 +1,7 @@
 """Dialect profiles: one module per network or peer kind, each a `Dialect` value (data).
 
-`DIALECTS` names every shipped profile; `dialect(name)` finds one or says which exist.
+`DIALECTS` names every shipped profile; `dialect(name)` finds one or says which exist. The pure
+helpers the hub's seam applies them with are in `checks`; `rules` prints them.
 """
 
 from __future__ import annotations
@@ -8,24 +9,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
+from ocpi_hub.dialects.checks import (
+    authorization_value,
+    missing_required,
+    normalise_evse_id,
+    same_evse_id,
+    same_id,
+)
+from ocpi_hub.dialects.eclearing import ECLEARING
+from ocpi_hub.dialects.enapi import ENAPI
+from ocpi_hub.dialects.gireve import GIREVE
+from ocpi_hub.dialects.lenient import LENIENT
+from ocpi_hub.dialects.ocpi221 import OCPI_221
 
 __all__ = [
     "DEFAULT",
     "DIALECTS",
+    "ECLEARING",
+    "ENAPI",
+    "GIREVE",
+    "LENIENT",
+    "OCPI_221",
     "Delivery",
     "Dialect",
     "Presents",
     "PullSchedule",
     "UnknownDialect",
+    "authorization_value",
     "dialect",
+    "missing_required",
+    "normalise_evse_id",
+    "same_evse_id",
+    "same_id",
 ]
-
-OCPI_221 = Dialect(name="ocpi-2.2.1", summary="OCPI 2.2.1 as the spec says it, strictly")
 
 DEFAULT = OCPI_221.name
 
-# Every shipped profile by name (the others are added beside this one, one module each).
-DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (OCPI_221,)}
+# Every shipped profile by name, the spec first.
+DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (OCPI_221, GIREVE, ENAPI, ECLEARING, LENIENT)}
 
 
 class UnknownDialect(ValueError):

@@ -64,14 +64,20 @@ class Dialect:
     ids_case_sensitive: bool = False
     # EVSE ids compare with separators removed and upper-cased.
     evse_ids_normalised: bool = False
-    # Fields it requires beyond the spec, per module, as JSON paths ("evses[].evse_id").
+    # Fields it requires beyond the spec, per module, as JSON paths ("evses[].evse_id"); a
+    # command's request body under "commands/<CommandType>" ("commands/START_SESSION").
     required_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Fields it adds beyond the spec, per module, as JSON paths: kept as they come, never refused.
+    added_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # DateTimes it sends without the `Z` (naive UTC), accepted from it.
     lenient_timestamps: bool = False
     delivery: Delivery = Delivery.PER_OBJECT
     presents: Presents = Presents.PARTIES
     # None: it pushes to us. Otherwise we pull it on this schedule.
     pull: PullSchedule | None = None
+    # HubClientInfo only as PUTs from the network when a roaming agreement is signed: we neither
+    # pull nor push hubclientinfo with it, and each ClientInfo it sends cues a full pull.
+    hubclientinfo_partial: bool = False
     # Direct-peer deviations (the `lenient` profile).
     forbidden_as_unauthorized: bool = False  # 403 where the spec says 401
     errors_without_envelope: bool = False  # error answers that are not an OCPI envelope

@@ -1,0 +1,83 @@
+"""The pure rules a dialect's seam applies: required fields, id comparison, the token header.
+
+Sans-I/O: plain values in, plain values out; the hub's client, planner and middleware call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ocpi_hub.core.handshake import authorization_header
+from ocpi_hub.dialects.base import Dialect
+
+__all__ = [
+    "authorization_value",
+    "missing_required",
+    "normalise_evse_id",
+    "same_evse_id",
+    "same_id",
+]
+
+# Optional separators of an EVSE id (eMI3: `*`; seen too: `-` and spaces).
+_EVSE_SEPARATORS = str.maketrans("", "", "*- ")
+
+
+def missing_required(dialect: Dialect, module: str, obj: Mapping[str, Any]) -> list[str]:
+    """The paths of `dialect.required_fields[module]` absent or empty in `obj`, in rule order.
+
+    `module` is a module identifier ("locations") or "commands/<CommandType>" for a command's
+    request body. A path is dot-separated keys; `key[]` walks every element of a list, so
+    "evses[].connectors[].tariff_ids" checks each connector of each EVSE, and a missing one is
+    named with its indices ("evses[1].connectors[0].tariff_ids"). Absent, null, "" and empty
+    lists or objects count as missing; a list that is absent or empty has no elements to check
+    (the spec decides whether it may be); one that is not a list is named once.
+    """
+    missing: dict[str, None] = {}  # ordered, each path once
+    for path in dialect.required_fields.get(module, ()):
+        missing.update(dict.fromkeys(_missing(obj, path.split("."), "")))
+    return list(missing)
+
+
+def _missing(value: Any, steps: list[str], at: str) -> list[str]:
+    step, rest = steps[0], steps[1:]
+    is_list = step.endswith("[]")
+    key = step.removesuffix("[]")
+    here = f"{at}.{key}" if at else key
+    found = value.get(key) if isinstance(value, Mapping) else None
+    if is_list:
+        if not isinstance(found, list):
+            return [] if found is None else [here]
+        if not rest:
+            return [] if found else [here]
+        return [m for i, item in enumerate(found) for m in _missing(item, rest, f"{here}[{i}]")]
+    if rest:
+        if not isinstance(found, Mapping):
+            return [".".join([here, *rest])]
+        return _missing(found, rest, here)
+    return [here] if found in (None, "", [], {}) else []
+
+
+def normalise_evse_id(value: str) -> str:
+    """An EVSE id for comparison: separators `*`, `-` and space removed, upper case."""
+    return value.translate(_EVSE_SEPARATORS).upper()
+
+
+def same_id(dialect: Dialect, a: str, b: str) -> bool:
+    """Whether two ids name the same object: exactly if the dialect preserves case, else as
+    CiString (case-insensitive, the spec)."""
+    return a == b if dialect.ids_case_sensitive else a.upper() == b.upper()
+
+
+def same_evse_id(dialect: Dialect, a: str, b: str) -> bool:
+    """Whether two EVSE ids (`evse_id`) are one EVSE: normalised first if the dialect says so,
+    then compared by the dialect's case rule."""
+    if dialect.evse_ids_normalised:
+        return normalise_evse_id(a) == normalise_evse_id(b)
+    return same_id(dialect, a, b)
+
+
+def authorization_value(dialect: Dialect, token: str) -> str:
+    """The `Authorization` header we send with `token`: `Token <base64>` (2.2.1) or, where the
+    dialect wants it raw, `Token <token>`."""
+    return authorization_header(token) if dialect.token_base64 else f"Token {token}"
