@@ -77,7 +77,7 @@ class FakeNetwork(FakeParty):
     members: dict[Key, str] = field(default_factory=dict)
     # ENAPI's signed roaming agreements (§3), as pairs of parties.
     agreements: set[frozenset[Key]] = field(default_factory=set)
-    token_base64: bool = True  # how it sends its token (ENAPI: configurable per platform)
+    token_base64: bool = True  # its token encoding, both ways (ENAPI: per platform, §3)
     breaches: list[str] = field(default_factory=list)  # what the hub got wrong in its answers
 
     @classmethod
@@ -136,7 +136,8 @@ class FakeNetwork(FakeParty):
             return ""
         decoded = super()._token(authorization)
         raw = authorization[6:]
-        encoding = self.dialect.token_base64
+        # Either way for a lenient peer; else as configured (ENAPI: per platform, §3).
+        encoding = None if self.dialect.token_base64 is None else self.token_base64
         if encoding is None:  # either: the raw value when it is a token we know
             return raw if raw in self.accepted_tokens else decoded
         return decoded if encoding else raw

@@ -345,12 +345,16 @@ async def test_enapi_trades_only_under_a_signed_agreement(
     assert (await client.call("PUT", path, json=a_location(), headers=headers)).status_code == 1000
 
 
-async def test_enapi_pulls_with_a_window_and_limit_1000(
-    make_network: MakeNetwork, make_party: MakeParty
+@pytest.mark.parametrize(
+    ("dialect", "module", "limit"), [("enapi", "locations", "1000"), ("gireve", "cdrs", "20")]
+)
+async def test_network_pulls_with_a_window_and_its_page_size(
+    make_network: MakeNetwork, make_party: MakeParty, dialect: str, module: str, limit: str
 ) -> None:
-    """ENAPI pulls a Sender with date_from, date_to and limit 1000, following Link (§3)."""
-    network = await make_network("enapi", REMOTE)
-    stand_in = await hub_stand_in(make_party, network, [("locations", "SENDER")])
+    """ENAPI pulls a Sender with date_from, date_to and limit 1000 (§3); Gireve pulls CDRs 20
+    at a time (§0 "Paging"); both follow Link to the end."""
+    network = await make_network(dialect, REMOTE)
+    stand_in = await hub_stand_in(make_party, network, [(module, "SENDER")])
     pages = {"0": [a_location("L1"), a_location("L2")], "2": [a_location("L3")]}
 
     queries: list[dict[str, str]] = []
@@ -364,10 +368,10 @@ async def test_enapi_pulls_with_a_window_and_limit_1000(
             answer.headers["Link"] = f'<{following}>; rel="next"'
         return answer
 
-    stand_in.handlers["locations"] = serve
-    got = await network.pull("locations", date_from=STAMP, date_to="2024-02-01T00:00:00Z")
+    stand_in.handlers[module] = serve
+    got = await network.pull(module, date_from=STAMP, date_to="2024-02-01T00:00:00Z")
     assert [o["id"] for o in got] == ["L1", "L2", "L3"]
-    window = {"date_from": STAMP, "date_to": "2024-02-01T00:00:00Z", "limit": "1000"}
+    window = {"date_from": STAMP, "date_to": "2024-02-01T00:00:00Z", "limit": limit}
     assert queries[0] == window
 
 
@@ -510,6 +514,37 @@ async def test_network_calls_on_behalf_of_its_remote_parties(
     assert senders == [REMOTE_CPO, REMOTE_EMSP, REMOTE_CPO, REMOTE_EMSP, REMOTE_CPO]
     assert {r.routing("to") for r in stand_in.received[-5:]} == {LOCAL_CPO}
     assert network.breaches == []  # the plain fake echoes the tracing ids
+
+
+async def test_gireve_notes_an_answer_without_its_tracing_ids(
+    make_network: MakeNetwork, make_party: MakeParty
+) -> None:
+    """Called by Gireve, a partner answers with the same X-Request-ID/X-Correlation-ID (§2.1):
+    an answer without them is recorded as a breach."""
+    network = await make_network("gireve", REMOTE)
+    stand_in = await hub_stand_in(make_party, network, [("tokens", "RECEIVER")])
+
+    async def forgetful(request: web.Request, body: Any) -> web.Response:
+        return web.json_response({"status_code": 1000, "timestamp": STAMP})
+
+    stand_in.handlers["tokens"] = forgetful
+    assert (await network.push_token(REMOTE_EMSP, a_token())).status_code == 1000
+    assert [b.split(": ")[1] for b in network.breaches] == [
+        "X-Request-ID not echoed",
+        "X-Correlation-ID not echoed",
+    ]
+
+
+async def test_enapi_token_encoding_is_configurable(
+    make_network: MakeNetwork, make_party: MakeParty
+) -> None:
+    """ENAPI's token encoding is set per platform (§3): switched to raw, it reads a raw token
+    and refuses a base64 one."""
+    network, client = await client_of(make_network, make_party, "enapi")
+    assert (await client.call("GET", "versions", raw_token=True)).status == 401
+    network.token_base64 = False
+    assert (await client.call("GET", "versions", raw_token=True)).status_code == 1000
+    assert (await client.call("GET", "versions")).status == 401
 
 
 # ---- the handshake with the hub, both ways ---------------------------------------------------
