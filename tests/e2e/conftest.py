@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import RunningHub
 from tests.e2e.fakes import FakeParty
+from tests.e2e.network_rules import DIALECTS
+from tests.e2e.networks import FakeNetwork, Remote
 
 RECEIVER_MODULES = [("locations", "RECEIVER")]
 SENDER_MODULES = [("locations", "SENDER")]
@@ -96,6 +98,23 @@ def make_party(parties: list[FakeParty]) -> MakeParty:
         ).start()
         parties.append(party)
         return party
+
+    return make
+
+
+class MakeNetwork(Protocol):
+    """Start a fake network: `await make_network("gireve", remote=[(cc, pid, role), ...])`."""
+
+    async def __call__(self, dialect: str, remote: list[Remote] | None = None) -> FakeNetwork: ...
+
+
+@pytest.fixture
+def make_network(parties: list[FakeParty]) -> MakeNetwork:
+    async def make(dialect: str, remote: list[Remote] | None = None) -> FakeNetwork:
+        network = FakeNetwork.of(DIALECTS[dialect], remote)
+        await network.start()
+        parties.append(network)
+        return network
 
     return make
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import secrets
 import socket
 import ssl
@@ -120,6 +121,8 @@ class FakeParty:
     ssl_context: ssl.SSLContext | None = None  # serve https with this server context
     # Where it says its module endpoints are (default: its own URL).
     endpoints_url: str | None = None
+    # The other side's credentials object (from the handshake, whichever side started it).
+    peer_credentials: dict[str, Any] | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
     session: aiohttp.ClientSession | None = None
@@ -221,10 +224,12 @@ class FakeParty:
             body = raw
         if self.delay:
             await asyncio.sleep(self.delay)
-        auth = request.headers.get("Authorization", "")
-        token = base64.b64decode(auth[6:]).decode() if auth.startswith("Token ") else ""
-        if token not in self.accepted_tokens:
+        if self._token(request.headers.get("Authorization", "")) not in self.accepted_tokens:
             return self._reply(request, None, status=401, code=2000, message="unknown token")
+        refusal = self._check(request, body)
+        if refusal is not None:
+            self.refused.append(Received(request.method, request.path, dict(request.headers), body))
+            return refusal
         functional = request.path.startswith(f"/ocpi/{OCPI}/") and not request.path.startswith(
             f"/ocpi/{OCPI}/credentials"
         )
@@ -238,6 +243,30 @@ class FakeParty:
         self.received.append(Received(request.method, request.path, dict(request.headers), body))
         request[BODY] = body
         return await handler(request)
+
+    # ---- hooks a network's dialect overrides (tests/e2e/networks.py) ------------------------
+
+    def _token(self, authorization: str) -> str:
+        """The token an `Authorization` header carries (2.2.1: base64); "" when unreadable."""
+        if not authorization.startswith("Token "):
+            return ""
+        try:
+            return base64.b64decode(authorization[6:], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+
+    def _check(self, request: web.Request, body: Any) -> web.Response | None:
+        """A refusal for a request with a good token, or None to handle it (the plain fake
+        refuses nothing)."""
+        return None
+
+    def _key(self, tail: str) -> str:
+        """Where an object addressed by `tail` is stored (the plain fake: exactly as sent)."""
+        return tail
+
+    def _ingest(self, module: str, body: Any) -> Any:
+        """An object as this party stores what it received (the plain fake: unchanged)."""
+        return body
 
     def _reply(
         self,
@@ -299,6 +328,7 @@ class FakeParty:
         """The hub registering with us (we issued it a token A out of band)."""
         if request.method == "POST":
             theirs = cast(dict[str, Any], request[BODY])
+            self.peer_credentials = theirs
             # Like a real server (checklist §3.3): read the client's versions with its token B
             # before answering, so the hub must already accept B while it waits for our C.
             callback = await self.call_url("GET", theirs["url"], token=theirs["token"])
@@ -316,9 +346,11 @@ class FakeParty:
         """Any module: GET answers what is stored, PUT stores, PATCH merges, DELETE removes,
         POST is recorded; then a custom handler for the module may answer instead."""
         module = request.match_info.get("module", "")
-        tail = request.match_info.get("tail", "")
+        tail = self._key(request.match_info.get("tail", ""))
         stored = self.objects.setdefault(module, {})
         body = request[BODY]
+        if request.method in ("PUT", "PATCH"):
+            body = self._ingest(module, body)
         default: web.Response
         if request.method == "GET":
             if tail in stored:
@@ -357,6 +389,7 @@ class FakeParty:
             "POST", credentials_url, token=token_a, json=self.credentials(token_b)
         )
         if answer.status_code == 1000:
+            self.peer_credentials = answer.data
             self.token_for_hub = answer.data["token"]
             self.hub_token = token_b
             self.endpoints = {
