@@ -550,20 +550,7 @@ async def test_enapi_token_encoding_is_configurable(
 # ---- the handshake with the hub, both ways ---------------------------------------------------
 
 
-NOT_YET = pytest.mark.xfail(
-    strict=True, reason="the hub refuses hub-to-hub links until issue 8's `connect --dialect` lands"
-)
-
-
-@pytest.mark.parametrize(
-    "dialect",
-    [
-        pytest.param("gireve", marks=NOT_YET),
-        pytest.param("enapi", marks=NOT_YET),
-        pytest.param("eclearing", marks=NOT_YET),
-        "lenient",
-    ],
-)
+@pytest.mark.parametrize("dialect", ["gireve", "enapi", "eclearing", "lenient"])
 async def test_hub_registers_with_a_network(
     hub: RunningHub, make_network: MakeNetwork, dialect: str
 ) -> None:
