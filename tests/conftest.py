@@ -26,6 +26,7 @@ from aiohttp import web
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Role
+from ocpi_hub.dialects import DEFAULT
 from ocpi_hub.push.connect import connect
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import create_pool
@@ -216,12 +217,18 @@ class RunningHub:
         hub = (self.settings.country_code, self.settings.party_id)
         return await invite(self.pool, hub, role, country_code, party_id)
 
-    async def connect(self, versions_url: str, token_a: str) -> int:
+    async def connect(self, versions_url: str, token_a: str, dialect: str = DEFAULT) -> int:
         """What `ocpi-hub connect` does: register with the peer at `versions_url` using token A,
-        through the hub's own client; returns the new platform's id."""
+        through the hub's own client, as a peer speaking `dialect`; returns the new platform's
+        id."""
         async with self.pool.acquire() as conn:
             platform_id = await connect(
-                conn, self.app[CLIENT], self.settings, versions_url=versions_url, token_a=token_a
+                conn,
+                self.app[CLIENT],
+                self.settings,
+                versions_url=versions_url,
+                token_a=token_a,
+                dialect=dialect,
             )
         await announce(self.pool, platform_id)  # as the command does
         return platform_id

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ocpi_hub.core.parties import Platform
 from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
 from ocpi_hub.dialects.checks import (
     authorization_value,
     missing_required,
     normalise_evse_id,
+    put_instead,
+    refusal,
     same_evse_id,
     same_id,
 )
@@ -39,8 +42,11 @@ __all__ = [
     "dialect",
     "missing_required",
     "normalise_evse_id",
+    "put_instead",
+    "refusal",
     "same_evse_id",
     "same_id",
+    "spoken_by",
 ]
 
 DEFAULT = OCPI_221.name
@@ -59,3 +65,9 @@ def dialect(name: str) -> Dialect:
     if found is None:
         raise UnknownDialect(f"unknown dialect {name!r}: one of {', '.join(sorted(DIALECTS))}")
     return found
+
+
+def spoken_by(platform: Platform) -> Dialect:
+    """The profile a platform speaks; the spec's for a name no profile has any more (a profile
+    removed from a newer release while a platform still names it)."""
+    return DIALECTS.get(platform.dialect, OCPI_221)

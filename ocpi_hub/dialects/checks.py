@@ -15,6 +15,8 @@ __all__ = [
     "authorization_value",
     "missing_required",
     "normalise_evse_id",
+    "put_instead",
+    "refusal",
     "same_evse_id",
     "same_id",
 ]
@@ -81,3 +83,32 @@ def authorization_value(dialect: Dialect, token: str) -> str:
     """The `Authorization` header we send with `token`: `Token <base64>` (2.2.1) or, where the
     dialect wants it raw, `Token <token>`."""
     return authorization_header(token) if dialect.token_base64 else f"Token {token}"
+
+
+def refusal(
+    dialect: Dialect,
+    module: str,
+    *,
+    command: str | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> str | None:
+    """Why a request for `module` (a `command` of it, with `body`) cannot go to a platform
+    speaking `dialect`, in words for the local party that sent it; None when it can go.
+
+    A module or command the network does not implement, or a field it requires beyond the spec
+    that `body` lacks: the hub answers its own party instead of sending (issue 8)."""
+    if module in dialect.missing_modules:
+        return f"{dialect.name} does not implement the {module} module"
+    if command is not None and command in dialect.missing_commands:
+        return f"{dialect.name} does not implement {command}"
+    if body is None:
+        return None
+    missing = missing_required(dialect, f"{module}/{command}" if command else module, body)
+    if missing:
+        return f"{dialect.name} requires {', '.join(missing)}"
+    return None
+
+
+def put_instead(dialect: Dialect, module: str, method: str) -> bool:
+    """Whether a change sent as `method` must go as a PUT of the whole object instead."""
+    return method == "PATCH" and module in dialect.put_instead_of_patch

@@ -19,8 +19,8 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
-from ocpi_hub.core.handshake import authorization_header
 from ocpi_hub.core.networks import PeerNetworks
+from ocpi_hub.dialects import OCPI_221, Dialect, authorization_value
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.http import HttpClient
 from ocpi_hub.push.networks import OutsidePeerNetworks, PeerNetworksResolver
@@ -94,11 +94,13 @@ class PeerClient:
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        dialect: Dialect = OCPI_221,
     ) -> PeerResponse:
-        """One request, with a fresh X-Request-ID unless given; raises PeerUnreachable or
+        """One request, with a fresh X-Request-ID unless given, the token encoded as `dialect`
+        wants it (the receiving platform's: `dialects.spoken_by`); raises PeerUnreachable or
         PeerTimeout."""
         sent = {
-            "Authorization": authorization_header(token),
+            "Authorization": authorization_value(dialect, token),
             "X-Request-ID": request_id or str(uuid.uuid4()),
             "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
             **(headers or {}),
@@ -130,9 +132,11 @@ class PeerClient:
         )
         return result
 
-    async def get_data(self, url: str, *, token: str, timeout: float) -> Any:
+    async def get_data(
+        self, url: str, *, token: str, timeout: float, dialect: Dialect = OCPI_221
+    ) -> Any:
         """GET an OCPI resource and return its `data`; PeerUnreachable unless it answered 1xxx."""
-        response = await self.request("GET", url, token=token, timeout=timeout)
+        response = await self.request("GET", url, token=token, timeout=timeout, dialect=dialect)
         if not response.ok:
             raise PeerUnreachable(
                 f"GET {url}: HTTP {response.http_status}, status_code {response.status_code}"

@@ -35,9 +35,13 @@ from ocpi_hub.storage.repositories import platforms
 
 
 async def discover(
-    client: PeerClient, versions_url: str, token: str, timeout: float
+    client: PeerClient,
+    versions_url: str,
+    token: str,
+    timeout: float,
+    dialect: dialects.Dialect = dialects.OCPI_221,
 ) -> VersionDetails:
-    """GET the peer's versions and its 2.2.1 details with `token`.
+    """GET the peer's versions and its 2.2.1 details with `token` (encoded as `dialect` wants).
 
     3001 when the peer cannot be used (unreachable, refuses the token, answers nonsense), and
     when its versions URL or one of its endpoints is not a URL the hub may call: each must
@@ -46,11 +50,11 @@ async def discover(
     """
     await _check_callable(client, versions_url, "versions URL")
     try:
-        listed = await client.get_data(versions_url, token=token, timeout=timeout)
+        listed = await client.get_data(versions_url, token=token, timeout=timeout, dialect=dialect)
         versions = [Version.model_validate(v) for v in listed]
         version = pick_version(versions)
         details = VersionDetails.model_validate(
-            await client.get_data(version.url, token=token, timeout=timeout)
+            await client.get_data(version.url, token=token, timeout=timeout, dialect=dialect)
         )
     except (PeerUnreachable, ValidationError, TypeError) as exc:
         raise ClientApiUnusable(f"could not read the versions at {versions_url}: {exc}") from exc
@@ -116,8 +120,9 @@ async def connect(
     parties are CONNECTED, with the HubClientInfo pushes that go with it (checklist §4.8).
     """
     timeout = settings.forward_timeout
+    speaks = dialects.dialect(dialect)
     try:
-        details = await discover(client, versions_url, token_a, timeout)
+        details = await discover(client, versions_url, token_a, timeout, speaks)
     except OcpiError as exc:
         raise ConnectFailed(exc.message) from exc
     credentials_url = next(
@@ -138,6 +143,7 @@ async def connect(
         response = await client.request(
             "POST",
             credentials_url,
+            dialect=speaks,
             token=token_a,
             timeout=timeout,
             body=orjson.dumps(ours.model_dump(mode="json")),

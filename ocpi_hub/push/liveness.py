@@ -18,6 +18,7 @@ import asyncio
 
 import asyncpg
 
+from ocpi_hub import dialects
 from ocpi_hub.core.modules.hubclientinfo import ClientInfo
 from ocpi_hub.core.parties import Platform
 from ocpi_hub.core.routing import PartyKey
@@ -74,6 +75,7 @@ class LivenessProbe:
                 platform.versions_url,
                 token=platform.outgoing_token,
                 timeout=self.settings.forward_timeout,
+                dialect=dialects.spoken_by(platform),
             )
         except PeerUnreachable as exc:
             changed = await clientinfo.unreachable(

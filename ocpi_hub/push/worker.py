@@ -30,6 +30,7 @@ import asyncpg
 import orjson
 from structlog.stdlib import BoundLogger
 
+from ocpi_hub import dialects
 from ocpi_hub.core import delivery as rules
 from ocpi_hub.core.parties import InterfaceRole, Platform
 from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
@@ -264,6 +265,7 @@ class OutboxWorker:
             response = await self.client.request(
                 send.method,
                 url,
+                dialect=dialects.spoken_by(platform),
                 token=platform.outgoing_token,
                 timeout=self.settings.push_timeout,
                 body=send.body.encode() if send.body is not None else None,

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import (
     OCPI_VERSION,
@@ -111,7 +112,11 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
 
     settings = request.app[SETTINGS]
     details = await discover(
-        request.app[CLIENT], credentials.url, credentials.token, settings.forward_timeout
+        request.app[CLIENT],
+        credentials.url,
+        credentials.token,
+        settings.forward_timeout,
+        dialects.spoken_by(caller),
     )
     check_endpoints(details, (p.role for p in caller.parties))
 

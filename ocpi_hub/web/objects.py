@@ -15,14 +15,14 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import ValidationError
 
-from ocpi_hub.core import routes
 from ocpi_hub.core.envelope import envelope, envelope_raw
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
-from ocpi_hub.core.parties import InterfaceRole, ModuleID
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, Platform
 from ocpi_hub.core.patch import merge_patch
-from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience, delivered_from
+from ocpi_hub.core.planner import Change, Plan, personal_route, plan
+from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError
@@ -96,11 +96,20 @@ async def receive(
         validate(spec.model, updated)
         addressee = spec.addressee(updated) if spec.addressee else None
         await objects.upsert(conn, key, updated, parse_datetime(updated["last_updated"]), addressee)
+        planned = Plan()
         if deliver:
-            await outbox.enqueue(
-                conn, await deliveries(conn, request, call, spec, key, body, addressee)
+            planned = await deliveries(
+                conn, request, call, spec, key, body, addressee, whole=updated
             )
-    return ocpi_response(envelope(None), status=201 if created else 200)
+            await enqueue(conn, request, planned)
+    return ocpi_response(envelope(None, status_message=_refusals(planned)),
+                         status=201 if created else 200)  # fmt: skip
+
+
+def _refusals(planned: Plan) -> str | None:
+    """The status message of an accepted push that some receivers' dialects refused: the
+    object is stored and sent to everyone else; the sender learns who did not get it and why."""
+    return "stored; " + "; ".join(planned.refused) if planned.refused else None
 
 
 async def deliveries(
@@ -112,66 +121,67 @@ async def deliveries(
     body: str | None,
     addressee: PartyKey | None,
     behind: ObjectKey | None = None,
-) -> list[NewDelivery]:
-    """One delivery per receiving party: for personal data the party it is meant for, over its
-    best route, FROM the party that sent it, as any message routed through a hub (open routing
-    is answered "as Via Hub", checklist §1.6); otherwise every party of the opposite roles and
-    every network once, never the sender's own platform, FROM the hub (a broadcast; to a
-    network FROM the sender, which the hub presents there). Nothing that came from a network
-    goes to a network (core.routes). Keyed by object, so one object's changes reach each
-    receiver in order; keyed by `behind` instead when given, so they reach it after that
-    object's."""
-    path = relay_path(request, query=("type",) if spec.typed else ())
-    object_key = "/".join(quote(part, safe="") for part in (behind or key).args())
+    whole: dict[str, Any] | None = None,
+) -> Plan:
+    """What this stored change sends (core.planner): for personal data one delivery to the
+    party it is meant for, over its best route, FROM the party that sent it, as any message
+    routed through a hub (open routing is answered "as Via Hub", checklist §1.6); otherwise one
+    per party of the opposite roles and one per network, never back to the sender's platform
+    (a broadcast). Keyed by object, so one object's changes reach each receiver in order;
+    keyed by `behind` instead when given, so they reach it after that object's. `whole` is the
+    object as now stored (for dialects that take a PUT where the change was a PATCH)."""
+    change = Change(
+        module=spec.module.value,
+        method=request.method,
+        path=relay_path(request, query=("type",) if spec.typed else ()),
+        body=body,
+        whole=whole,
+        key=key.args(),
+        queue="/".join(quote(part, safe="") for part in (behind or key).args()),
+        source=call.caller,
+        sender=call.sender,
+        hub=call.hub,
+        personal=spec.personal,
+    )
     cache = request.app[PLATFORMS]
-    if spec.personal:
-        receivers = []
-        if addressee:
-            hosts = await cache.platforms_of_party(*addressee)
-            route = next(
-                (
-                    p
-                    for p in hosts
-                    if p.registered
-                    and p.endpoint(spec.module, InterfaceRole.RECEIVER)
-                    and routes.exported(call.caller, p)
-                ),
-                None,
-            )
-            if route is not None:
-                receivers = [(party, route) for party in route.parties if party.key == addressee]
-    else:
+    receivers: list[tuple[Party, Platform]] = []
+    if spec.personal and addressee:
+        route = personal_route(await cache.platforms_of_party(*addressee), change)
+        if route is not None:
+            receivers = [(party, route) for party in route.parties if party.key == addressee]
+    elif not spec.personal:
         # Precomputed per change of the platforms: only the deliveries are built per push.
-        receivers = [
-            (party, platform)
-            for party, platform in await cache.receivers(
+        receivers = list(
+            await cache.receivers(
                 broadcast_audience(spec.owner_role), spec.module, InterfaceRole.RECEIVER
             )
-            if routes.exported(call.caller, platform)
-        ]
-    seen: set[tuple[int, PartyKey]] = set()
-    found = []
-    for party, platform in receivers:
-        if (platform.id, party.key) in seen or not platform.endpoint(
-            spec.module, InterfaceRole.RECEIVER
-        ):
-            continue
-        seen.add((platform.id, party.key))
-        found.append(
-            NewDelivery(
-                receiver_platform_id=platform.id,
-                to_party=party.key,
-                from_party=delivered_from(spec.personal or platform.network, call.sender, call.hub),
-                module=spec.module.value,
-                interface=InterfaceRole.RECEIVER.value,
-                method=request.method,
-                path=path,
-                body=body,
-                correlation_id=request[CORRELATION_ID],
-                object_key=object_key,
-            )
         )
-    return found
+    planned = plan(change, receivers)
+    for refusal in planned.refused:
+        log.info("delivery_refused_by_dialect", module=change.module, reason=refusal)
+    return planned
+
+
+async def enqueue(conn: Connection, request: web.Request, planned: Plan) -> None:
+    """Queue what `deliveries` planned, in the caller's transaction."""
+    await outbox.enqueue(
+        conn,
+        [
+            NewDelivery(
+                receiver_platform_id=d.receiver.id,
+                to_party=d.to_party,
+                from_party=d.from_party,
+                module=d.module,
+                interface=InterfaceRole.RECEIVER.value,
+                method=d.method,
+                path=d.path,
+                body=d.body,
+                correlation_id=request[CORRELATION_ID],
+                object_key=d.queue,
+            )
+            for d in planned.deliveries
+        ],
+    )
 
 
 def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:
@@ -276,7 +286,10 @@ async def receive_new(
         last_updated = parse_datetime(data["last_updated"])
         if not await objects.insert(conn, key, data, last_updated, addressee):
             raise exists
-        await outbox.enqueue(
-            conn, await deliveries(conn, request, call, spec, key, body, addressee, behind)
+        planned = await deliveries(
+            conn, request, call, spec, key, body, addressee, behind, whole=data
         )
-    return ocpi_response(envelope(None), status=201, headers=headers)
+        await enqueue(conn, request, planned)
+    return ocpi_response(
+        envelope(None, status_message=_refusals(planned)), status=201, headers=headers
+    )

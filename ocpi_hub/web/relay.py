@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ocpi_hub import dialects
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform, Role
 from ocpi_hub.core.routing import (
     Decision,
@@ -145,8 +146,14 @@ async def receiving_platform(
     for platform in candidates:
         if platform.registered and platform.endpoint(module, interface) and platform.outgoing_token:
             return platform
+    lacking = [
+        refusal
+        for platform in candidates
+        if (refusal := dialects.refusal(dialects.spoken_by(platform), module.value))
+    ]
+    reason = f": {lacking[0]}" if lacking else ""
     raise ReceiverNotConnected(
-        f"{'*'.join(to)} is not connected for {module.value} {interface.value}"
+        f"{'*'.join(to)} is not connected for {module.value} {interface.value}{reason}"
     )
 
 
@@ -185,6 +192,7 @@ async def ask(
         answer = await request.app[CLIENT].request(
             request.method,
             url,
+            dialect=dialects.spoken_by(platform),
             token=str(platform.outgoing_token),
             timeout=timeout,
             body=body,

@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.modules.commands import (
     COMMANDS,
@@ -60,7 +61,7 @@ from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path, relay_path
-from ocpi_hub.web.relay import Call, functional_call
+from ocpi_hub.web.relay import Call, functional_call, receiving_platform
 from ocpi_hub.web.results import (
     Expected,
     Target,
@@ -201,9 +202,35 @@ async def receiver(request: web.Request) -> web.Response:
         await check_session_request(
             request, call, routed, command.session_id, SessionRequest.COMMAND, refused
         )
+    spoken = await _spoken_to(request, call, routed, kind, body)
+    if spoken is not None:
+        return spoken
     target = _target(kind, command, routed, relay_path(request), response_url)
     relayed = await relay(request, call, target, lambda url: (with_response_url(body, url), None))
     return relayed.response
+
+
+async def _spoken_to(
+    request: web.Request, call: Call, to: PartyKey, kind: CommandType, body: dict[str, Any]
+) -> web.Response | None:
+    """The hub's own answer when the CPO's route speaks a dialect that cannot take this command
+    (issue 8): NOT_SUPPORTED for a command it lacks, as a CPO would answer; 2001 with REJECTED
+    for a field it requires that the command lacks. None: the command may go."""
+    platform = await receiving_platform(
+        request, to, ModuleID.COMMANDS, InterfaceRole.RECEIVER, call.hosts_of(to)
+    )
+    dialect = dialects.spoken_by(platform)
+    who = "*".join(to)
+    if kind.value in dialect.missing_commands:
+        text = f"{who} is reached through {dialect.name}, which does not implement {kind.value}"
+        return ocpi_response(envelope(command_response(CommandResponseType.NOT_SUPPORTED, text)))
+    refusal = dialects.refusal(dialect, ModuleID.COMMANDS.value, command=kind.value, body=body)
+    if refusal is not None:
+        message = f"{refusal} (on the route to {who})"
+        raise InvalidParameters(
+            message, data=command_response(CommandResponseType.REJECTED, message)
+        )
+    return None
 
 
 def _expected(kind: CommandType) -> Expected:

@@ -29,12 +29,13 @@ from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.errors import InvalidParameters, NotFound
-from ocpi_hub.storage.repositories import objects, outbox
+from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     deliveries,
+    enqueue,
     module_path,
     receive,
     relay_path,
@@ -74,7 +75,9 @@ async def delete_tariff(request: web.Request, call: Call, key: ObjectKey) -> web
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if not await objects.delete(conn, key):
             raise unknown_tariff(key.id)
-        await outbox.enqueue(conn, await deliveries(conn, request, call, TARIFFS, key, None, None))
+        await enqueue(
+            conn, request, await deliveries(conn, request, call, TARIFFS, key, None, None)
+        )
     return ocpi_response(envelope(None))
 
 

@@ -1,0 +1,135 @@
+"""The hub speaking each network's dialect (issue 8), against fakes that enforce it
+(tests/e2e/networks.py): a rule the hub forgot is a refusal the fake records, and a test fails.
+
+The hub connects to each network as `ocpi-hub connect --dialect NAME` does; the operator adds the
+network's remote parties (`parties add --via`); Gireve is told our local parties out of band
+(`configure_member`), as it configures its operators by hand (hub-dialects.md §2.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpi_hub.core.parties import Party
+from ocpi_hub.storage.repositories import outbox, platforms
+from tests import factories
+from tests.conftest import RunningHub
+from tests.e2e.conftest import MakeNetwork, eventually, to_headers
+from tests.e2e.fakes import FakeParty
+from tests.e2e.networks import FakeNetwork
+
+REMOTE_CPO = ("FR", "CPX")
+REMOTE_EMSP = ("FR", "EMX")
+REMOTE = [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")]
+
+
+async def member_of(hub: RunningHub, make_network: MakeNetwork, dialect: str) -> FakeNetwork:
+    """The hub connected to a fake `dialect` network hosting REMOTE, our parties configured."""
+    network = await make_network(dialect, REMOTE)
+    network.configure_member(("NL", "CPA"), "CPO")
+    network.configure_member(("DE", "EMA"), "EMSP")
+    platform_id = await hub.connect(network.versions_url, network.issue_token_a(), dialect)
+    async with hub.pool.acquire() as conn:
+        for country_code, party_id, role in REMOTE:
+            party = Party.of(country_code, party_id, role)
+            await platforms.add_remote(conn, platform_id, party, name=None, source="OPERATOR")
+    return network
+
+
+def gireve_location(location_id: str = "LOC1", **overrides: Any) -> dict[str, Any]:
+    """A Location of NL*CPA with the fields Gireve requires beyond the spec (§2.3)."""
+    body = factories.location(country_code="NL", party_id="CPA", id=location_id, **overrides)
+    body.setdefault("owner", {"name": "CPA Charging"})
+    body.setdefault("operator", {"name": "CPA Operations"})
+    for evse in body["evses"]:
+        evse.setdefault("capabilities", ["RFID_READER"])
+        for connector in evse["connectors"]:
+            connector.setdefault("tariff_ids", ["T1"])
+    return body
+
+
+async def test_a_token_patch_reaches_gireve_as_a_put_of_the_whole_token(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve takes no PATCH on Tokens (§2.3): the hub sends it the whole stored Token with PUT,
+    while a spec peer (the local CPO) gets the PATCH as sent."""
+    network = await member_of(hub, make_network, "gireve")
+    url = f"{hub.url}/ocpi/2.2.1/receiver/tokens/DE/EMA/U1?type=RFID"
+    assert (await emsp.call_url("PUT", url, json=factories.token("U1"))).status_code == 1000
+    patch = {"valid": False, "last_updated": "2024-03-02T10:00:00Z"}
+    assert (await emsp.call_url("PATCH", url, json=patch)).status_code == 1000
+
+    await eventually(lambda: len(network.requests("tokens")) == 2, message="two pushes")
+    await eventually(lambda: len(cpo.requests("tokens")) == 2, message="CPO got both")
+    assert [r.method for r in network.requests("tokens")] == ["PUT", "PUT"]
+    assert network.requests("tokens")[1].body == {**factories.token("U1"), **patch}
+    assert [r.method for r in cpo.requests("tokens")] == ["PUT", "PATCH"]
+    assert network.refused == []
+
+
+async def test_a_location_gireve_cannot_take_is_stored_and_the_sender_told(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """A Location without the fields Gireve requires (§2.3) is stored and sent to the local
+    eMSP, not to Gireve; the CPO's answer says so. A complete one reaches Gireve too."""
+    network = await member_of(hub, make_network, "gireve")
+    base = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA"
+    bare = factories.location(country_code="NL", party_id="CPA", id="LOC1")
+
+    told = await cpo.call_url("PUT", f"{base}/LOC1", json=bare)
+    complete = await cpo.call_url("PUT", f"{base}/LOC2", json=gireve_location("LOC2"))
+
+    assert told.status_code == 1000 and complete.status_code == 1000
+    message = told.body["status_message"]
+    assert "not sent to FR*007" in message and "gireve requires owner.name" in message
+    assert "status_message" not in complete.body
+    await eventually(lambda: len(emsp.pushes()) == 2 and len(network.pushes()) == 1)
+    assert network.pushes()[0].path.endswith("/NL/CPA/LOC2")
+    assert network.refused == []
+
+
+async def test_commands_gireve_cannot_take_are_answered_by_the_hub(
+    hub: RunningHub, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve implements START/STOP_SESSION only, and wants `evse_uid` in START_SESSION (§2.3):
+    the hub answers RESERVE_NOW with NOT_SUPPORTED and an incomplete START_SESSION with 2001
+    itself; a complete START_SESSION goes to the remote CPO."""
+    network = await member_of(hub, make_network, "gireve")
+    base = f"{hub.url}/ocpi/2.2.1/receiver/commands"
+    token = factories.token("U1")
+    response_url = f"{emsp.url}/ocpi/2.2.1/commands/result/1"
+    start = {"response_url": response_url, "token": token, "location_id": "RLOC1"}
+    reserve = {**start, "expiry_date": "2030-01-01T00:00:00Z", "reservation_id": "R1"}
+    to = to_headers(REMOTE_CPO)
+
+    reserved = await emsp.call_url("POST", f"{base}/RESERVE_NOW", json=reserve, headers=to)
+    bare = await emsp.call_url("POST", f"{base}/START_SESSION", json=start, headers=to)
+    started = await emsp.call_url(
+        "POST", f"{base}/START_SESSION", json={**start, "evse_uid": "EVSE1"}, headers=to
+    )
+
+    assert reserved.status_code == 1000 and reserved.data["result"] == "NOT_SUPPORTED"
+    assert "does not implement RESERVE_NOW" in reserved.data["message"][0]["text"]
+    assert bare.status_code == 2001 and bare.data["result"] == "REJECTED"
+    assert "gireve requires evse_uid" in bare.body["status_message"]
+    assert started.status_code == 1000, started.body
+    assert [r.path.rsplit("/", 1)[1] for r in network.requests("commands")] == ["START_SESSION"]
+    assert network.refused == []
+
+
+async def test_a_fifo_network_has_one_queue(
+    hub: RunningHub, cpo: FakeParty, make_network: MakeNetwork
+) -> None:
+    """e-clearing.net forwards pushes through one FIFO queue (§4): every change for it waits in
+    one outbox queue, in the order made, whatever object it changes."""
+    network = await member_of(hub, make_network, "eclearing")
+    base = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA"
+    for location_id in ("LOC1", "LOC2"):
+        body = factories.location(country_code="NL", party_id="CPA", id=location_id)
+        assert (await cpo.call_url("PUT", f"{base}/{location_id}", json=body)).status_code == 1000
+
+    await eventually(lambda: len(network.pushes()) == 2)
+    sent = await outbox.listing(hub.pool, status="DELIVERED")
+    to_network = [d for d in sent if d.to_party == ("DE", "ECH") and d.module == "locations"]
+    assert [d.object_key for d in to_network] == ["*", "*"]
+    assert [r.path.rsplit("/", 1)[1] for r in network.pushes()] == ["LOC1", "LOC2"]
