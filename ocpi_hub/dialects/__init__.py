@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ocpi_hub.core.parties import Platform
 from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
 from ocpi_hub.dialects.checks import (
+    as_spec,
     authorization_value,
     missing_required,
     normalise_evse_id,
@@ -38,6 +39,7 @@ __all__ = [
     "Presents",
     "PullSchedule",
     "UnknownDialect",
+    "as_spec",
     "authorization_value",
     "dialect",
     "missing_required",

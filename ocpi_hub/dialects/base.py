@@ -69,7 +69,8 @@ class Dialect:
     required_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Fields it adds beyond the spec, per module, as JSON paths: kept as they come, never refused.
     added_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # DateTimes it sends without the `Z` (naive UTC), accepted from it.
+    # It sends DateTimes without the `Z` (UTC by the spec too): they are given it before they
+    # are stored and passed on, in the form the hub renders (dialects.as_spec).
     lenient_timestamps: bool = False
     delivery: Delivery = Delivery.PER_OBJECT
     presents: Presents = Presents.PARTIES

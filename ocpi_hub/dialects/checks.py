@@ -5,6 +5,7 @@ Sans-I/O: plain values in, plain values out; the hub's client, planner and middl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from ocpi_hub.core.handshake import authorization_header
 from ocpi_hub.dialects.base import Dialect
 
 __all__ = [
+    "as_spec",
     "authorization_value",
     "missing_required",
     "normalise_evse_id",
@@ -112,3 +114,26 @@ def refusal(
 def put_instead(dialect: Dialect, module: str, method: str) -> bool:
     """Whether a change sent as `method` must go as a PUT of the whole object instead."""
     return method == "PATCH" and module in dialect.put_instead_of_patch
+
+
+# A DateTime without its zone, as some networks send them (the spec wants `Z`: UTC).
+_NAIVE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+def as_spec(dialect: Dialect, document: Any) -> Any:
+    """A document a platform speaking `dialect` sent, in the spec's form: where the dialect
+    sends DateTimes without `Z`, they are read as UTC and given it (tolerant in, strict out:
+    what the hub stores and passes on is the spec's). Anything else is returned unchanged."""
+    if not dialect.lenient_timestamps:
+        return document
+    return _zoned(document)
+
+
+def _zoned(value: Any) -> Any:
+    if isinstance(value, str):
+        return value + "Z" if _NAIVE_DATETIME.match(value) else value
+    if isinstance(value, list):
+        return [_zoned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _zoned(item) for key, item in value.items()}
+    return value

@@ -24,6 +24,8 @@ CALLER = web.RequestKey("caller", Platform)  # the Platform that called, known b
 CALLER_TOKEN = web.RequestKey("caller_token", str)  # the token it used, in clear (never stored)
 RESPONSE_HEADERS = web.RequestKey("response_headers", dict[str, str])  # added to every answer
 CORRELATION_ID = web.RequestKey("correlation_id", str)  # kept on every hop for this request
+# The body as the hub passes it on, where the caller's dialect made it differ from what was sent.
+BODY_TEXT = web.RequestKey("body_text", bytes)
 STATUS_CODE = web.RequestKey("status_code", int)  # the OCPI status_code answered, for the log
 
 # The route variable every path ends in (app.tolerate_trailing_slash): not an id.

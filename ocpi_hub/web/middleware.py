@@ -26,6 +26,7 @@ import orjson
 import structlog
 from aiohttp import web
 
+from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import token_candidates
 from ocpi_hub.core.model import may_be_unprintable, unprintable
@@ -44,6 +45,7 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import is_unavailable
 from ocpi_hub.storage.repositories import clientinfo
 from ocpi_hub.web.keys import (
+    BODY_TEXT,
     CALLER,
     CALLER_TOKEN,
     CORRELATION_ID,
@@ -87,7 +89,19 @@ async def read_json(request: web.Request) -> Any:
         raise InvalidJson(f"request body is not valid JSON: {exc}") from exc
     if may_be_unprintable(raw) and (refusal := unprintable(document)):
         raise InvalidParameters(refusal)
+    caller = request.get(CALLER)
+    if caller is not None:
+        spec = dialects.as_spec(dialects.spoken_by(caller), document)
+        if spec is not document:
+            document = spec
+            request[BODY_TEXT] = orjson.dumps(document)
     return document
+
+
+async def body_bytes(request: web.Request) -> bytes:
+    """The body as the hub passes it on: as sent, or in the spec's form where the caller's
+    dialect sends otherwise (`read_json` made it so)."""
+    return request.get(BODY_TEXT) or await request.read()
 
 
 def error_response(error: OcpiError) -> web.Response:

@@ -32,7 +32,7 @@ from ocpi_hub.storage.repositories import objects, outbox
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.web.keys import CORRELATION_ID, PLATFORMS, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
-from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.middleware import body_bytes, ocpi_response
 from ocpi_hub.web.relay import Call, forward
 
 log = get_logger("ocpi_hub.web.objects")
@@ -89,7 +89,7 @@ async def receive(
 ) -> web.Response:
     """Apply a push to the stored object, validate the result, store it and queue its
     deliveries, all or nothing; answer 201 for a new object, 200 otherwise."""
-    body = (await request.read()).decode()
+    body = (await body_bytes(request)).decode()
     async with request.app[POOL].acquire() as conn, conn.transaction():
         stored = await objects.get(conn, key, for_update=True)
         updated, created = apply(stored)
@@ -280,7 +280,7 @@ async def receive_new(
     deliveries, all or nothing, behind those of the object `behind` names if given; answer 201
     with `headers`. When the (owner, id) is taken, `exists` is raised: nothing is stored or
     delivered a second time."""
-    body = (await request.read()).decode()
+    body = (await body_bytes(request)).decode()
     addressee = spec.addressee(data) if spec.addressee else None
     async with request.app[POOL].acquire() as conn, conn.transaction():
         last_updated = parse_datetime(data["last_updated"])

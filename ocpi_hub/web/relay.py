@@ -44,7 +44,7 @@ from ocpi_hub.web.keys import (
     SETTINGS,
     STATUS_CODE,
 )
-from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.middleware import body_bytes, ocpi_response
 
 # Answer headers worth relaying from a receiver besides the envelope itself.
 RELAYED_HEADERS = ("Location", "Link", "X-Total-Count", "X-Limit")
@@ -184,7 +184,7 @@ async def ask(
         platform = await receiving_platform(request, to, module, interface, call.hosts_of(to))
     url = endpoint_url(str(platform.endpoint(module, interface)), path)
     if body is None and request.body_exists:
-        body = await request.read() or None  # aiohttp caches it: handlers may have read it
+        body = await body_bytes(request) or None  # aiohttp caches it: handlers may have read it
     settings = request.app[SETTINGS]
     timeout = settings.forward_timeout if timeout is None else timeout
     name = "*".join(to)

@@ -33,6 +33,7 @@ async def member_of(hub: RunningHub, make_network: MakeNetwork, dialect: str) ->
         for country_code, party_id, role in REMOTE:
             party = Party.of(country_code, party_id, role)
             await platforms.add_remote(conn, platform_id, party, name=None, source="OPERATOR")
+    await network.discover()  # it learns the hub's endpoints, to call it
     return network
 
 
@@ -133,3 +134,22 @@ async def test_a_fifo_network_has_one_queue(
     to_network = [d for d in sent if d.to_party == ("DE", "ECH") and d.module == "locations"]
     assert [d.object_key for d in to_network] == ["*", "*"]
     assert [r.path.rsplit("/", 1)[1] for r in network.pushes()] == ["LOC1", "LOC2"]
+
+
+async def test_naive_times_from_gireve_are_passed_on_with_z(
+    hub: RunningHub, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve's examples carry DateTimes without `Z` (§2.4; the spec reads them as UTC too):
+    what the hub stores and passes on from a lenient network is in the form it renders,
+    with `Z` (DESIGN.md decision 8), not as sent."""
+    network = await member_of(hub, make_network, "gireve")
+    naive = "2024-03-01T10:00:00"
+    remote = factories.location(country_code="FR", party_id="CPX", id="RLOC1", last_updated=naive)
+
+    from_gireve = await network.push_location(REMOTE_CPO, remote)
+
+    assert from_gireve.status_code == 1000, from_gireve.body
+    await eventually(lambda: len(emsp.pushes()) == 1)
+    delivered = emsp.pushes()[0].body
+    assert delivered["last_updated"] == naive + "Z"
+    assert {e["last_updated"] for e in delivered["evses"]} == {naive + "Z"}
