@@ -153,3 +153,21 @@ async def test_naive_times_from_gireve_are_passed_on_with_z(
     delivered = emsp.pushes()[0].body
     assert delivered["last_updated"] == naive + "Z"
     assert {e["last_updated"] for e in delivered["evses"]} == {naive + "Z"}
+
+
+async def test_a_network_tells_the_hub_of_a_party_behind_it_by_hubclientinfo(
+    hub: RunningHub, cpo: FakeParty, make_network: MakeNetwork
+) -> None:
+    """ENAPI PUTs a ClientInfo when an agreement is signed (§3): the party becomes a remote
+    party of ENAPI, reachable at once; a peer's ClientInfo PUT is refused and changes nothing."""
+    network = await member_of(hub, make_network, "enapi")
+    answer = await network.sign_agreement(("NL", "CPA"), ("DE", "EMN", "EMSP"))
+    url = f"{hub.url}/ocpi/2.2.1/receiver/hubclientinfo/DE/EMZ"
+    info = {"country_code": "DE", "party_id": "EMZ", "role": "EMSP", "status": "CONNECTED",
+            "last_updated": "2024-03-01T10:00:00Z"}  # fmt: skip
+    refused = await cpo.call_url("PUT", url, json=info)
+
+    assert answer.status_code == 1000, answer.body
+    assert refused.status == 405 and refused.status_code == 2000
+    [enapi] = [p for p in await platforms.all_platforms(hub.pool) if p.network]
+    assert enapi.party("DE", "EMN", "EMSP") is not None and enapi.party("DE", "EMZ") is None

@@ -344,22 +344,33 @@ async def local_parties(conn: Executor) -> list[tuple[Party, dict[str, Any]]]:
 
 
 async def add_remote(
-    conn: Connection, platform_id: int, party: Party, *, name: str | None, source: str
+    conn: Connection,
+    platform_id: int,
+    party: Party,
+    *,
+    name: str | None,
+    source: str,
+    status: str = "CONNECTED",
 ) -> bool:
     """A remote party reached through network `platform_id`, learned from `source`
-    (HUBCLIENTINFO or OPERATOR); False when the network already routes to it."""
-    added = await conn.fetchval(
+    (HUBCLIENTINFO or OPERATOR), with the ConnectionStatus the network reports; False when the
+    network already routed to it (its status is updated)."""
+    added: bool = await conn.fetchval(
         "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
-        " remote, source) VALUES ($1, $2, $3, $4, $5::jsonb, true, $6)"
-        " ON CONFLICT (platform_id, country_code, party_id, role) DO NOTHING RETURNING id",
+        " remote, source, connection_status) VALUES ($1, $2, $3, $4, $5::jsonb, true, $6, $7)"
+        " ON CONFLICT (platform_id, country_code, party_id, role) DO UPDATE"
+        " SET connection_status = EXCLUDED.connection_status,"
+        "     status_updated = date_trunc('second', now())"
+        " RETURNING xmax = 0",
         platform_id,
         party.country_code,
         party.party_id,
         party.role.value,
         orjson.dumps({"name": name} if name else None).decode(),
         source,
+        status,
     )
-    return added is not None
+    return added
 
 
 async def _insert_parties(

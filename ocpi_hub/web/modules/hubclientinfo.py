@@ -1,4 +1,4 @@
-"""HubClientInfo, the hub as Sender (checklist §4.8, §5).
+"""HubClientInfo: the hub as Sender (checklist §4.8, §5), and as Receiver for networks.
 
 A configuration module: registered platforms only (token C), never routed, and no routing
 headers on the answer, so the handler does not go through `relay.functional_call`, which
@@ -6,6 +6,11 @@ adds them. The list is every party the hub knows but itself, each with its Conne
 paged like any list (checklist §1.5) and filtered on `last_updated`. The pushes of ClientInfo
 are queued by the platforms repository whenever a status changes; the liveness probe runs
 here as a background task of the application.
+
+Receiver (issue 8): a network tells the hub about the parties behind it with
+`PUT {receiver}/hubclientinfo/{country_code}/{party_id}`; each becomes (or stays) a remote party
+of that network, with the status the network reports. Only a network may: any other platform's
+PUT is refused (405, 2000) and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,19 +20,57 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.model import validation_message
+from ocpi_hub.core.modules.hubclientinfo import ClientInfo
 from ocpi_hub.core.paging import next_link, parse_page_request
-from ocpi_hub.core.parties import InterfaceRole, ModuleID
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, Platform, Role
+from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.push.liveness import LivenessProbe
-from ocpi_hub.storage.repositories import clientinfo
-from ocpi_hub.web.keys import CLIENT, DATABASE, POOL, SETTINGS
-from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.storage.platform_cache import announce
+from ocpi_hub.storage.repositories import clientinfo, platforms
+from ocpi_hub.web.keys import CALLER, CLIENT, DATABASE, PLATFORMS, POOL, SETTINGS
+from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path
 
 SENDER_PATH = module_path(ModuleID.HUB_CLIENT_INFO, InterfaceRole.SENDER)
-# The hub owns HubClientInfo: it offers the Sender only; parties offer the Receiver.
-ENDPOINTS = [(ModuleID.HUB_CLIENT_INFO, InterfaceRole.SENDER, SENDER_PATH)]
+RECEIVER_PATH = module_path(ModuleID.HUB_CLIENT_INFO, InterfaceRole.RECEIVER)
+# The hub owns HubClientInfo towards its parties (Sender); networks tell it theirs (Receiver).
+ENDPOINTS = [
+    (ModuleID.HUB_CLIENT_INFO, InterfaceRole.SENDER, SENDER_PATH),
+    (ModuleID.HUB_CLIENT_INFO, InterfaceRole.RECEIVER, RECEIVER_PATH),
+]
+
+
+async def receiver_put(request: web.Request) -> web.Response:
+    """A network's ClientInfo of a party behind it: that party is a remote party of the
+    network from now on, with the status it reports (issue 8)."""
+    caller: Platform = request[CALLER]
+    if not caller.network:
+        raise MethodNotAllowed("only a network tells the hub about the parties behind it")
+    body = await read_json(request)
+    try:
+        info = ClientInfo.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidParameters(validation_message(exc)) from exc
+    party = Party.of(info.country_code, info.party_id, info.role)
+    url_party = (request.match_info["country_code"].upper(), request.match_info["party_id"].upper())
+    if party.key != url_party:
+        raise InvalidParameters(
+            f"country_code/party_id: {party.country_code}/{party.party_id} is not the party"
+            f" the URL names ({'/'.join(url_party)})"
+        )
+    if party.role == Role.HUB:
+        raise InvalidParameters("role: a hub behind a network is not a party the hub routes to")
+    async with request.app[POOL].acquire() as conn:
+        await platforms.add_remote(
+            conn, caller.id, party, name=None, source="HUBCLIENTINFO", status=info.status.value
+        )
+    request.app[PLATFORMS].invalidate(caller.id)
+    await announce(request.app[POOL], caller.id)
+    return ocpi_response(envelope(None))
 
 
 async def sender_list(request: web.Request) -> web.Response:
@@ -67,4 +110,11 @@ BACKGROUND = [liveness_probe]
 def routes() -> list[web.RouteDef]:
     # Not "config:": the middleware opens config routes to token A, and this list is for
     # registered platforms only.
-    return [web.get(SENDER_PATH, sender_list, name="hubclientinfo:sender_list")]
+    return [
+        web.get(SENDER_PATH, sender_list, name="hubclientinfo:sender_list"),
+        web.put(
+            RECEIVER_PATH + "/{country_code}/{party_id}",
+            receiver_put,
+            name="hubclientinfo:receiver_put",
+        ),
+    ]
