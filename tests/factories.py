@@ -223,3 +223,32 @@ def cdr(
         "last_updated": "2024-03-01T11:00:05Z",
         **overrides,
     }
+
+
+def platform(
+    id: int,
+    *parties: Any,
+    module: str = "locations",
+    dialect: str = "ocpi-2.2.1",
+    status: str = "REGISTERED",
+) -> Any:
+    """A stored platform (core.parties.Platform) hosting `parties`, offering `module`'s
+    Receiver; a network when one of its parties is a HUB."""
+    from ocpi_hub.core.parties import (
+        Endpoint,
+        InterfaceRole,
+        Platform,
+        PlatformKind,
+        PlatformStatus,
+    )
+
+    endpoint = Endpoint(identifier=module, role=InterfaceRole.RECEIVER, url=f"http://x/{module}")
+    return Platform(
+        id=id,
+        name=f"p{id}",
+        status=PlatformStatus(status),
+        endpoints=(endpoint,),
+        parties=parties,
+        kind=PlatformKind.of(p.role for p in parties) if parties else PlatformKind.PEER,
+        dialect=dialect,
+    )

@@ -7,34 +7,21 @@ from typing import Any
 import orjson
 
 from ocpi_hub.core.parties import (
-    Endpoint,
     InterfaceRole,
     Party,
     Platform,
-    PlatformKind,
-    PlatformStatus,
     Role,
 )
 from ocpi_hub.core.planner import FIFO_QUEUE, Change, plan
 from ocpi_hub.core.routes import audience
+from tests import factories
 
-TOKENS = (Endpoint(identifier="tokens", role=InterfaceRole.RECEIVER, url="http://x/tokens"),)
 HUB = ("XX", "HUB")
 EMSP = ("DE", "EMA")
 
 
 def platform(id: int, *parties: Party, dialect: str = "ocpi-2.2.1") -> Platform:
-    return Platform(
-        id=id,
-        name=f"p{id}",
-        status=PlatformStatus.REGISTERED,
-        endpoints=TOKENS,
-        parties=parties,
-        kind=PlatformKind.NETWORK
-        if any(p.role == Role.HUB for p in parties)
-        else PlatformKind.PEER,
-        dialect=dialect,
-    )
+    return factories.platform(id, *parties, module="tokens", dialect=dialect)  # type: ignore[no-any-return]
 
 
 SOURCE = platform(1, Party.of(*EMSP, Role.EMSP))
@@ -107,8 +94,7 @@ def test_a_refused_receiver_is_named_and_skipped() -> None:
     location = Change(
         **{**change().__dict__, "module": "locations", "whole": {"id": "LOC1"}, "method": "PUT"}
     )
-    endpoints = (Endpoint(identifier="locations", role=InterfaceRole.RECEIVER, url="http://x/l"),)
-    gireve = Platform(**{**GIREVE.__dict__, "endpoints": endpoints})
+    gireve = factories.platform(3, *GIREVE.parties, dialect="gireve")
 
     planned = plan(location, [(Party.of("FR", "007", Role.HUB), gireve)])
 

@@ -6,41 +6,17 @@ import pytest
 
 from ocpi_hub.core.handshake import check_invited
 from ocpi_hub.core.parties import (
-    Endpoint,
     InterfaceRole,
     Party,
-    Platform,
-    PlatformKind,
-    PlatformStatus,
     Role,
 )
 from ocpi_hub.core.routes import audience, exported, first_route, routes
 from ocpi_hub.errors import InvalidParameters
+from tests.factories import platform
 
 EMSP = Party.of("FR", "EMX", Role.EMSP)
-LOCATIONS = (Endpoint(identifier="locations", role=InterfaceRole.RECEIVER, url="http://x/l"),)
-
-
-def platform(
-    id: int,
-    *parties: Party,
-    network: bool = False,
-    status: PlatformStatus = PlatformStatus.REGISTERED,
-) -> Platform:
-    return Platform(
-        id=id,
-        name=f"p{id}",
-        status=status,
-        endpoints=LOCATIONS,
-        parties=parties,
-        kind=PlatformKind.NETWORK if network else PlatformKind.PEER,
-    )
-
-
-GIREVE = platform(
-    1, Party.of("FR", "007", Role.HUB), EMSP, Party.of("FR", "EMY", Role.EMSP), network=True
-)
-ENAPI = platform(2, Party.of("DE", "ENA", Role.HUB), EMSP, network=True)
+GIREVE = platform(1, Party.of("FR", "007", Role.HUB), EMSP, Party.of("FR", "EMY", Role.EMSP))
+ENAPI = platform(2, Party.of("DE", "ENA", Role.HUB), EMSP)
 DIRECT = platform(3, EMSP)
 LOCAL_EMSP = platform(4, Party.of("DE", "EMA", Role.EMSP))
 
@@ -54,7 +30,7 @@ def test_a_direct_connection_is_the_first_route_then_networks_in_order() -> None
 
 def test_an_unregistered_route_is_passed_over() -> None:
     """The first route that is registered carries the traffic."""
-    gone = platform(3, EMSP, status=PlatformStatus.UNREGISTERED)
+    gone = platform(3, EMSP, status="UNREGISTERED")
 
     assert first_route([gone, ENAPI, GIREVE], EMSP.key) is GIREVE
 
