@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from conformance import cli as conformance_cli
-from ocpi_hub import dialects
+from ocpi_hub import agreements_cli, dialects
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Platform, Role
@@ -29,6 +28,7 @@ from ocpi_hub.simulate import cli as simulate_cli
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import outbox, platforms
+from ocpi_hub.terminal import fail, table
 from ocpi_hub.web.app import create_app
 from ocpi_hub.web.server import HubRunner, raise_open_file_limit
 
@@ -70,6 +70,8 @@ environment:
   OCPI_HUB_MAX_CONNECTIONS     client connections kept open at most (default 4096)
   OCPI_HUB_PEER_NETWORKS       CIDRs the hub may call, "!CIDR" excluded (default: all but
                                link-local, multicast and unspecified addresses; see README)
+  OCPI_HUB_AGREEMENT_POLICY    open (everyone trades unless an agreement denies it) or closed
+                               (only pairs an agreement allows); read by serve (default open)
 """
 
 
@@ -170,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     # The simulators need no hub settings either: they are OCPI parties of their own.
     simulate_cli.add_parser(commands)
     dialects_cli.add_parser(commands)
+    agreements_cli.add_parser(commands, common)
     return parser
 
 
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from(args)
     except ValueError as exc:  # a setting that does not parse: say which, no traceback
-        return _fail(str(exc))
+        return fail(str(exc))
     hub_logging.configure(settings.log_format, settings.log_level)
     command = args.command
     if command != "serve":
@@ -273,9 +276,9 @@ def _dialect_argument(name: str) -> str | None:
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     party = _party_argument(args)
     if isinstance(party, str):
-        return _fail(party)
+        return fail(party)
     if refused := _dialect_argument(args.dialect):
-        return _fail(refused)
+        return fail(refused)
     token = new_token()
     async with open_database(settings) as pool:
         async with pool.acquire() as conn:
@@ -289,7 +292,7 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                     dialect=args.dialect,
                 )
             except platforms.IdentityTaken as exc:
-                return _fail(str(exc))
+                return fail(str(exc))
         # A re-issued invitation kills the old token A: in every serving process before we say so.
         await announce(pool, platform.id)
     if args.json:
@@ -306,11 +309,11 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_parties_add(settings: Settings, args: argparse.Namespace) -> int:
     party = _party_argument(args)
     if isinstance(party, str):
-        return _fail(party)
+        return fail(party)
     async with open_database(settings) as pool:
         network = await platforms.get(pool, args.via)
         if network is None or not network.network:
-            return _fail(f"--via {args.via}: no network has that platform id (see parties list)")
+            return fail(f"--via {args.via}: no network has that platform id (see parties list)")
         async with pool.acquire() as conn:
             added = await platforms.add_remote(
                 conn, network.id, party, name=args.name, source="OPERATOR"
@@ -344,7 +347,7 @@ async def cmd_parties_list(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps(rows).decode())
     else:
-        _table(
+        table(
             rows,
             ["country_code", "party_id", "role", "status", "platform_id", "via", "dialect",
              "name", "versions_url"],
@@ -354,7 +357,7 @@ async def cmd_parties_list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
     if refused := _dialect_argument(args.dialect):
-        return _fail(refused)
+        return fail(refused)
     async with (
         open_database(settings) as pool,
         pool.acquire() as conn,
@@ -370,7 +373,7 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
                 dialect=args.dialect,
             )
         except ConnectFailed as exc:
-            return _fail(f"connect failed: {exc}")
+            return fail(f"connect failed: {exc}")
         # Serving processes knew the platform as CONNECTING: the peer's first call with our
         # token B must find it REGISTERED everywhere.
         await announce(pool, platform_id)
@@ -395,7 +398,7 @@ async def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps(rows).decode())
     else:
-        _table(
+        table(
             rows,
             ["id", "to", "method", "path", "status", "attempts", "next_attempt_at", "last_error"],
         )
@@ -410,19 +413,6 @@ async def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
-def _fail(message: str) -> int:
-    print(f"ocpi-hub: {message}", file=sys.stderr)
-    return 1
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-
-
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
@@ -432,4 +422,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "connect": cmd_connect,
     "outbox list": cmd_outbox_list,
     "outbox replay": cmd_outbox_replay,
+    **agreements_cli.COMMANDS,
 }

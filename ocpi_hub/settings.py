@@ -10,11 +10,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ocpi_hub.core.agreements import Policy
 from ocpi_hub.core.networks import DEFAULT_PEER_NETWORKS, PeerNetworks
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _policy(value: str) -> Policy:
+    try:
+        return Policy(value.strip().lower())
+    except ValueError:
+        raise ValueError(
+            f"OCPI_HUB_AGREEMENT_POLICY is {value!r}: it takes open or closed"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,9 @@ class Settings:
     # The addresses the hub may call: every URL a party gives it (versions URL, endpoints,
     # response_url) must resolve into these, at registration and at each call.
     peer_networks: PeerNetworks = field(default_factory=PeerNetworks.default)
+    # Partner agreements (core.agreements): open, everyone trades unless denied; closed, only
+    # pairs with an agreement. Read by `serve` at start.
+    agreement_policy: Policy = Policy.OPEN
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -112,6 +125,7 @@ class Settings:
             read_timeout=float(_env("OCPI_HUB_READ_TIMEOUT", "30")),
             max_connections=int(_env("OCPI_HUB_MAX_CONNECTIONS", "4096")),
             peer_networks=PeerNetworks.parse(_env("OCPI_HUB_PEER_NETWORKS", DEFAULT_PEER_NETWORKS)),
+            agreement_policy=_policy(_env("OCPI_HUB_AGREEMENT_POLICY", "open")),
         )
         return settings.with_overrides(**overrides)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -29,10 +30,16 @@ from ocpi_hub.core.delivery import object_path
 from ocpi_hub.core.parties import InterfaceRole, Party, Platform
 from ocpi_hub.core.routing import PartyKey, delivered_from
 
-__all__ = ["FIFO_QUEUE", "Change", "Plan", "Planned", "personal_route", "plan"]
+__all__ = ["FIFO_QUEUE", "Change", "Plan", "Planned", "personal_route", "plan", "queue_of"]
 
 # The object key of the one queue per receiver of a FIFO dialect.
 FIFO_QUEUE = "*"
+
+
+def queue_of(key: tuple[str, ...]) -> str:
+    """The outbox queue of the object `key` names (ObjectKey.args()): its deliveries to one
+    receiver go in order."""
+    return "/".join(quote(part, safe="") for part in key)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,13 @@ CONFIGURATION_MODULES = frozenset(
 )
 
 # Only data meant for everyone is broadcast (checklist §5): never sessions or CDRs.
-BROADCAST_MODULES = frozenset({ModuleID.LOCATIONS, ModuleID.TARIFFS, ModuleID.TOKENS})
+# Who owns each broadcast module's objects: CPOs their Locations and Tariffs, eMSPs their Tokens.
+BROADCAST_OWNER: Mapping[ModuleID, Role] = {
+    ModuleID.LOCATIONS: Role.CPO,
+    ModuleID.TARIFFS: Role.CPO,
+    ModuleID.TOKENS: Role.EMSP,
+}
+BROADCAST_MODULES = frozenset(BROADCAST_OWNER)
 
 # Who receives a broadcast, by the sender's role: the "opposite" roles (checklist §5).
 BROADCAST_AUDIENCE: Mapping[Role, frozenset[Role]] = {

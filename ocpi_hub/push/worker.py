@@ -74,7 +74,9 @@ class OutboxWorker:
         self.database = database or DatabaseWatch(pool)
         # Without a started cache (not listening) every lookup reads the database: correct,
         # only slower.
-        self.platforms = platforms or PlatformCache(pool, database=self.database)
+        self.platforms = platforms or PlatformCache(
+            pool, database=self.database, policy=settings.agreement_policy
+        )
         self._limit = max(1, settings.push_concurrency)
         self._claim_at = max(1, self._limit // 4)
         self._lease = settings.push_timeout * 3 + 5

@@ -4,8 +4,9 @@ Authenticating a request, finding where to relay it and planning a push's delive
 "which platform is this?" Asking PostgreSQL each time cost two to four statements per request
 and, per push, loading every registered platform. A `PlatformCache` answers from memory:
 
-- `by_token`, `get`, `platforms_of_party`, `offline`, and `receivers` (the precomputed audience
-  of a broadcast push) cost no statement while nothing changed.
+- `by_token`, `get`, `platforms_of_party`, `offline`, `receivers` (the precomputed audience
+  of a broadcast push) and `agreements` (core.agreements, which are loaded with the platforms
+  and announced on the same channel) cost no statement while nothing changed.
 - Invalidation: a trigger (migration 0007) announces every change of a platform or its parties
   on `platforms.CHANNEL` with the platform's id, at commit, from whichever process or tool made
   it (another `serve`, `ocpi-hub parties invite`, the liveness probe, plain SQL). Each process
@@ -40,12 +41,13 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from ocpi_hub.core import routes
+from ocpi_hub.core.agreements import Agreements, Policy
 from ocpi_hub.core.handshake import hash_token
 from ocpi_hub.core.parties import InterfaceRole, Party, Platform, Role
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import DatabaseWatch
-from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.storage.repositories import agreements, platforms
 from ocpi_hub.storage.repositories.platforms import StoredPlatform
 
 log = get_logger("ocpi_hub.storage.platform_cache")
@@ -70,13 +72,14 @@ class _Snapshot:
     stored: dict[int, StoredPlatform]
     by_token: dict[bytes, int]
     by_party: dict[PartyKey, tuple[Platform, ...]]
+    agreements: Agreements
     # Audiences computed from this snapshot, by (roles, module, interface); filled on use.
     audiences: dict[tuple[frozenset[Role], str, InterfaceRole], Audience] = field(
         default_factory=dict
     )
 
     @classmethod
-    def of(cls, stored: Iterable[StoredPlatform]) -> _Snapshot:
+    def of(cls, stored: Iterable[StoredPlatform], agreed: Agreements) -> _Snapshot:
         by_id = {s.platform.id: s for s in sorted(stored, key=lambda s: s.platform.id)}
         by_party: dict[PartyKey, list[Platform]] = {}
         for s in by_id.values():
@@ -86,6 +89,7 @@ class _Snapshot:
             by_id,
             {s.incoming_token_hash: i for i, s in by_id.items() if s.incoming_token_hash},
             {key: tuple(found) for key, found in by_party.items()},
+            agreed,
         )
 
     def replaced(self, ids: Iterable[int], reloaded: Iterable[StoredPlatform]) -> _Snapshot:
@@ -94,7 +98,7 @@ class _Snapshot:
         for platform_id in ids:
             stored.pop(platform_id, None)
         stored.update((s.platform.id, s) for s in reloaded)
-        return _Snapshot.of(stored.values())
+        return _Snapshot.of(stored.values(), self.agreements)
 
     def audience(self, roles: frozenset[Role], module: str, interface: InterfaceRole) -> Audience:
         key = (roles, module, interface)
@@ -111,9 +115,15 @@ class PlatformCache:
     pool is open and `close()` it before the pool closes."""
 
     def __init__(
-        self, pool: asyncpg.Pool, *, ttl: float = DEFAULT_TTL, database: DatabaseWatch | None = None
+        self,
+        pool: asyncpg.Pool,
+        *,
+        ttl: float = DEFAULT_TTL,
+        database: DatabaseWatch | None = None,
+        policy: Policy = Policy.OPEN,
     ) -> None:
         self._pool = pool
+        self._policy = policy  # OCPI_HUB_AGREEMENT_POLICY, read at start
         self._ttl = ttl
         # Where a database outage is reported (logged once per outage, not by each loop).
         self._database = database
@@ -196,6 +206,10 @@ class PlatformCache:
         stored = (await self._fresh()).stored.get(platform_id)
         return stored is not None and stored.offline
 
+    async def agreements(self) -> Agreements:
+        """Who trades with whom (core.agreements), under the policy the hub started with."""
+        return (await self._fresh()).agreements
+
     async def receivers(
         self, roles: Iterable[Role], module: str, interface: InterfaceRole
     ) -> Audience:
@@ -262,7 +276,10 @@ class PlatformCache:
                 try:
                     if everything or snapshot is None:
                         started = time.monotonic()
-                        snapshot = _Snapshot.of(await platforms.load(self._pool))
+                        snapshot = _Snapshot.of(
+                            await platforms.load(self._pool),
+                            await agreements.load(self._pool, self._policy),
+                        )
                         self._expires = started + self._ttl
                     else:
                         reloaded = await platforms.load(self._pool, sorted(ids))
@@ -342,10 +359,11 @@ class PlatformCache:
 
 
 async def announce(
-    pool: asyncpg.Pool, platform_id: int, *, timeout: float = ANNOUNCEMENT_WAIT
+    pool: asyncpg.Pool, platform_id: int | None, *, timeout: float = ANNOUNCEMENT_WAIT
 ) -> bool:
-    """After a change of platform `platform_id` committed: make every hub process listening on
-    the database mark it for reload, and wait until each has acknowledged (at most `timeout`
+    """After a change of platform `platform_id` (None: of everything the cache holds, such as
+    the agreements) committed: make every hub process listening on the database mark it for
+    reload, and wait until each has acknowledged (at most `timeout`
     seconds: a process that died or hangs is not waited for). True when all did.
 
     Processes that start listening meanwhile reload everything anyway; a process that is not
@@ -365,7 +383,8 @@ async def announce(
     async with pool.acquire() as conn:
         await conn.add_listener(platforms.ACKNOWLEDGED, on_acknowledged)
         try:
-            expected = set(await platforms.announce(conn, platform_id, marker, LISTENER_NAME))
+            subject = "all" if platform_id is None else str(platform_id)
+            expected = set(await platforms.announce(conn, subject, marker, LISTENER_NAME))
             if expected <= acknowledged:
                 done.set()
             with contextlib.suppress(TimeoutError):

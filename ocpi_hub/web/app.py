@@ -14,6 +14,7 @@ from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
+from ocpi_hub.storage.repositories import agreements
 from ocpi_hub.web import credentials, versions
 from ocpi_hub.web.keys import (
     CLIENT,
@@ -68,7 +69,7 @@ def create_app(
     app[SETTINGS] = settings
     app[POOL] = pool
     app[DATABASE] = DatabaseWatch(pool)
-    app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE])
+    app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE], policy=settings.agreement_policy)
     app[HEARD_FROM] = {}
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
@@ -94,6 +95,8 @@ async def _stop_database_probe(app: web.Application) -> None:
 
 
 async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
+    # The CLI judges agreement changes under the policy the hub serves with.
+    await agreements.record_policy(app[POOL], app[SETTINGS].agreement_policy)
     await app[PLATFORMS].start()
     yield
     await app[PLATFORMS].close()

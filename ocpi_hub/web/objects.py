@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import ValidationError
 
+from ocpi_hub.core.agreements import entitled
 from ocpi_hub.core.envelope import envelope, envelope_raw
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, Platform
 from ocpi_hub.core.patch import merge_patch
-from ocpi_hub.core.planner import Change, Plan, personal_route, plan
+from ocpi_hub.core.planner import Change, Plan, personal_route, plan, queue_of
 from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.core.urls import object_path
@@ -30,10 +30,9 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.repositories import objects, outbox
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.web.keys import CORRELATION_ID, PLATFORMS, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
 from ocpi_hub.web.middleware import body_bytes, ocpi_response
-from ocpi_hub.web.relay import Call, forward
+from ocpi_hub.web.relay import Call, forward, refused
 
 log = get_logger("ocpi_hub.web.objects")
 
@@ -127,7 +126,8 @@ async def deliveries(
     party it is meant for, over its best route, FROM the party that sent it, as any message
     routed through a hub (open routing is answered "as Via Hub", checklist §1.6); otherwise one
     per party of the opposite roles and one per network, never back to the sender's platform
-    (a broadcast). Keyed by object, so one object's changes reach each receiver in order;
+    (a broadcast). Either way only to parties the object's owner trades with (core.agreements).
+    Keyed by object, so one object's changes reach each receiver in order;
     keyed by `behind` instead when given, so they reach it after that object's. `whole` is the
     object as now stored (for dialects that take a PUT where the change was a PATCH)."""
     change = Change(
@@ -137,7 +137,7 @@ async def deliveries(
         body=body,
         whole=whole,
         key=key.args(),
-        queue="/".join(quote(part, safe="") for part in (behind or key).args()),
+        queue=queue_of((behind or key).args()),
         source=call.caller,
         sender=call.sender,
         hub=call.hub,
@@ -145,17 +145,15 @@ async def deliveries(
     )
     cache = request.app[PLATFORMS]
     receivers: list[tuple[Party, Platform]] = []
-    if spec.personal and addressee:
+    if spec.personal and addressee and call.agreements.allows(key.owner, addressee, change.module):
         route = personal_route(await cache.platforms_of_party(*addressee), change)
         if route is not None:
             receivers = [(party, route) for party in route.parties if party.key == addressee]
     elif not spec.personal:
+        roles = broadcast_audience(spec.owner_role)
         # Precomputed per change of the platforms: only the deliveries are built per push.
-        receivers = list(
-            await cache.receivers(
-                broadcast_audience(spec.owner_role), spec.module, InterfaceRole.RECEIVER
-            )
-        )
+        audience = await cache.receivers(roles, spec.module, InterfaceRole.RECEIVER)
+        receivers = entitled(audience, key.owner, change.module, roles, call.agreements)
     planned = plan(change, receivers)
     for refusal in planned.refused:
         log.info("delivery_refused_by_dialect", module=change.module, reason=refusal)
@@ -164,24 +162,7 @@ async def deliveries(
 
 async def enqueue(conn: Connection, request: web.Request, planned: Plan) -> None:
     """Queue what `deliveries` planned, in the caller's transaction."""
-    await outbox.enqueue(
-        conn,
-        [
-            NewDelivery(
-                receiver_platform_id=d.receiver.id,
-                to_party=d.to_party,
-                from_party=d.from_party,
-                module=d.module,
-                interface=InterfaceRole.RECEIVER.value,
-                method=d.method,
-                path=d.path,
-                body=d.body,
-                correlation_id=request[CORRELATION_ID],
-                object_key=d.queue,
-            )
-            for d in planned.deliveries
-        ],
-    )
+    await outbox.enqueue(conn, outbox.planned(planned.deliveries, request[CORRELATION_ID]))
 
 
 def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:
@@ -203,6 +184,7 @@ async def sender_list(request: web.Request, call: Call, spec: ObjectModule) -> w
         page,
         owner=call.decision.to,  # OCPI-to naming a party narrows the list to its objects
         viewer=viewer(call, spec),
+        visible=call.visible,
     )
     headers = {"X-Total-Count": str(found.total), "X-Limit": str(settings.page_limit)}
     link = next_link(
@@ -232,6 +214,7 @@ async def personal_addressee(
       platform of the hub hosts is 2001.
     - A known addressee that is not connected right now is fine: what is queued for it waits in
       the outbox, and it can page the sender list once it is back.
+    - An addressee the sender has no agreement with is answered as an unknown one (and logged).
     """
     addressee = spec.addressee(data) if spec.addressee else None
     if addressee is None:
@@ -242,7 +225,12 @@ async def personal_addressee(
             raise InvalidParameters(
                 f"OCPI-to {to} is not {'*'.join(addressee)}, the party the token belongs to"
             )
-    elif not await request.app[PLATFORMS].platforms_of_party(*addressee):
+        return addressee
+    known = bool(await request.app[PLATFORMS].platforms_of_party(*addressee))
+    if known and not call.trades_with(addressee):
+        refused(call, addressee)
+        known = False
+    if not known:
         raise InvalidParameters(
             f"{'*'.join(addressee)}, the party the token belongs to, is not known to this hub"
         )

@@ -2,7 +2,8 @@
 
 `functional_call` reads the routing headers, pins the requesting party to the caller's platform,
 takes the routing decision and looks up the party OCPI-to names: an unknown one is 4001 there,
-for every functional route, before any handler reads the content (checklist §1.4, §5). `forward`
+for every functional route, before any handler reads the content (checklist §1.4, §5) — and so
+is one the requesting party has no agreement with (core.agreements), in the same words. `forward`
 carries out a DIRECT decision (checklist §5): a new X-Request-ID, the same X-Correlation-ID, the
 original OCPI-from/to, and the receiver's answer relayed unchanged, 2xxx/3xxx included.
 4003/4002 when the receiver is not connected or too slow.
@@ -11,12 +12,13 @@ original OCPI-from/to, and the receiver's answer relayed unchanged, 2xxx/3xxx in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
 
 from ocpi_hub import dialects
+from ocpi_hub.core.agreements import Agreements, Visible
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform, Role
 from ocpi_hub.core.routing import (
     Decision,
@@ -34,6 +36,7 @@ from ocpi_hub.errors import (
     ReceiverNotConnected,
     UnknownReceiver,
 )
+from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
 from ocpi_hub.web.keys import (
     CALLER,
@@ -45,6 +48,8 @@ from ocpi_hub.web.keys import (
     STATUS_CODE,
 )
 from ocpi_hub.web.middleware import body_bytes, ocpi_response
+
+log = get_logger("ocpi_hub.web.relay")
 
 # Answer headers worth relaying from a receiver besides the envelope itself.
 RELAYED_HEADERS = ("Location", "Link", "X-Total-Count", "X-Limit")
@@ -60,10 +65,21 @@ class Call:
     decision: Decision
     module: ModuleID
     interface: InterfaceRole
+    # Who trades with whom (core.agreements), as of this request.
+    agreements: Agreements = field(default_factory=Agreements)
     # The platforms hosting the party OCPI-to named (decision.to when the call was resolved),
     # looked up once: the relay reuses them.
     named: PartyKey | None = None
     named_hosts: tuple[Platform, ...] = ()
+
+    @property
+    def visible(self) -> Visible | None:
+        """Whose objects of this module the requesting party sees (None: everyone's)."""
+        return self.agreements.visible(self.sender, self.module.value)
+
+    def trades_with(self, party: PartyKey) -> bool:
+        """Whether the requesting party may trade with `party` in this module."""
+        return self.agreements.allows(self.sender, party, self.module.value)
 
     def hosts_of(self, party: PartyKey) -> tuple[Platform, ...] | None:
         """The platforms hosting `party` if the call looked them up already, else None."""
@@ -81,13 +97,27 @@ async def functional_call(request: web.Request, module: ModuleID, interface: Int
     hub = (settings.country_code, settings.party_id)
     request[RESPONSE_HEADERS].update(routing_headers(hub, sender))
     decision = decide(module, interface, request.method, to, hub)
-    call = Call(caller, sender, hub, decision, module, interface)
+    cache = request.app[PLATFORMS]
+    call = Call(caller, sender, hub, decision, module, interface, await cache.agreements())
     if decision.to is None:
         return call
-    hosts = tuple(await request.app[PLATFORMS].platforms_of_party(*decision.to))
-    if not hosts:
+    hosts = tuple(await cache.platforms_of_party(*decision.to))
+    if not hosts or not call.trades_with(decision.to):
+        if hosts:
+            refused(call, decision.to)
         raise UnknownReceiver(f"{'*'.join(decision.to)} is not known to this hub")
     return replace(call, named=decision.to, named_hosts=hosts)
+
+
+def refused(call: Call, party: PartyKey) -> None:
+    """Log a request refused for want of an agreement (the requester is answered as if
+    `party` were unknown)."""
+    log.info(
+        "agreement_refused",
+        module=call.module.value,
+        sender="*".join(call.sender),
+        party="*".join(party),
+    )
 
 
 def requesting_party(caller: Platform, from_party: PartyKey | None) -> PartyKey:

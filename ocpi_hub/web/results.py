@@ -114,12 +114,19 @@ async def check_session_request(
 
 
 async def stored_owner(
-    request: web.Request, module: str, object_id: str, viewer: list[PartyKey] | None = None
+    request: web.Request,
+    call: Call,
+    module: str,
+    object_id: str,
+    viewer: list[PartyKey] | None = None,
 ) -> PartyKey | None:
     """Open routing (checklist §5): the party owning the stored `module` object `object_id`
-    (its country_code/party_id) that `viewer` may see; None when there is none; 2001 when
-    several parties have one by that id and only OCPI-to can tell which is meant."""
-    found = await objects.find(request.app[POOL], module, object_id, viewer=viewer)
+    (its country_code/party_id) that `viewer` may see and the call's requesting party trades
+    with in the call's module (core.agreements); None when there is none; 2001 when several
+    parties have one by that id and only OCPI-to can tell which is meant."""
+    found = await objects.find(
+        request.app[POOL], module, object_id, viewer=viewer, visible=call.visible
+    )
     if len(found) > 1:
         raise InvalidParameters(
             f"several parties have a {module} object {object_id!r}: name one with OCPI-to-*"

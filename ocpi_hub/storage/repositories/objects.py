@@ -3,7 +3,8 @@
 An object is known by (module, owner, id, kind): the owner is the party in its country_code/
 party_id, `kind` is a Token's type and empty elsewhere. Ids compare case-insensitively. Reads take
 a `viewer` where the module holds personal data: such an object is visible only to its owner and
-to the party it is addressed to (its `audience`).
+to the party it is addressed to (its `audience`); and, where agreements restrict the reader, the
+owners it trades with (`visible`, core.agreements).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ocpi_hub.core.agreements import Visible
 from ocpi_hub.core.paging import PageRequest
 from ocpi_hub.storage import Connection, Executor
 
@@ -100,11 +102,26 @@ async def delete(conn: Executor, key: ObjectKey) -> bool:
     return result != "DELETE 0"
 
 
+async def of_owner(
+    conn: Executor, module: str, owner: PartyKey
+) -> list[tuple[ObjectKey, dict[str, Any]]]:
+    """Every stored `module` object of `owner`, in creation order."""
+    rows = await conn.fetch(
+        "SELECT id, kind, data::text FROM objects"
+        " WHERE module = $1 AND country_code = $2 AND party_id = $3 ORDER BY seq",
+        module,
+        owner[0].upper(),
+        owner[1].upper(),
+    )
+    return [(ObjectKey(module, owner, r[0], r[1]), orjson.loads(r[2])) for r in rows]
+
+
 def _filters(
     module: str,
     owner: PartyKey | None,
     viewer: Collection[PartyKey] | None,
     args: list[Any],
+    visible: Visible | None = None,
 ) -> list[str]:
     args.append(module)
     where = ["module = $1"]
@@ -116,6 +133,13 @@ def _filters(
         where.append(
             f"(country_code || '*' || party_id = ANY(${len(args)}) OR audience = ANY(${len(args)}))"
         )
+    if visible is not None:
+        if visible.only is not None:
+            args.append(sorted(party_text(p) for p in visible.only))
+            where.append(f"country_code || '*' || party_id = ANY(${len(args)})")
+        if visible.but:
+            args.append(sorted(party_text(p) for p in visible.but))
+            where.append(f"country_code || '*' || party_id <> ALL(${len(args)})")
     return where
 
 
@@ -127,11 +151,13 @@ async def find(
     owner: PartyKey | None = None,
     kind: str | None = None,
     viewer: Collection[PartyKey] | None = None,
+    visible: Visible | None = None,
 ) -> list[dict[str, Any]]:
-    """Objects with this id (of one owner when given) that `viewer` may see; at most two, enough
-    to tell a unique match from an ambiguous one (ids are unique per owner only)."""
+    """Objects with this id (of one owner when given) that `viewer` may see, of the owners
+    `visible` lets it see; at most two, enough to tell a unique match from an ambiguous one
+    (ids are unique per owner only)."""
     args: list[Any] = []
-    where = _filters(module, owner, viewer, args)
+    where = _filters(module, owner, viewer, args, visible)
     args.append(object_id.upper())
     where.append(f"id = ${len(args)}")
     if kind is not None:
@@ -185,6 +211,7 @@ def page_query(
     *,
     owner: PartyKey | None = None,
     viewer: Collection[PartyKey] | None = None,
+    visible: Visible | None = None,
 ) -> PageQuery:
     """What `page` runs: one statement, so one round trip and one snapshot, answering one row.
 
@@ -196,7 +223,7 @@ def page_query(
     total beside them:
     a cursor's total as given, the trigger-kept counter for a whole list, a count otherwise."""
     args: list[Any] = []
-    where = _filters(module, owner, viewer, args)
+    where = _filters(module, owner, viewer, args, visible)
     if request.date_from is not None:
         args.append(request.date_from)
         where.append(f"last_updated >= ${len(args)}")
@@ -239,13 +266,14 @@ async def page(
     *,
     owner: PartyKey | None = None,
     viewer: Collection[PartyKey] | None = None,
+    visible: Visible | None = None,
 ) -> Page:
     """One page of stored objects in creation order, and the total for the filters, in one
     statement (see `page_query`). With a cursor the page starts after its sequence number
     (keyset) and the total is the cursor's; a page at an `offset` holds the rows OFFSET would
     give, found without reading the objects before it (README, "Pagination"; migration 0008).
     """
-    query = page_query(module, request, owner=owner, viewer=viewer)
+    query = page_query(module, request, owner=owner, viewer=viewer, visible=visible)
     row = await conn.fetchrow(query.statement, *query.args)
     assert row is not None  # an aggregate answers one row, even over no rows
     data, count, last_seq, counted = row

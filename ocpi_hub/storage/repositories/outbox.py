@@ -34,7 +34,7 @@ lock queue rows in (object_key, receiver) order, so they cannot deadlock.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +42,8 @@ from typing import Any
 
 import asyncpg
 
+from ocpi_hub.core.parties import InterfaceRole
+from ocpi_hub.core.planner import Planned
 from ocpi_hub.storage import Connection, Executor
 
 CHANNEL = "ocpi_hub_outbox"
@@ -62,6 +64,25 @@ class NewDelivery:
     object_key: str
     # An absolute URL to send to instead of the receiver's endpoint + path (a response_url).
     url: str | None = None
+
+
+def planned(deliveries: Iterable[Planned], correlation_id: str) -> list[NewDelivery]:
+    """The rows of what the delivery planner (core.planner) planned, to a Receiver interface."""
+    return [
+        NewDelivery(
+            receiver_platform_id=d.receiver.id,
+            to_party=d.to_party,
+            from_party=d.from_party,
+            module=d.module,
+            interface=InterfaceRole.RECEIVER.value,
+            method=d.method,
+            path=d.path,
+            body=d.body,
+            correlation_id=correlation_id,
+            object_key=d.queue,
+        )
+        for d in deliveries
+    ]
 
 
 @dataclass(frozen=True)

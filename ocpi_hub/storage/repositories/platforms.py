@@ -430,15 +430,16 @@ async def name_listener(conn: Connection, name: str | None) -> None:
     await conn.execute("SELECT set_config('application_name', $1, false)", name or "")
 
 
-async def announce(conn: Connection, platform_id: int, marker: str, listener: str) -> list[int]:
-    """Announce platform `platform_id` as changed, with `marker` to acknowledge; returns the
-    backend pids of the sessions named `listener` on this database, who are to acknowledge."""
+async def announce(conn: Connection, subject: str, marker: str, listener: str) -> list[int]:
+    """Announce `subject` (a platform id, or "all") as changed, with `marker` to acknowledge;
+    returns the backend pids of the sessions named `listener` on this database, who are to
+    acknowledge."""
     pids: list[int] = await conn.fetchval(
         "WITH announced AS (SELECT pg_notify($1, $2))"
         " SELECT array(SELECT pid FROM pg_stat_activity"
         "   WHERE datname = current_database() AND application_name = $3) FROM announced",
         CHANNEL,
-        f"{platform_id}:{marker}",
+        f"{subject}:{marker}",
         listener,
     )
     return pids

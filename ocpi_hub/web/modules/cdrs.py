@@ -107,6 +107,7 @@ async def get_cdr(request: web.Request) -> web.Response:
         info["cdr_id"],
         owner=(info["country_code"].upper(), info["party_id"].upper()),
         viewer=viewer(call, CDRS),
+        visible=call.visible,
     )
     if not found:
         raise ForeignParty(f"no CDR {info['cdr_id']!r} of yours or for you")

@@ -119,7 +119,7 @@ async def _receiving_cpo(request: web.Request, call: Call, session_id: str) -> P
     # Sessions are personal data: open routing only finds sessions the requester may see (its
     # own); an SCSP acting for an eMSP names the CPO with OCPI-to.
     viewer = [party.key for party in call.caller.parties]
-    return await stored_owner(request, "sessions", session_id, viewer)
+    return await stored_owner(request, call, "sessions", session_id, viewer)
 
 
 async def receiver(request: web.Request) -> web.Response:
@@ -196,6 +196,7 @@ async def sender_active_profile(request: web.Request) -> web.Response:
     receivers = await results.profile_senders(pool, call.sender, session_id)
     if call.decision.to is not None:
         receivers = [party for party in receivers if party == call.decision.to]
+    receivers = [party for party in receivers if call.trades_with(party)]
     if not receivers:
         raise NotFound(
             f"no party set a charging profile for your session {session_id!r} through the hub"

@@ -132,7 +132,7 @@ async def _open_route(
     """The CPO a command without OCPI-to is meant for; else the hub's own answer to the eMSP
     (a response, or an OcpiError)."""
     if isinstance(command, StartSession | ReserveNow | UnlockConnector):
-        owner = await stored_owner(request, "locations", command.location_id)
+        owner = await stored_owner(request, call, "locations", command.location_id)
         if owner is None:
             raise UnknownCommandLocation(
                 f"unknown Location {command.location_id!r}",
@@ -141,7 +141,7 @@ async def _open_route(
         return owner
     if isinstance(command, StopSession):
         viewer = [party.key for party in call.caller.parties]
-        owner = await stored_owner(request, "sessions", command.session_id, viewer)
+        owner = await stored_owner(request, call, "sessions", command.session_id, viewer)
         if owner is None:
             unknown = command_response(
                 CommandResponseType.UNKNOWN_SESSION,
@@ -153,7 +153,7 @@ async def _open_route(
     owner = await results.reservation_receiver(
         request.app[POOL], call.sender, command.reservation_id
     )
-    if owner is None:
+    if owner is None or not call.trades_with(owner):
         raise InvalidParameters(
             f"no RESERVE_NOW with reservation_id {command.reservation_id!r} went through the hub",
             data=command_response(CommandResponseType.REJECTED, "Unknown reservation"),

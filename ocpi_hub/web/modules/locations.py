@@ -148,7 +148,9 @@ async def sender_object(request: web.Request) -> web.Response:
     call = await functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
     location_id, evse_uid, connector_id = _ids(request)
     owner = call.decision.to
-    found = await objects.find(request.app[POOL], "locations", location_id, owner=owner)
+    found = await objects.find(
+        request.app[POOL], "locations", location_id, owner=owner, visible=call.visible
+    )
     if not found:
         raise UnknownLocation(f"unknown Location {location_id!r}")
     if len(found) > 1:

@@ -144,6 +144,7 @@ async def charging_preferences(request: web.Request) -> web.Response:
             session_id,
             owner=call.decision.to,
             viewer=mine,
+            visible=call.visible,
         )
         if token_owner(session) in mine  # meant for the caller, not merely owned by it
     ]

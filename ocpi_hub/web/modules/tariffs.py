@@ -115,7 +115,9 @@ async def sender_tariff(request: web.Request) -> web.Response:
     call = await functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
     tariff_id = request.match_info["tariff_id"]
     owner = call.decision.to
-    found = await objects.find(request.app[POOL], ModuleID.TARIFFS.value, tariff_id, owner=owner)
+    found = await objects.find(
+        request.app[POOL], ModuleID.TARIFFS.value, tariff_id, owner=owner, visible=call.visible
+    )
     if not found:
         raise unknown_tariff(tariff_id)
     if len(found) > 1:

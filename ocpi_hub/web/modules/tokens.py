@@ -149,7 +149,7 @@ async def token_owner(
     to = call.decision.to
     if to is not None:
         return to, None
-    found = await objects.find(pool, ModuleID.TOKENS.value, uid, kind=kind)
+    found = await objects.find(pool, ModuleID.TOKENS.value, uid, kind=kind, visible=call.visible)
     if not found:
         raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
     if len(found) > 1:

@@ -1,0 +1,23 @@
+"""What every CLI command prints the same way: a refusal on stderr, a table on stdout."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["fail", "table"]
+
+
+def fail(message: str) -> int:
+    """Say why on stderr; the exit status of a refused command."""
+    print(f"ocpi-hub: {message}", file=sys.stderr)
+    return 1
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """`rows` as aligned columns under upper-case headings."""
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
