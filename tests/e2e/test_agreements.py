@@ -9,6 +9,7 @@ Where a pair may not trade, the answer must be the one an unknown party gets.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,7 @@ from tests import factories
 from tests.conftest import RunningHub, start_hub
 from tests.e2e.conftest import MakeParty, eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty, Received
+from tests.e2e.processes import cli
 from tests.e2e.test_network_cli import ocpi_hub
 from tests.e2e.test_network_routing import NETWORK_MODULES, from_to, joined
 
@@ -320,8 +322,8 @@ async def test_a_newly_allowed_party_is_sent_what_it_may_now_see(
 async def test_bad_agreement_commands_change_nothing(
     market: Market, hub_env_for: Callable[[str], dict[str, str]]
 ) -> None:
-    """A malformed party, the same party twice, an unknown module: a clear error, exit 1, and
-    the agreements as they were."""
+    """A malformed party, the same party twice, an unknown module, a policy that is neither
+    open nor closed: a clear error, exit 1, and the agreements as they were."""
     run = ocpi_hub(market.hub, hub_env_for)
     before = (await run("agreements", "list", "--json")).stdout
 
@@ -333,5 +335,11 @@ async def test_bad_agreement_commands_change_nothing(
     ):  # fmt: skip
         done = await run("agreements", "allow", *args)
         assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert market.hub.settings.database_url is not None
+    env = {**hub_env_for(market.hub.settings.database_url), "OCPI_HUB_AGREEMENT_POLICY": "maybe"}
+    done = await asyncio.to_thread(cli, env, "agreements", "allow", "--between", "NL*CP1",
+                                   "--and", "DE*EM2")  # fmt: skip
+    assert done.returncode == 1
+    assert "OCPI_HUB_AGREEMENT_POLICY is 'maybe': it takes open or closed" in done.stderr
 
     assert (await run("agreements", "list", "--json")).stdout == before
