@@ -24,14 +24,18 @@ from ocpi_hub.core.parties import (
     Credentials,
     ModuleID,
     Party,
+    Role,
     Version,
     VersionDetails,
 )
 from ocpi_hub.errors import ClientApiUnusable, InvalidParameters, OcpiError
+from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerUnreachable
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories import platforms
+
+log = get_logger("ocpi_hub.push.connect")
 
 
 async def discover(
@@ -113,7 +117,8 @@ async def connect(
 ) -> int:
     """Run the handshake as initiator (checklist §3.3, S side); return the new platform id.
     The peer speaks `dialect`; a peer presenting a HUB role is a network (issue 8), and is
-    presented the local parties as well (`our_credentials`).
+    presented the local parties as well (`our_credentials`): in the POST when its dialect says
+    it is a hub, else by a PUT of our credentials once its answer shows a HUB role.
 
     The hub's server must be reachable at its public URL meanwhile: the peer calls it back with
     our token B before it answers. On any failure nothing is left behind. On success the peer's
@@ -136,28 +141,12 @@ async def connect(
         conn, token=token_b, versions_url=versions_url, dialect=dialect
     )
     # Whether the peer is a network is known from its answer only: a hub dialect says so first.
-    ours = await our_credentials(
-        conn, settings, token_b, dialect, network=dialects.dialect(dialect).hub_party is not None
-    )
+    presumed_network = speaks.hub_party is not None
+    ours = await our_credentials(conn, settings, token_b, dialect, network=presumed_network)
     try:
-        response = await client.request(
-            "POST",
-            credentials_url,
-            dialect=speaks,
-            token=token_a,
-            timeout=timeout,
-            body=orjson.dumps(ours.model_dump(mode="json")),
-        )
-        if not response.ok:
-            raise ConnectFailed(
-                f"the peer refused our credentials: HTTP {response.http_status}, "
-                f"status_code {response.status_code}, {_message(response.body)}"
-            )
-        try:
-            theirs = Credentials.model_validate(response.data)
-            presented = parties_of(theirs.roles)
-        except (ValidationError, InvalidParameters) as exc:
-            raise ConnectFailed(f"the peer answered with invalid credentials: {exc}") from exc
+        theirs = await _send_credentials(client, "POST", credentials_url, ours, speaks, token_a,
+                                         timeout)  # fmt: skip
+        presented = parties_of(theirs.roles)
         check_endpoints(details, (p.role for p in presented))
         await _check_callable(client, theirs.url, "versions URL")
         stored = await platforms.register(
@@ -174,12 +163,70 @@ async def connect(
         )
         if not stored:
             raise ConnectFailed("the connection was changed while connecting; try again")
+        if not presumed_network and any(p.role == Role.HUB for p in presented):
+            # A network after all: it is presented the local parties too, by the update the
+            # spec has for changed credentials (PUT, checklist §3.2), with the token it gave us.
+            ours = await our_credentials(conn, settings, token_b, dialect, network=True)
+            if len(ours.roles) > 1:
+                await _present_parties(conn, client, platform_id, credentials_url, ours, speaks,
+                                       theirs.token, timeout)  # fmt: skip
     except (ConnectFailed, OcpiError, PeerUnreachable, platforms.IdentityTaken) as exc:
         await platforms.delete(conn, platform_id)
         if isinstance(exc, ConnectFailed):
             raise
         raise ConnectFailed(getattr(exc, "message", None) or str(exc)) from exc
     return platform_id
+
+
+async def _present_parties(
+    conn: Connection,
+    client: PeerClient,
+    platform_id: int,
+    url: str,
+    ours: Credentials,
+    dialect: dialects.Dialect,
+    token: str,
+    timeout: float,
+) -> None:
+    """PUT our credentials with the local parties to a peer that turned out to be a network.
+    The connection stands if it refuses: it was made, and the operator is told in the log."""
+    try:
+        updated = await _send_credentials(client, "PUT", url, ours, dialect, token, timeout)
+    except (ConnectFailed, PeerUnreachable) as exc:
+        log.warning("network_not_presented_parties", platform=platform_id, reason=str(exc))
+        return
+    await platforms.set_outgoing_token(conn, platform_id, updated.token)
+
+
+async def _send_credentials(
+    client: PeerClient,
+    method: str,
+    url: str,
+    ours: Credentials,
+    dialect: dialects.Dialect,
+    token: str,
+    timeout: float,
+) -> Credentials:
+    """POST or PUT our credentials; the peer's in its answer (ConnectFailed if none)."""
+    response = await client.request(
+        method,
+        url,
+        dialect=dialect,
+        token=token,
+        timeout=timeout,
+        body=orjson.dumps(ours.model_dump(mode="json")),
+    )
+    if not response.ok:
+        raise ConnectFailed(
+            f"the peer refused our credentials ({method}): HTTP {response.http_status}, "
+            f"status_code {response.status_code}, {_message(response.body)}"
+        )
+    try:
+        theirs = Credentials.model_validate(response.data)
+        parties_of(theirs.roles)
+    except (ValidationError, InvalidParameters) as exc:
+        raise ConnectFailed(f"the peer answered with invalid credentials: {exc}") from exc
+    return theirs
 
 
 def _message(body: Any) -> str:

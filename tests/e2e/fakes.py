@@ -325,8 +325,11 @@ class FakeParty:
         }
 
     async def _credentials(self, request: web.Request) -> web.Response:
-        """The hub registering with us (we issued it a token A out of band)."""
-        if request.method == "POST":
+        """The hub registering with us (we issued it a token A out of band), or updating its
+        registration (PUT, once registered: checklist §3.2)."""
+        if request.method == "PUT" and self.peer_credentials is None:
+            return self._reply(request, None, status=405, code=2000, message="not registered")
+        if request.method in ("POST", "PUT"):
             theirs = cast(dict[str, Any], request[BODY])
             self.peer_credentials = theirs
             # Like a real server (checklist §3.3): read the client's versions with its token B

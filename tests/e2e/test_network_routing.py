@@ -156,3 +156,22 @@ async def test_data_from_one_network_never_reaches_another(
     await eventually(lambda: len(emsp.pushes()) == 1)
     assert emsp.pushes()[0].body == body
     assert network.pushes() == [] and other.pushes() == []
+
+
+async def test_a_network_connected_with_the_spec_dialect_is_presented_the_local_parties(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty, network: FakeParty
+) -> None:
+    """`connect` with the default dialect cannot know beforehand that the peer is a network: it
+    POSTs the hub's HUB role only; once the answer shows a HUB role, it PUTs its credentials
+    with every local party, and calls the network with the token that answer gave."""
+    await hub.connect(network.versions_url, network.issue_token_a())
+
+    sent = [r for r in network.received if r.path == "/ocpi/2.2.1/credentials"]
+    assert [r.method for r in sent] == ["POST", "PUT"]
+    roles = [{(r["country_code"], r["party_id"], r["role"]) for r in s.body["roles"]} for s in sent]
+    assert roles[0] == {("XX", "HUB", "HUB")}
+    assert roles[1] == {("XX", "HUB", "HUB"), ("NL", "CPA", "CPO"), ("DE", "EMA", "EMSP")}
+    body = factories.location(country_code="NL", party_id="CPA", id="LOC1")
+    url = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
+    assert (await cpo.call_url("PUT", url, json=body)).status_code == 1000
+    await eventually(lambda: len(network.pushes()) == 1)  # accepted with the newest token only

@@ -263,6 +263,15 @@ async def register(
     return True
 
 
+async def set_outgoing_token(conn: Executor, platform_id: int, token: str) -> None:
+    """The token we call the platform with, as its latest credentials gave it."""
+    await conn.execute(
+        "UPDATE platforms SET outgoing_token = $2, updated_at = now() WHERE id = $1",
+        platform_id,
+        token,
+    )
+
+
 async def update_business_details(
     conn: Executor, platform_id: int, parties: Sequence[tuple[Party, dict[str, Any]]]
 ) -> None:
