@@ -141,7 +141,12 @@ async def cmd_parties_add(settings: Settings, args: argparse.Namespace) -> int:
             return fail(f"--via {args.via}: no network has that platform id (see parties list)")
         async with pool.acquire() as conn:
             added = await platforms.add_remote(
-                conn, network.id, party, name=args.name, source="OPERATOR"
+                conn,
+                network.id,
+                party,
+                name=args.name,
+                source="OPERATOR",
+                hub=(settings.country_code, settings.party_id),
             )
         await announce(pool, network.id)
     if args.json:

@@ -59,6 +59,16 @@ async def _holds(check: Callable[[], bool | Awaitable[bool]]) -> bool:
     return bool(await result) if inspect.isawaitable(result) else bool(result)
 
 
+async def drained(hub: RunningHub) -> None:
+    """Wait until every queued delivery is delivered (or dead): what has not arrived by then
+    never will."""
+
+    async def empty() -> bool:
+        return int(await hub.pool.fetchval("SELECT count(*) FROM outbox")) == 0
+
+    await eventually(empty, message="the outbox drains")
+
+
 async def registered(hub: RunningHub, party: FakeParty) -> FakeParty:
     token_a = await hub.invite(party.role, party.country_code, party.party_id)
     answer = await party.register_with(hub.versions_url, token_a)

@@ -21,7 +21,7 @@ import pytest
 from ocpi_hub.core.agreements import Policy
 from tests import factories
 from tests.conftest import RunningHub, start_hub
-from tests.e2e.conftest import MakeParty, eventually, registered, to_headers
+from tests.e2e.conftest import MakeParty, drained, eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty, Received
 from tests.e2e.processes import cli
 from tests.e2e.test_network_cli import ocpi_hub
@@ -91,10 +91,7 @@ class Market:
 
     async def settled(self) -> None:
         """Every queued delivery delivered: what has not arrived by now never will."""
-        await eventually(self._empty, message="the outbox drains")
-
-    async def _empty(self) -> bool:
-        return int(await self.hub.pool.fetchval("SELECT count(*) FROM outbox")) == 0
+        await drained(self.hub)
 
 
 @pytest.fixture

@@ -13,7 +13,14 @@ from ocpi_hub.core.parties import Party, PlatformKind
 from ocpi_hub.storage.repositories import platforms
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, modules_of, to_headers
+from tests.e2e.conftest import (
+    MakeParty,
+    drained,
+    eventually,
+    modules_of,
+    registered,
+    to_headers,
+)
 from tests.e2e.fakes import Answer, FakeParty
 
 REMOTE_EMSP = ("FR", "EMX")
@@ -37,7 +44,7 @@ async def joined(
         for country_code, party_id, role in remote:
             added = await platforms.add_remote(
                 conn, platform.id, Party.of(country_code, party_id, role), name=None,
-                source="OPERATOR",
+                source="OPERATOR", hub=("XX", "HUB"),
             )  # fmt: skip
             assert added
     return platform.id, registration
@@ -175,3 +182,28 @@ async def test_a_network_connected_with_the_spec_dialect_is_presented_the_local_
     url = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
     assert (await cpo.call_url("PUT", url, json=body)).status_code == 1000
     await eventually(lambda: len(network.pushes()) == 1)  # accepted with the newest token only
+
+
+def client_infos(party: FakeParty) -> set[str]:
+    """The parties whose ClientInfo `party` was pushed, as CC/PID."""
+    return {r.path.rsplit("/hubclientinfo/", 1)[1] for r in party.requests("hubclientinfo", "PUT")}
+
+
+async def test_a_networks_parties_are_announced_to_peers_never_to_another_network(
+    hub: RunningHub, make_party: MakeParty, network: FakeParty
+) -> None:
+    """A remote party added to one network is pushed as a ClientInfo to the local parties that
+    take HubClientInfo; another network is told of the local parties only, by push and in the
+    hub's ClientInfo list, never of the first network's parties (no reselling of a network)."""
+    info = [("hubclientinfo", "RECEIVER")]
+    emsp = await registered(hub, await make_party("EMSP", "DE", "EMA", modules_of("EMSP") + info))
+    other = await make_party("HUB", "DE", "ENA", modules=NETWORK_MODULES + info)
+    await joined(hub, other)  # first: what the other network joins later would be pushed to it
+    await joined(hub, network, (*REMOTE_EMSP, "EMSP"))
+
+    await eventually(lambda: {"FR/EMX", "FR/007"} <= client_infos(emsp))
+    await drained(hub)
+    listed = await other.call_url("GET", f"{hub.url}/ocpi/2.2.1/sender/hubclientinfo")
+    assert {(i["country_code"], i["party_id"]) for i in listed.data} == {("DE", "EMA")}
+    await eventually(lambda: "DE/EMA" in client_infos(other))
+    assert client_infos(other) == {"DE/EMA"}

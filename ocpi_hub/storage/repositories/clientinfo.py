@@ -58,15 +58,18 @@ def client_info(row: asyncpg.Record) -> ClientInfo:
 
 
 async def client_info_page(
-    conn: Executor, page: PageRequest, *, hub: PartyKey
+    conn: Executor, page: PageRequest, *, hub: PartyKey, peers_only: bool = False
 ) -> tuple[list[tuple[int, ClientInfo]], int]:
-    """One page of the ClientInfo of every party the hub knows but itself, in party creation
-    order (keyset on the party row id), and the total matching the date filters."""
+    """One page of the ClientInfo of every party the hub knows but itself (with `peers_only`,
+    for a network reading it, only the parties of peers: never another network's), in party
+    creation order (keyset on the party row id), and the total matching the date filters."""
     filters = (
         " WHERE NOT (q.country_code = $1 AND q.party_id = $2)"
         " AND ($3::timestamptz IS NULL OR q.status_updated >= $3)"
         " AND ($4::timestamptz IS NULL OR q.status_updated < $4)"
     )
+    if peers_only:
+        filters += " AND q.platform_id IN (SELECT id FROM platforms WHERE kind = 'PEER')"
     args = (*hub, page.date_from, page.date_to)
     total: int = (
         page.total
@@ -182,8 +185,12 @@ async def apply_event(
     if hub is not None and snapshot_after(event, bool(changed)):
         receivers = await _receivers(conn, "p.id = $1", platform_id)
         if receivers:
+            # A network is told of the peers' parties only, not of another network's.
             others = await conn.fetch(
-                CLIENT_INFO + " WHERE q.platform_id <> $1 ORDER BY q.id", platform_id
+                CLIENT_INFO + " JOIN platforms o ON o.id = q.platform_id"
+                " WHERE q.platform_id <> $1 AND (o.kind = 'PEER'"
+                "   OR (SELECT kind FROM platforms WHERE id = $1) = 'PEER') ORDER BY q.id",
+                platform_id,
             )
             await _enqueue(conn, [client_info(r) for r in others], receivers, hub)
     return changed
@@ -193,11 +200,15 @@ async def push(
     conn: Connection, infos: Sequence[ClientInfo], *, exclude: int, hub: PartyKey | None
 ) -> None:
     """Queue `infos` to every registered Receiver platform but `exclude` (the one they are
-    about: it knows its own status)."""
+    about: it knows its own status) and, when `exclude` is a network, but the networks."""
     if hub is None or not infos:
         return
     await _one_at_a_time(conn)
-    await _enqueue(conn, infos, await _receivers(conn, "p.id <> $1", exclude), hub)
+    # What is about a network's parties goes to peers only: one network's members are never
+    # announced to another (no reselling of a network, issue 8).
+    condition = "p.id <> $1 AND (p.kind = 'PEER' OR (SELECT kind FROM platforms WHERE id = $1)"
+    condition += " = 'PEER')"
+    await _enqueue(conn, infos, await _receivers(conn, condition, exclude), hub)
 
 
 async def _receivers(

@@ -360,26 +360,39 @@ async def add_remote(
     name: str | None,
     source: str,
     status: str = "CONNECTED",
+    hub: PartyKey | None = None,
 ) -> bool:
     """A remote party reached through network `platform_id`, learned from `source`
     (HUBCLIENTINFO or OPERATOR), with the ConnectionStatus the network reports; False when the
-    network already routed to it (its status is updated)."""
-    added: bool = await conn.fetchval(
-        "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
-        " remote, source, connection_status) VALUES ($1, $2, $3, $4, $5::jsonb, true, $6, $7)"
-        " ON CONFLICT (platform_id, country_code, party_id, role) DO UPDATE"
-        " SET connection_status = EXCLUDED.connection_status,"
-        "     status_updated = date_trunc('second', now())"
-        " RETURNING xmax = 0",
-        platform_id,
-        party.country_code,
-        party.party_id,
-        party.role.value,
-        orjson.dumps({"name": name} if name else None).decode(),
-        source,
-        status,
-    )
-    return added
+    network already routed to it (its status is updated). A new party, or a new status, is a
+    ClientInfo pushed FROM `hub` to the peers (clientinfo.push; never to another network)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
+            " remote, source, connection_status) VALUES ($1, $2, $3, $4, $5::jsonb, true, $6, $7)"
+            " ON CONFLICT (platform_id, country_code, party_id, role) DO UPDATE"
+            " SET connection_status = EXCLUDED.connection_status,"
+            "     status_updated = CASE WHEN parties.connection_status"
+            "       = EXCLUDED.connection_status THEN parties.status_updated"
+            "       ELSE date_trunc('second', now()) END"
+            " RETURNING country_code, party_id, role, connection_status, status_updated,"
+            "   xmax = 0 AS added,"
+            # A subquery of RETURNING reads the table as it was before the statement.
+            "   (SELECT connection_status FROM parties WHERE platform_id = $1"
+            "     AND country_code = $2 AND party_id = $3 AND role = $4) AS before",
+            platform_id,
+            party.country_code,
+            party.party_id,
+            party.role.value,
+            orjson.dumps({"name": name} if name else None).decode(),
+            source,
+            status,
+        )
+        assert row is not None
+        if row["added"] or row["before"] != status:
+            info = clientinfo.client_info(row)
+            await clientinfo.push(conn, [info], exclude=platform_id, hub=hub)
+    return bool(row["added"])
 
 
 async def _insert_parties(

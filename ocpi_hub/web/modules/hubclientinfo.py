@@ -66,7 +66,13 @@ async def receiver_put(request: web.Request) -> web.Response:
         raise InvalidParameters("role: a hub behind a network is not a party the hub routes to")
     async with request.app[POOL].acquire() as conn:
         await platforms.add_remote(
-            conn, caller.id, party, name=None, source="HUBCLIENTINFO", status=info.status.value
+            conn,
+            caller.id,
+            party,
+            name=None,
+            source="HUBCLIENTINFO",
+            status=info.status.value,
+            hub=(request.app[SETTINGS].country_code, request.app[SETTINGS].party_id),
         )
     request.app[PLATFORMS].invalidate(caller.id)
     await announce(request.app[POOL], caller.id)
@@ -78,7 +84,10 @@ async def sender_list(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     page = parse_page_request(request.query, max_limit=settings.page_limit)
     rows, total = await clientinfo.client_info_page(
-        request.app[POOL], page, hub=(settings.country_code, settings.party_id)
+        request.app[POOL],
+        page,
+        hub=(settings.country_code, settings.party_id),
+        peers_only=request[CALLER].network,
     )
     headers = {"X-Total-Count": str(total), "X-Limit": str(settings.page_limit)}
     link = next_link(
