@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -174,7 +175,7 @@ class Agreements:
             for party in rule.pair:
                 self._by_party[party] = (*self._by_party.get(party, ()), rule)
 
-    @property
+    @cached_property
     def unrestricted(self) -> bool:
         """Everyone trades with everyone in everything: no check can refuse anything."""
         return self.policy == Policy.OPEN and not any(r.effect == Effect.DENY for r in self.rules)
