@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 import pytest
 
+from ocpi_hub.core.parties import Party
+from ocpi_hub.storage.repositories import platforms
 from tests.conftest import RunningHub
-from tests.e2e.fakes import FakeParty
+from tests.e2e.fakes import Answer, FakeParty
 from tests.e2e.network_rules import DIALECTS
 from tests.e2e.networks import FakeNetwork, Remote
 
@@ -69,11 +71,32 @@ async def drained(hub: RunningHub) -> None:
     await eventually(empty, message="the outbox drains")
 
 
+def ok(answer: Answer, status: int = 200) -> Any:
+    """The data of an answer that must be HTTP `status` with OCPI 1000."""
+    assert (answer.status, answer.status_code) == (status, 1000), answer.body
+    return answer.data
+
+
 async def registered(hub: RunningHub, party: FakeParty) -> FakeParty:
     token_a = await hub.invite(party.role, party.country_code, party.party_id)
     answer = await party.register_with(hub.versions_url, token_a)
     assert answer.status_code == 1000, answer.body
     return party
+
+
+async def member_of(
+    hub: RunningHub, network: FakeNetwork, dialect: str, added: Sequence[Remote] = ()
+) -> int:
+    """The hub registered with `network` as `ocpi-hub connect --dialect` does, the operator
+    adding `added` as its remote parties (`parties add --via`), and the network knowing the
+    hub's endpoints (to call it); returns the network's platform id."""
+    platform_id = await hub.connect(network.versions_url, network.issue_token_a(), dialect)
+    async with hub.pool.acquire() as conn:
+        for country_code, party_id, role in added:
+            party = Party.of(country_code, party_id, role)
+            await platforms.add_remote(conn, platform_id, party, name=None, source="OPERATOR")
+    await network.discover()
+    return platform_id
 
 
 @pytest.fixture

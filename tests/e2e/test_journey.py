@@ -12,8 +12,7 @@ from aiohttp import web
 
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeParty, eventually, registered
-from tests.e2e.fakes import Answer
+from tests.e2e.conftest import MakeParty, eventually, ok, registered
 
 MODULES = ["locations", "tariffs", "tokens", "sessions", "cdrs", "commands", "chargingprofiles"]
 # A CPO owns locations, tariffs, sessions and CDRs and receives tokens, commands and profiles.
@@ -25,11 +24,6 @@ def modules_of(role: str) -> list[tuple[str, str]]:
     sends = CPO_SENDS if role == "CPO" else set(MODULES) - CPO_SENDS
     offered = [(m, "SENDER" if m in sends else "RECEIVER") for m in MODULES]
     return [*offered, ("hubclientinfo", "RECEIVER")]
-
-
-def ok(answer: Answer, status: int = 200) -> Any:
-    assert (answer.status, answer.status_code) == (status, 1000), answer.body
-    return answer.data
 
 
 async def test_full_charging_journey(hub: RunningHub, make_party: MakeParty) -> None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocpi_hub.core.parties import Party
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeNetwork, eventually, to_headers
+from tests.e2e.conftest import MakeNetwork, eventually, member_of, to_headers
 from tests.e2e.fakes import FakeParty
 from tests.e2e.networks import FakeNetwork
 
@@ -23,17 +22,12 @@ REMOTE_EMSP = ("FR", "EMX")
 REMOTE = [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")]
 
 
-async def member_of(hub: RunningHub, make_network: MakeNetwork, dialect: str) -> FakeNetwork:
+async def joined(hub: RunningHub, make_network: MakeNetwork, dialect: str) -> FakeNetwork:
     """The hub connected to a fake `dialect` network hosting REMOTE, our parties configured."""
     network = await make_network(dialect, REMOTE)
     network.configure_member(("NL", "CPA"), "CPO")
     network.configure_member(("DE", "EMA"), "EMSP")
-    platform_id = await hub.connect(network.versions_url, network.issue_token_a(), dialect)
-    async with hub.pool.acquire() as conn:
-        for country_code, party_id, role in REMOTE:
-            party = Party.of(country_code, party_id, role)
-            await platforms.add_remote(conn, platform_id, party, name=None, source="OPERATOR")
-    await network.discover()  # it learns the hub's endpoints, to call it
+    await member_of(hub, network, dialect, REMOTE)
     return network
 
 
@@ -54,7 +48,7 @@ async def test_a_token_patch_reaches_gireve_as_a_put_of_the_whole_token(
 ) -> None:
     """Gireve takes no PATCH on Tokens (§2.3): the hub sends it the whole stored Token with PUT,
     while a spec peer (the local CPO) gets the PATCH as sent."""
-    network = await member_of(hub, make_network, "gireve")
+    network = await joined(hub, make_network, "gireve")
     url = f"{hub.url}/ocpi/2.2.1/receiver/tokens/DE/EMA/U1?type=RFID"
     assert (await emsp.call_url("PUT", url, json=factories.token("U1"))).status_code == 1000
     patch = {"valid": False, "last_updated": "2024-03-02T10:00:00Z"}
@@ -73,7 +67,7 @@ async def test_a_location_gireve_cannot_take_is_stored_and_the_sender_told(
 ) -> None:
     """A Location without the fields Gireve requires (§2.3) is stored and sent to the local
     eMSP, not to Gireve; the CPO's answer says so. A complete one reaches Gireve too."""
-    network = await member_of(hub, make_network, "gireve")
+    network = await joined(hub, make_network, "gireve")
     base = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA"
     bare = factories.location(country_code="NL", party_id="CPA", id="LOC1")
 
@@ -95,7 +89,7 @@ async def test_commands_gireve_cannot_take_are_answered_by_the_hub(
     """Gireve implements START/STOP_SESSION only, and wants `evse_uid` in START_SESSION (§2.3):
     the hub answers RESERVE_NOW with NOT_SUPPORTED and an incomplete START_SESSION with 2001
     itself; a complete START_SESSION goes to the remote CPO."""
-    network = await member_of(hub, make_network, "gireve")
+    network = await joined(hub, make_network, "gireve")
     base = f"{hub.url}/ocpi/2.2.1/receiver/commands"
     token = factories.token("U1")
     response_url = f"{emsp.url}/ocpi/2.2.1/commands/result/1"
@@ -123,7 +117,7 @@ async def test_a_fifo_network_has_one_queue(
 ) -> None:
     """e-clearing.net forwards pushes through one FIFO queue (§4): every change for it waits in
     one outbox queue, in the order made, whatever object it changes."""
-    network = await member_of(hub, make_network, "eclearing")
+    network = await joined(hub, make_network, "eclearing")
     base = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA"
     for location_id in ("LOC1", "LOC2"):
         body = factories.location(country_code="NL", party_id="CPA", id=location_id)
@@ -142,7 +136,7 @@ async def test_naive_times_from_gireve_are_passed_on_with_z(
     """Gireve's examples carry DateTimes without `Z` (§2.4; the spec reads them as UTC too):
     what the hub stores and passes on from a lenient network is in the form it renders,
     with `Z` (DESIGN.md decision 8), not as sent."""
-    network = await member_of(hub, make_network, "gireve")
+    network = await joined(hub, make_network, "gireve")
     naive = "2024-03-01T10:00:00"
     remote = factories.location(country_code="FR", party_id="CPX", id="RLOC1", last_updated=naive)
 
@@ -160,7 +154,7 @@ async def test_a_network_tells_the_hub_of_a_party_behind_it_by_hubclientinfo(
 ) -> None:
     """ENAPI PUTs a ClientInfo when an agreement is signed (§3): the party becomes a remote
     party of ENAPI, reachable at once; a peer's ClientInfo PUT is refused and changes nothing."""
-    network = await member_of(hub, make_network, "enapi")
+    network = await joined(hub, make_network, "enapi")
     answer = await network.sign_agreement(("NL", "CPA"), ("DE", "EMN", "EMSP"))
     url = f"{hub.url}/ocpi/2.2.1/receiver/hubclientinfo/DE/EMZ"
     info = {"country_code": "DE", "party_id": "EMZ", "role": "EMSP", "status": "CONNECTED",
