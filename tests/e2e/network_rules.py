@@ -195,6 +195,51 @@ def location_fields(net: FakeNetwork, call: Call) -> Refusal | None:
     return bad(gap) if gap else None
 
 
+def _foreign_evse_id(evse: Any, operator: str) -> bool:
+    """Whether an EVSE's evse_id does not start with the operator's eMI3 id `CC*PID` (compared
+    without separators, upper case: `NLCPAE1` is `NL*CPA*E1`)."""
+    evse_id = evse.get("evse_id") if isinstance(evse, dict) else None
+    plain = "".join(c for c in str(evse_id or "") if c.isalnum()).upper()
+    return isinstance(evse_id, str) and not plain.startswith(operator)
+
+
+def evse_ids_of_operator(net: FakeNetwork, call: Call) -> Refusal | None:
+    """Every evse_id of a pushed Location (or EVSE) starts with its CPO's operator id, the
+    eMI3 `CC*PID` of the URL (§2.1: "every evse_id must start with the CPO's operator id
+    (FR*AB1*E...)"). Answer [?]: HTTP 400, 2001 naming the EVSE. A missing evse_id is
+    `location_fields`' to refuse."""
+    if call.module != "locations" or call.method != "PUT" or not isinstance(call.body, dict):
+        return None
+    operator = "".join(call.parts[:2]).upper()
+    if len(call.parts) == 3:
+        for i, evse in enumerate(call.body.get("evses") or []):
+            if _foreign_evse_id(evse, operator):
+                return bad(f"evses[{i}].evse_id", f"must start with {'*'.join(call.parts[:2])}")
+    elif len(call.parts) == 4 and _foreign_evse_id(call.body, operator):
+        return bad("evse_id", f"must start with {'*'.join(call.parts[:2])}")
+    return None
+
+
+def tariff_fields(net: FakeNetwork, call: Call) -> Refusal | None:
+    """A pushed Tariff carries start_date_time (§2.3 "Tariffs": "`start_date_time` required").
+    Answer [?]: HTTP 400, 2001 naming the field."""
+    pushed = call.module == "tariffs" and call.method == "PUT" and isinstance(call.body, dict)
+    if pushed and _missing(call.body, "start_date_time"):
+        return bad("start_date_time")
+    return None
+
+
+def authorization_names_location(net: FakeNetwork, call: Call) -> Refusal | None:
+    """A real-time authorization references one Location (§2.3 "Tokens (CPO side)": "request
+    must reference 1 location, 0..N EVSEs"). Answer [?]: HTTP 400 with 2002, not enough
+    information (the 2.1.1 guide answers 2002 or 2001 for a request without its EVSE)."""
+    if call.module != "tokens" or call.method != "POST" or call.parts[-1:] != ("authorize",):
+        return None
+    if isinstance(call.body, dict) and call.body.get("location_id"):
+        return None
+    return Refusal(400, 2002, "location_id is required: reference the Location to charge at")
+
+
 # ---- ENAPI (§3) ------------------------------------------------------------------------------
 
 
@@ -256,6 +301,9 @@ GIREVE = NetworkDialect(
         push_only,
         start_session_names_evse,
         location_fields,
+        evse_ids_of_operator,
+        tariff_fields,
+        authorization_names_location,
     ),
     commands=frozenset({"START_SESSION", "STOP_SESSION"}),  # §2.3 "Modules"
     no_patch=frozenset({"tokens", "sessions"}),  # §2.3 "Tokens (eMSP side)", "Sessions"

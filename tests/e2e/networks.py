@@ -14,10 +14,13 @@ never from `ocpi_hub/dialects/`.
 |                   | command_implemented (CommandResponse NOT_SUPPORTED)           |           |
 | Gireve FR*007     | tracing_ids_required, routing_headers_required (400/2001);    | §2.1 §2.2 |
 |                   | sender_configured (members and roles, 400/2001);              | §2.1      |
+|                   | evse_ids_of_operator (evse_id starts with CC*PID, 2001);      | §2.1      |
 |                   | no chargingprofiles/hubclientinfo; START/STOP_SESSION only;   | §2.3      |
 |                   | start_session_names_evse (2001); no_patch tokens/sessions     |           |
 |                   | (405); push_only: no GET list of tokens/sessions/cdrs (405);  |           |
-|                   | location_fields (2001 naming the field); base64 token only;   |           |
+|                   | location_fields (2001 naming the field); tariff_fields        |           |
+|                   | (start_date_time, 2001); authorization_names_location (2002); |           |
+|                   | base64 token only;                                            |           |
 |                   | pages capped: 100 loc, 1000 tok, 20 CDR, 100 tariffs          | §0        |
 | ENAPI DE*ENA      | routing headers optional; agreement_signed (else 4001);       | §3        |
 |                   | no chargingprofiles; `sign_agreement` PUTs a HubClientInfo;   |           |

@@ -228,6 +228,55 @@ async def test_gireve_location_requires_its_extra_fields(
     ).status_code == 1000
 
 
+async def test_gireve_evse_ids_start_with_the_operator_id(
+    make_network: MakeNetwork, make_party: MakeParty
+) -> None:
+    """Every evse_id of a pushed Location or EVSE starts with its CPO's operator id `CC*PID`
+    (§2.1): another is 2001 naming the EVSE; separators do not matter."""
+    _, client = await client_of(make_network, make_party, "gireve")
+    location = a_location()
+    location["evses"][0]["evse_id"] = "FR*ABC*E1"
+    url = "2.2.1/locations/NL/CPA/LOC1"
+    refused = await client.call("PUT", url, json=location, headers=CPO_TO_HUB)
+    assert (refused.status, refused.status_code) == (400, 2001)
+    assert refused.body["status_message"] == "evses[0].evse_id must start with NL*CPA"
+    evse = {**location["evses"][0], "evse_id": "BE*CPA*E1"}
+    refused = await client.call("PUT", f"{url}/EVSE1", json=evse, headers=CPO_TO_HUB)
+    assert (refused.status, refused.status_code) == (400, 2001)
+    location["evses"][0]["evse_id"] = "NLCPAE1"
+    assert (await client.call("PUT", url, json=location, headers=CPO_TO_HUB)).status_code == 1000
+
+
+async def test_gireve_tariff_requires_a_start_date_time(
+    make_network: MakeNetwork, make_party: MakeParty
+) -> None:
+    """A pushed Tariff without start_date_time is 2001 naming it (§2.3 "Tariffs")."""
+    _, client = await client_of(make_network, make_party, "gireve")
+    tariff = {"country_code": "NL", "party_id": "CPA", "id": "T1", "currency": "EUR"}
+    tariff |= {"elements": [], "last_updated": STAMP}
+    url = "2.2.1/tariffs/NL/CPA/T1"
+    refused = await client.call("PUT", url, json=tariff, headers=CPO_TO_HUB)
+    assert (refused.status, refused.status_code) == (400, 2001)
+    assert refused.body["status_message"].startswith("start_date_time")
+    dated = tariff | {"start_date_time": STAMP}
+    assert (await client.call("PUT", url, json=dated, headers=CPO_TO_HUB)).status_code == 1000
+
+
+async def test_gireve_authorization_references_a_location(
+    make_network: MakeNetwork, make_party: MakeParty
+) -> None:
+    """A real-time authorization without a Location is 2002 (§2.3 "Tokens (CPO side)": one
+    location, 0..N EVSEs); with one it reaches the eMSP."""
+    network, client = await client_of(make_network, make_party, "gireve")
+    url, headers = "2.2.1/tokens/AB12CD34/authorize", routed(LOCAL_CPO, REMOTE_EMSP)
+    for body in (None, {"evse_uids": ["EVSE1"]}):
+        refused = await client.call("POST", url, json=body, headers=headers)
+        assert (refused.status, refused.status_code) == (400, 2002)
+    answered = await client.call("POST", url, json={"location_id": "LOC1"}, headers=headers)
+    assert answered.status_code == 1000
+    assert len(network.reached(REMOTE_EMSP)) == 1
+
+
 async def test_gireve_accepts_only_configured_operators_in_their_role(
     make_network: MakeNetwork, make_party: MakeParty
 ) -> None:
