@@ -50,6 +50,8 @@ GIREVE = Dialect(
             "evses[].evse_id",
             "evses[].connectors[].tariff_ids",
         ),
+        # §2.3 [S]: Tariffs: start_date_time required.
+        "tariffs": ("start_date_time",),
         # §2.3 [S]: evse_uid mandatory in START_SESSION (mapping to eMIP).
         "commands/START_SESSION": ("evse_uid",),
     },
@@ -81,7 +83,8 @@ GIREVE = Dialect(
         "page_limits": "§0 [S]: caps 100 loc / 1000 tok / 20 CDR / 100 tariff",
         "ids_case_sensitive": "§2 [?]: not stated; the spec's CiString",
         "evse_ids_normalised": "§2.3 [?]: non-eMI3 evse_id accepted; compared as sent",
-        "required_fields": "§2.3 [S]: Locations extra mandatory; START_SESSION evse_uid",
+        "required_fields": "§2.3 [S]: Locations extra mandatory; Tariffs start_date_time;"
+        " START_SESSION evse_uid",
         "added_fields": "§2.3 [S]: gireve_id; tariff target_operator_*",
         "lenient_timestamps": "§2.4 [S]: examples without `Z`; parse leniently [I]",
         "delivery": "§2.3 [S]: store-and-forward, FIFO retry",

@@ -121,8 +121,8 @@ def test_gireve_page_caps() -> None:
 
 
 def test_gireve_required_and_added_fields() -> None:
-    """hub-dialects.md §2.3 [S]: Location extra mandatory fields, START_SESSION evse_uid; gireve_id
-    and target_operator_* added (kept)."""
+    """hub-dialects.md §2.3 [S]: Location extra mandatory fields, Tariff start_date_time,
+    START_SESSION evse_uid; gireve_id and target_operator_* added (kept)."""
     assert set(GIREVE.required_fields["locations"]) == {
         "owner.name",
         "operator.name",
@@ -130,6 +130,7 @@ def test_gireve_required_and_added_fields() -> None:
         "evses[].connectors[].tariff_ids",
         "evses[].evse_id",
     }
+    assert GIREVE.required_fields["tariffs"] == ("start_date_time",)
     assert GIREVE.required_fields["commands/START_SESSION"] == ("evse_uid",)
     assert "evses[].connectors[].gireve_id" in GIREVE.added_fields["locations"]
     assert "target_operator_party_id" in GIREVE.added_fields["tariffs"]

@@ -83,6 +83,29 @@ async def test_a_location_gireve_cannot_take_is_stored_and_the_sender_told(
     assert network.refused == []
 
 
+async def test_a_tariff_without_start_date_time_is_not_sent_to_gireve(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve requires a Tariff's start_date_time (§2.3 "Tariffs"): a Tariff without one is
+    stored and sent to the local eMSP only, the CPO told why; a dated one reaches Gireve too."""
+    network = await joined(hub, make_network, "gireve")
+    base = f"{hub.url}/ocpi/2.2.1/receiver/tariffs/NL/CPA"
+
+    told = await cpo.call_url("PUT", f"{base}/T1", json=factories.tariff("T1"))
+    dated = factories.tariff("T2", start_date_time="2024-03-01T00:00:00Z")
+    sent = await cpo.call_url("PUT", f"{base}/T2", json=dated)
+
+    assert (told.status, told.status_code) == (201, 1000)
+    assert told.body["status_message"] == (
+        "stored; not sent to FR*007: gireve requires start_date_time"
+    )
+    assert (sent.status, sent.status_code) == (201, 1000) and "status_message" not in sent.body
+    await eventually(lambda: len(emsp.pushes(module="tariffs")) == 2)
+    await eventually(lambda: len(network.pushes(module="tariffs")) == 1)
+    assert network.pushes(module="tariffs")[0].body == dated
+    assert network.refused == []
+
+
 async def test_commands_gireve_cannot_take_are_answered_by_the_hub(
     hub: RunningHub, emsp: FakeParty, make_network: MakeNetwork
 ) -> None:
