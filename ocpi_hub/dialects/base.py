@@ -65,7 +65,8 @@ class Dialect:
     # EVSE ids compare with separators removed and upper-cased.
     evse_ids_normalised: bool = False
     # Fields it requires beyond the spec, per module, as JSON paths ("evses[].evse_id"); a
-    # command's request body under "commands/<CommandType>" ("commands/START_SESSION").
+    # command's request body under "commands/<CommandType>" ("commands/START_SESSION"), a real-time
+    # authorization's LocationReferences under "tokens/authorize".
     required_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Fields it adds beyond the spec, per module, as JSON paths: kept as they come, never refused.
     added_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

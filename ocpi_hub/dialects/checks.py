@@ -30,8 +30,9 @@ _EVSE_SEPARATORS = str.maketrans("", "", "*- ")
 def missing_required(dialect: Dialect, module: str, obj: Mapping[str, Any]) -> list[str]:
     """The paths of `dialect.required_fields[module]` absent or empty in `obj`, in rule order.
 
-    `module` is a module identifier ("locations") or "commands/<CommandType>" for a command's
-    request body. A path is dot-separated keys; `key[]` walks every element of a list, so
+    `module` is a module identifier ("locations"), "commands/<CommandType>" for a command's
+    request body, or "tokens/authorize" for a real-time authorization's LocationReferences. A
+    path is dot-separated keys; `key[]` walks every element of a list, so
     "evses[].connectors[].tariff_ids" checks each connector of each EVSE, and a missing one is
     named with its indices ("evses[1].connectors[0].tariff_ids"). Absent, null, "" and empty
     lists or objects count as missing; a list that is absent or empty has no elements to check
@@ -96,6 +97,7 @@ def refusal(
 ) -> str | None:
     """Why a request for `module` (a `command` of it, with `body`) cannot go to a platform
     speaking `dialect`, in words for the local party that sent it; None when it can go.
+    `command` is a CommandType, or "authorize" for a Token's real-time authorization.
 
     A module or command the network does not implement, or a field it requires beyond the spec
     that `body` lacks: the hub answers its own party instead of sending (issue 8)."""

@@ -54,6 +54,8 @@ GIREVE = Dialect(
         "tariffs": ("start_date_time",),
         # §2.3 [S]: evse_uid mandatory in START_SESSION (mapping to eMIP).
         "commands/START_SESSION": ("evse_uid",),
+        # §2.3 [S]: Tokens (CPO side): an authorization must reference 1 location, 0..N EVSEs.
+        "tokens/authorize": ("location_id",),
     },
     # §2.3 [S], per module below.
     added_fields={
@@ -84,7 +86,7 @@ GIREVE = Dialect(
         "ids_case_sensitive": "§2 [?]: not stated; the spec's CiString",
         "evse_ids_normalised": "§2.3 [?]: non-eMI3 evse_id accepted; compared as sent",
         "required_fields": "§2.3 [S]: Locations extra mandatory; Tariffs start_date_time;"
-        " START_SESSION evse_uid",
+        " START_SESSION evse_uid; authorization location_id",
         "added_fields": "§2.3 [S]: gireve_id; tariff target_operator_*",
         "lenient_timestamps": "§2.4 [S]: examples without `Z`; parse leniently [I]",
         "delivery": "§2.3 [S]: store-and-forward, FIFO retry",

@@ -85,7 +85,8 @@ def test_every_rule_in_a_profile_file_has_a_comment(name: str) -> None:
 
 def test_module_and_command_names_are_the_spec_identifiers() -> None:
     """Missing modules, PATCH modules, page caps and required/added keys use ModuleID values;
-    missing commands and "commands/<X>" keys use CommandType values, so the seam can match them."""
+    missing commands and "commands/<X>" keys use CommandType values, so the seam can match them;
+    "tokens/authorize" keys a real-time authorization's LocationReferences."""
     modules = {m.value for m in ModuleID}
     commands = {c.value for c in CommandType}
     for d in DIALECTS.values():
@@ -94,7 +95,8 @@ def test_module_and_command_names_are_the_spec_identifiers() -> None:
         assert d.missing_commands <= commands
         for key in d.required_fields:
             module, _, command = key.partition("/")
-            assert module in modules and (not command or command in commands), key
+            operations = commands if module == "commands" else {"authorize"}
+            assert module in modules and (not command or command in operations), key
 
 
 def test_gireve_identity_and_routing() -> None:
@@ -122,7 +124,8 @@ def test_gireve_page_caps() -> None:
 
 def test_gireve_required_and_added_fields() -> None:
     """hub-dialects.md §2.3 [S]: Location extra mandatory fields, Tariff start_date_time,
-    START_SESSION evse_uid; gireve_id and target_operator_* added (kept)."""
+    START_SESSION evse_uid, an authorization's location_id; gireve_id and target_operator_*
+    added (kept)."""
     assert set(GIREVE.required_fields["locations"]) == {
         "owner.name",
         "operator.name",
@@ -132,6 +135,7 @@ def test_gireve_required_and_added_fields() -> None:
     }
     assert GIREVE.required_fields["tariffs"] == ("start_date_time",)
     assert GIREVE.required_fields["commands/START_SESSION"] == ("evse_uid",)
+    assert GIREVE.required_fields["tokens/authorize"] == ("location_id",)
     assert "evses[].connectors[].gireve_id" in GIREVE.added_fields["locations"]
     assert "target_operator_party_id" in GIREVE.added_fields["tariffs"]
 

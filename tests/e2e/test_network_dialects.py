@@ -106,6 +106,28 @@ async def test_a_tariff_without_start_date_time_is_not_sent_to_gireve(
     assert network.refused == []
 
 
+async def test_an_authorization_gireve_cannot_take_is_answered_by_the_hub(
+    hub: RunningHub, cpo: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve wants an authorization to reference a Location (§2.3 "Tokens (CPO side)"): the
+    hub answers the CPO 2002 naming location_id, and sends nothing, even for a token the CPO
+    may allow alone (an incomplete request is no silence of the eMSP); with one it goes."""
+    network = await joined(hub, make_network, "gireve")
+    token = factories.token("AB12CD34", country_code="FR", party_id="EMX", whitelist="ALLOWED")
+    assert (await network.push_token(REMOTE_EMSP, token)).status_code == 1000
+    url = f"{hub.url}/ocpi/2.2.1/sender/tokens/AB12CD34/authorize"
+
+    bare = await cpo.call_url("POST", url)  # LocationReferences are optional in the spec
+    located = await cpo.call_url("POST", url, json={"location_id": "LOC1"})
+
+    assert (bare.status, bare.status_code) == (200, 2002), bare.body
+    assert bare.body["status_message"] == "gireve requires location_id (on the route to FR*EMX)"
+    assert located.status_code == 1000, located.body
+    [asked] = network.requests("tokens", "POST")
+    assert asked.body == {"location_id": "LOC1"} and asked.routing("to") == REMOTE_EMSP
+    assert network.refused == []
+
+
 async def test_commands_gireve_cannot_take_are_answered_by_the_hub(
     hub: RunningHub, emsp: FakeParty, make_network: MakeNetwork
 ) -> None:

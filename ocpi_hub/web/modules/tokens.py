@@ -24,6 +24,9 @@ LocationReferences body (validated when present, relayed as sent):
   token, the LocationReferences echoed, an `info` text saying the hub answered on the eMSP's
   behalf}, FROM the hub. Whitelist NEVER (or no stored Token): 4002 past the budget, 4003
   unreachable or not connected, 4000 not OCPI. An unknown OCPI-to is 4001, never a fallback.
+- A route whose dialect requires LocationReferences fields the CPO left out (Gireve: a
+  location_id) is answered 2002 by the hub, naming them, and nothing is sent: the CPO's
+  request is incomplete, so no fallback either.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.modules.tokens import LocationReferences, Token, answer_on_behalf, token_type
 from ocpi_hub.core.objects import ObjectModule
@@ -44,6 +48,7 @@ from ocpi_hub.errors import (
     ForwardTimeout,
     HubError,
     InvalidParameters,
+    NotEnoughInformation,
     UnknownReceiver,
     UnknownToken,
 )
@@ -61,7 +66,15 @@ from ocpi_hub.web.objects import (
     sender_list,
     validate,
 )
-from ocpi_hub.web.relay import Call, ask, forward, functional_call, owned_party, relayed
+from ocpi_hub.web.relay import (
+    Call,
+    ask,
+    forward,
+    functional_call,
+    owned_party,
+    receiving_platform,
+    relayed,
+)
 
 log = get_logger("ocpi_hub.web.tokens")
 
@@ -166,16 +179,25 @@ async def ask_emsp(
     emsp: PartyKey,
     uid: str,
     kind: str,
-    body: bytes | None,
+    references: tuple[bytes | None, dict[str, Any] | None],
     deadline: float,
 ) -> PeerResponse:
-    """POST the authorization to the eMSP's Tokens Sender by `deadline` (loop time): the CPO's
-    budget, end to end, so it also bounds finding the eMSP's platform. 4001/4003/4002/4000 as
-    any relay."""
+    """POST the authorization (its LocationReferences as sent, and parsed) to the eMSP's Tokens
+    Sender by `deadline` (loop time): the CPO's budget, end to end, so it also bounds finding
+    the eMSP's platform. 4001/4003/4002/4000 as any relay; 2002, nothing sent, when the route's
+    dialect requires a reference the CPO left out (a network's rule beyond the spec)."""
     path = object_path([("uid", uid)], then=("authorize",), query=[("type", kind)])
     budget = request.app[SETTINGS].authorization_timeout
+    body, location = references
     try:
         async with asyncio.timeout_at(deadline):
+            platform = await receiving_platform(
+                request, emsp, ModuleID.TOKENS, InterfaceRole.SENDER, call.hosts_of(emsp)
+            )
+            spoken = dialects.spoken_by(platform)
+            refused = dialects.refusal(spoken, "tokens", command="authorize", body=location or {})
+            if refused is not None:
+                raise NotEnoughInformation(f"{refused} (on the route to {'*'.join(emsp)})")
             return await ask(
                 request,
                 call,
@@ -183,6 +205,7 @@ async def ask_emsp(
                 path,
                 body=body,
                 timeout=max(deadline - asyncio.get_running_loop().time(), 0.001),
+                platform=platform,
             )
     except TimeoutError as exc:
         raise ForwardTimeout(f"{'*'.join(emsp)} did not answer within {budget:g} s") from exc
@@ -199,7 +222,7 @@ async def authorize(request: web.Request) -> web.Response:
     body, location = await location_references(request)
     emsp, stored = await token_owner(request, call, uid, kind)
     try:
-        answer = await ask_emsp(request, call, emsp, uid, kind, body, deadline)
+        answer = await ask_emsp(request, call, emsp, uid, kind, (body, location), deadline)
     except UnknownReceiver:
         raise
     except HubError as failure:
