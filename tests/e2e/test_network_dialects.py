@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub
@@ -80,6 +82,30 @@ async def test_a_location_gireve_cannot_take_is_stored_and_the_sender_told(
     assert "status_message" not in complete.body
     await eventually(lambda: len(emsp.pushes()) == 2 and len(network.pushes()) == 1)
     assert network.pushes()[0].path.endswith("/NL/CPA/LOC2")
+    assert network.refused == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="no Dialect rule states Gireve's evse_id prefix (hub-dialects.md §2.1): the hub sends"
+    " the Location, Gireve refuses it with 2001 and the outbox dead-letters it, while the CPO was"
+    " answered 1000 without a word; a new rule kind for ocpi_hub/dialects (i8-journeys report)",
+)
+async def test_a_location_with_another_operators_evse_id_is_not_sent_to_gireve(
+    hub: RunningHub, cpo: FakeParty, emsp: FakeParty, make_network: MakeNetwork
+) -> None:
+    """Gireve wants every evse_id to start with its CPO's operator id CC*PID (§2.1): a Location
+    with another is stored and sent to the local eMSP, not to Gireve, and the CPO told why."""
+    network = await joined(hub, make_network, "gireve")
+    body = gireve_location("LOC1")
+    body["evses"][0]["evse_id"] = "FR*ABC*E1"
+    url = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
+
+    told = await cpo.call_url("PUT", url, json=body)
+
+    assert told.status_code == 1000
+    await eventually(lambda: len(emsp.pushes()) == 1)
+    assert "not sent to FR*007" in told.body.get("status_message", "")
     assert network.refused == []
 
 
