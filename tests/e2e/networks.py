@@ -341,6 +341,11 @@ class FakeNetwork(FakeParty):
         """A remote CPO's CDR to the hub's CDRs Receiver."""
         return await self.send(cpo, "POST", "cdrs", "RECEIVER", json=cdr, **kw)
 
+    async def post_result(self, cpo: Key, url: str, result: dict[str, Any], to: Key) -> Answer:
+        """A remote CPO's CommandResult to the response_url the hub gave it, FROM the CPO, TO
+        `to` (the requester the hub proxies it to)."""
+        return await self.call_url("POST", url, json=result, headers=self._routing(cpo, to))
+
     async def pull(
         self,
         module: str,
