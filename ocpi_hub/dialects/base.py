@@ -64,6 +64,9 @@ class Dialect:
     ids_case_sensitive: bool = False
     # EVSE ids compare with separators removed and upper-cased.
     evse_ids_normalised: bool = False
+    # Every evse_id of a Location must start with its CPO's operator id (eMI3 `CC*PID`,
+    # compared without separators): one that does not is not sent.
+    evse_ids_of_owner: bool = False
     # Fields it requires beyond the spec, per module, as JSON paths ("evses[].evse_id"); a
     # command's request body under "commands/<CommandType>" ("commands/START_SESSION"), a real-time
     # authorization's LocationReferences under "tokens/authorize".

@@ -110,7 +110,28 @@ def refusal(
     missing = missing_required(dialect, f"{module}/{command}" if command else module, body)
     if missing:
         return f"{dialect.name} requires {', '.join(missing)}"
+    if module == "locations" and dialect.evse_ids_of_owner:
+        foreign = foreign_evse_ids(body)
+        if foreign:
+            owner = f"{body.get('country_code')}*{body.get('party_id')}"
+            return f"{dialect.name} requires evse_ids starting with {owner}: {', '.join(foreign)}"
     return None
+
+
+def foreign_evse_ids(location: Mapping[str, Any]) -> list[str]:
+    """The evse_ids of a Location that do not start with its CPO's operator id (country_code
+    and party_id), compared without separators, in EVSE order."""
+    operator = normalise_evse_id(
+        f"{location.get('country_code', '')}{location.get('party_id', '')}"
+    )
+    evses = location.get("evses")
+    return [
+        evse_id
+        for evse in (evses if isinstance(evses, list) else [])
+        if isinstance(evse, Mapping)
+        and isinstance(evse_id := evse.get("evse_id"), str)
+        and not normalise_evse_id(evse_id).startswith(operator)
+    ]
 
 
 def put_instead(dialect: Dialect, module: str, method: str) -> bool:

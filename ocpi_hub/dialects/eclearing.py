@@ -63,6 +63,7 @@ ECLEARING = Dialect(
         "page_limits": "§9 [?]: not published; follow Link",
         "ids_case_sensitive": "§4 [S]: all ids case-sensitive, also in 2.2.1",
         "evse_ids_normalised": "§4 [S]: separators removed, upper-cased",
+        "evse_ids_of_owner": "§4 [?]: not stated; not checked",
         "required_fields": "§4 [?]: none published (fills missing with `-`)",
         "added_fields": "§4 [S]: internal ids only, no field named",
         "lenient_timestamps": "§4 [S]: missing zone taken as UTC there; strict here [I]",

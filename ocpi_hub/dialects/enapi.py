@@ -66,6 +66,7 @@ ENAPI = Dialect(
         "page_limits": "§3, §9 [?]: caps not published; follow Link",
         "ids_case_sensitive": "§3 [?]: not stated; the spec's CiString",
         "evse_ids_normalised": "§3 [?]: not stated; compared as sent",
+        "evse_ids_of_owner": "§3 [?]: not stated; not checked",
         "required_fields": "§3 [?]: none published",
         "added_fields": "§3 [S]: back-ports are 2.1.1 only",
         "lenient_timestamps": "§3 [?]: not stated; UTC DateTimes",

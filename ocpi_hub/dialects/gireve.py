@@ -39,6 +39,8 @@ GIREVE = Dialect(
     # §2.3 [S]: evse_id may be non-eMI3 from IOP and must not be rejected; how IOP compares
     # them [?]. Choice: compared as sent (the spec), since no normalisation is documented.
     evse_ids_normalised=False,
+    # §2.1 [S]: "every evse_id must start with the CPO's operator id (FR*AB1*E...)".
+    evse_ids_of_owner=True,
     # §2.3 [S], per module below. START_SESSION's body is keyed "commands/START_SESSION".
     required_fields={
         # §2.3 [S]: Locations CPO→IOP: owner.name, operator.name, evses.capabilities,
@@ -85,6 +87,7 @@ GIREVE = Dialect(
         "page_limits": "§0 [S]: caps 100 loc / 1000 tok / 20 CDR / 100 tariff",
         "ids_case_sensitive": "§2 [?]: not stated; the spec's CiString",
         "evse_ids_normalised": "§2.3 [?]: non-eMI3 evse_id accepted; compared as sent",
+        "evse_ids_of_owner": "§2.1 [S]: every evse_id must start with the CPO's operator id",
         "required_fields": "§2.3 [S]: Locations extra mandatory; Tariffs start_date_time;"
         " START_SESSION evse_uid; authorization location_id",
         "added_fields": "§2.3 [S]: gireve_id; tariff target_operator_*",

@@ -50,6 +50,7 @@ LENIENT = Dialect(
         "page_limits": "§1 [S]: offset/limit, its own X-Limit",
         "ids_case_sensitive": "issue 8 [S]: lower-cased ids, CiString equal",
         "evse_ids_normalised": "§1 [I]: evse_id formats a pitfall; normalised chosen",
+        "evse_ids_of_owner": "§1 [?]: evse_id formats a pitfall; not checked",
         "required_fields": "§1 [?]: none beyond the spec",
         "added_fields": "§1 [?]: none known",
         "lenient_timestamps": "§1 [I]: naive times accepted, chosen",

@@ -19,6 +19,7 @@ OCPI_221 = Dialect(
         "page_limits": "§1 [S]: offset/limit paging, the server's X-Limit",
         "ids_case_sensitive": "§1 [S]: ids are CiString (case-insensitive)",
         "evse_ids_normalised": "§1 [S]: evse_id compared as sent",
+        "evse_ids_of_owner": "§1 [S]: the spec ties no evse_id to its CPO; not checked",
         "required_fields": "§1 [S]: the spec's required fields only",
         "added_fields": "§1 [S]: none beyond the spec",
         "lenient_timestamps": "§1 [S]: times are UTC DateTimes",

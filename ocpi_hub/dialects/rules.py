@@ -24,6 +24,7 @@ RULES: Mapping[str, str] = {
     "page_limits": "Page size caps",
     "ids_case_sensitive": "Id case",
     "evse_ids_normalised": "EVSE ids compared",
+    "evse_ids_of_owner": "EVSE ids start with the CPO's id",
     "required_fields": "Fields it requires",
     "added_fields": "Fields it adds (kept)",
     "lenient_timestamps": "Timestamps without Z",
@@ -42,6 +43,7 @@ _WORDS: Mapping[str, tuple[str, str]] = {  # yes-word, no-word per yes/no rule
     "routing_headers": ("required", "optional"),
     "ids_case_sensitive": ("case-sensitive", "case-insensitive"),
     "evse_ids_normalised": ("normalised", "as sent"),
+    "evse_ids_of_owner": ("required", "not checked"),
     "lenient_timestamps": ("accepted", "no"),
 }
 

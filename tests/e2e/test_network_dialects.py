@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub
@@ -85,12 +83,6 @@ async def test_a_location_gireve_cannot_take_is_stored_and_the_sender_told(
     assert network.refused == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no Dialect rule states Gireve's evse_id prefix (hub-dialects.md §2.1): the hub sends"
-    " the Location, Gireve refuses it with 2001 and the outbox dead-letters it, while the CPO was"
-    " answered 1000 without a word; a new rule kind for ocpi_hub/dialects (i8-journeys report)",
-)
 async def test_a_location_with_another_operators_evse_id_is_not_sent_to_gireve(
     hub: RunningHub, cpo: FakeParty, emsp: FakeParty, make_network: MakeNetwork
 ) -> None:
@@ -105,7 +97,9 @@ async def test_a_location_with_another_operators_evse_id_is_not_sent_to_gireve(
 
     assert told.status_code == 1000
     await eventually(lambda: len(emsp.pushes()) == 1)
-    assert "not sent to FR*007" in told.body.get("status_message", "")
+    assert told.body["status_message"] == (
+        "stored; not sent to FR*007: gireve requires evse_ids starting with NL*CPA: FR*ABC*E1"
+    )
     assert network.refused == []
 
 
