@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from ocpi_hub.core.agreements import Policy
+from ocpi_hub.core.routing import routing_headers as from_to
 from tests import factories
 from tests.conftest import RunningHub, start_hub
 from tests.e2e.conftest import MakeParty, drained, eventually, registered, to_headers
 from tests.e2e.fakes import Answer, FakeParty, Received
 from tests.e2e.processes import cli
 from tests.e2e.test_network_cli import ocpi_hub
-from tests.e2e.test_network_routing import NETWORK_MODULES, from_to, joined
+from tests.e2e.test_network_routing import NETWORK_MODULES, joined
 
 Key = tuple[str, str]
 CP1, CP2, CPX = ("NL", "CP1"), ("NL", "CP2"), ("FR", "CPX")

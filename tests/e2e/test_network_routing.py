@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ocpi_hub.core.parties import Party, PlatformKind
+from ocpi_hub.core.routing import routing_headers as from_to
 from ocpi_hub.storage.repositories import platforms
 from tests import factories
 from tests.conftest import RunningHub
@@ -48,14 +49,6 @@ async def joined(
             )  # fmt: skip
             assert added
     return platform.id, registration
-
-
-def from_to(sender: tuple[str, str], receiver: tuple[str, str]) -> dict[str, str]:
-    return {
-        "OCPI-from-country-code": sender[0],
-        "OCPI-from-party-id": sender[1],
-        **to_headers(receiver),
-    }
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from ocpi_hub.core.routing import routing_headers as routed
 from tests.conftest import RunningHub
 from tests.e2e.conftest import MakeNetwork, MakeParty
 from tests.e2e.fakes import Answer, FakeParty
@@ -23,15 +24,6 @@ REMOTE = [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")]
 LOCAL_CPO: Key = ("NL", "CPA")
 LOCAL_EMSP: Key = ("DE", "EMA")
 STAMP = "2024-01-02T03:04:05Z"
-
-
-def routed(sender: Key, to: Key) -> dict[str, str]:
-    return {
-        "OCPI-from-country-code": sender[0],
-        "OCPI-from-party-id": sender[1],
-        "OCPI-to-country-code": to[0],
-        "OCPI-to-party-id": to[1],
-    }
 
 
 def a_location(ident: str = "LOC1") -> dict[str, Any]:
