@@ -21,7 +21,16 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["OcpiEnum", "OcpiModel", "may_be_unprintable", "unprintable", "validation_message"]
+from ocpi_hub.errors import InvalidParameters
+
+__all__ = [
+    "OcpiEnum",
+    "OcpiModel",
+    "may_be_unprintable",
+    "unprintable",
+    "validate",
+    "validation_message",
+]
 
 # A peer needs enough to find its mistake; a full dump of a 200-EVSE Location would drown it.
 _MESSAGE_ERRORS = 3
@@ -43,6 +52,14 @@ class OcpiEnum(StrEnum):
     @staticmethod
     def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
         return name
+
+
+def validate(model: type[OcpiModel], data: Any) -> None:
+    """A spec-invalid object is 2001, naming the field (DESIGN.md decision 7)."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidParameters(validation_message(exc)) from exc
 
 
 def validation_message(err: ValidationError) -> str:

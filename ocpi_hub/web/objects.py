@@ -1,44 +1,38 @@
 """Client-owned objects through the hub, for every module that stores them (checklist §1.7, §5).
 
-The receiver side stores what a party pushes and queues its deliveries in one transaction:
-broadcast modules to every party of the opposite roles, personal data (Sessions, CDRs) to the
-one party it is meant for. The sender side serves the stored JSON as pages. Each module's
-handler supplies only what is its own: its URL shape and how a push changes the stored object.
+The receiver side stores what a party pushes and queues its deliveries in one transaction
+(storage.changes, the path pulled objects take too): broadcast modules to every party of the
+opposite roles, personal data (Sessions, CDRs) to the one party it is meant for. The sender side
+serves the stored JSON as pages. Each module's handler supplies only what is its own: its URL
+shape and how a push changes the stored object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from ocpi_hub.core.agreements import entitled
 from ocpi_hub.core.envelope import envelope, envelope_raw
-from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.paging import next_link, parse_page_request
-from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, Platform
+from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.patch import merge_patch
-from ocpi_hub.core.planner import Change, Plan, personal_route, plan, queue_of
-from ocpi_hub.core.routing import PartyKey, Route, broadcast_audience
-from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.core.planner import Plan
+from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError
 from ocpi_hub.logging import get_logger
-from ocpi_hub.storage import Connection
-from ocpi_hub.storage.repositories import objects, outbox
+from ocpi_hub.storage import changes
+from ocpi_hub.storage.changes import Apply, Pushed
+from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import CORRELATION_ID, PLATFORMS, POOL, SETTINGS, STATUS_CODE, TRAILING_SLASH
 from ocpi_hub.web.middleware import body_bytes, ocpi_response
 from ocpi_hub.web.relay import Call, forward, refused
 
 log = get_logger("ocpi_hub.web.objects")
-
-# What a push does to the stored object: (the object to store, whether it is new); OcpiErrors
-# for pushes that cannot apply (an unknown object for a PATCH, say).
-Apply = Callable[[dict[str, Any] | None], tuple[dict[str, Any], bool]]
 
 
 def module_path(module: ModuleID, interface: InterfaceRole) -> str:
@@ -56,14 +50,6 @@ def relay_path(request: web.Request, *, then: Sequence[str] = (), query: Sequenc
     return object_path(ids, then=then, query=params)
 
 
-def validate(model: type[OcpiModel], data: Any) -> None:
-    """A spec-invalid object is 2001, naming the field (DESIGN.md decision 7)."""
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidParameters(validation_message(exc)) from exc
-
-
 def replace_or_merge(method: str, body: dict[str, Any], unknown: OcpiError) -> Apply:
     """PUT replaces, PATCH changes the given top-level fields of an object that must exist."""
 
@@ -77,6 +63,31 @@ def replace_or_merge(method: str, body: dict[str, Any], unknown: OcpiError) -> A
     return apply
 
 
+def pushed(
+    request: web.Request,
+    call: Call,
+    spec: ObjectModule,
+    key: ObjectKey,
+    body: str | None,
+    behind: ObjectKey | None = None,
+) -> Pushed:
+    """This request as a change to the stored object `key` (storage.changes): its method, the
+    object's path below the module's endpoint, the body as sent, from the calling party."""
+    return Pushed(
+        spec=spec,
+        key=key,
+        method=request.method,
+        path=relay_path(request, query=("type",) if spec.typed else ()),
+        body=body,
+        source=call.caller,
+        sender=call.sender,
+        hub=call.hub,
+        correlation_id=request[CORRELATION_ID],
+        agreements=call.agreements,
+        behind=behind,
+    )
+
+
 async def receive(
     request: web.Request,
     call: Call,
@@ -87,82 +98,22 @@ async def receive(
     deliver: bool = True,
 ) -> web.Response:
     """Apply a push to the stored object, validate the result, store it and queue its
-    deliveries, all or nothing; answer 201 for a new object, 200 otherwise."""
+    deliveries, all or nothing (storage.changes); answer 201 for a new object, 200 otherwise."""
     body = (await body_bytes(request)).decode()
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        stored = await objects.get(conn, key, for_update=True)
-        updated, created = apply(stored)
-        validate(spec.model, updated)
-        addressee = spec.addressee(updated) if spec.addressee else None
-        await objects.upsert(conn, key, updated, parse_datetime(updated["last_updated"]), addressee)
-        planned = Plan()
-        if deliver:
-            planned = await deliveries(
-                conn, request, call, spec, key, body, addressee, whole=updated
-            )
-            await enqueue(conn, request, planned)
-    return ocpi_response(envelope(None, status_message=_refusals(planned)),
-                         status=201 if created else 200)  # fmt: skip
+    change = pushed(request, call, spec, key, body)
+    app = request.app
+    stored = await changes.store(app[POOL], app[PLATFORMS], change, apply, deliver=deliver)
+    assert stored is not None  # only a change left unchanged is None, when asked for
+    return ocpi_response(
+        envelope(None, status_message=_refusals(stored.plan)),
+        status=201 if stored.created else 200,
+    )
 
 
 def _refusals(planned: Plan) -> str | None:
     """The status message of an accepted push that some receivers' dialects refused: the
     object is stored and sent to everyone else; the sender learns who did not get it and why."""
     return "stored; " + "; ".join(planned.refused) if planned.refused else None
-
-
-async def deliveries(
-    conn: Connection,
-    request: web.Request,
-    call: Call,
-    spec: ObjectModule,
-    key: ObjectKey,
-    body: str | None,
-    addressee: PartyKey | None,
-    behind: ObjectKey | None = None,
-    whole: dict[str, Any] | None = None,
-) -> Plan:
-    """What this stored change sends (core.planner): for personal data one delivery to the
-    party it is meant for, over its best route, FROM the party that sent it, as any message
-    routed through a hub (open routing is answered "as Via Hub", checklist §1.6); otherwise one
-    per party of the opposite roles and one per network, never back to the sender's platform
-    (a broadcast). Either way only to parties the object's owner trades with (core.agreements).
-    Keyed by object, so one object's changes reach each receiver in order;
-    keyed by `behind` instead when given, so they reach it after that object's. `whole` is the
-    object as now stored (for dialects that take a PUT where the change was a PATCH)."""
-    change = Change(
-        module=spec.module.value,
-        method=request.method,
-        path=relay_path(request, query=("type",) if spec.typed else ()),
-        body=body,
-        whole=whole,
-        key=key.args(),
-        queue=queue_of((behind or key).args()),
-        source=call.caller,
-        sender=call.sender,
-        hub=call.hub,
-        personal=spec.personal,
-    )
-    cache = request.app[PLATFORMS]
-    receivers: list[tuple[Party, Platform]] = []
-    if spec.personal and addressee and call.agreements.allows(key.owner, addressee, change.module):
-        route = personal_route(await cache.platforms_of_party(*addressee), change)
-        if route is not None:
-            receivers = [(party, route) for party in route.parties if party.key == addressee]
-    elif not spec.personal:
-        roles = broadcast_audience(spec.owner_role)
-        # Precomputed per change of the platforms: only the deliveries are built per push.
-        audience = await cache.receivers(roles, spec.module, InterfaceRole.RECEIVER)
-        receivers = entitled(audience, key.owner, change.module, roles, call.agreements)
-    planned = plan(change, receivers)
-    for refusal in planned.refused:
-        log.info("delivery_refused_by_dialect", module=change.module, reason=refusal)
-    return planned
-
-
-async def enqueue(conn: Connection, request: web.Request, planned: Plan) -> None:
-    """Queue what `deliveries` planned, in the caller's transaction."""
-    await outbox.enqueue(conn, outbox.planned(planned.deliveries, request[CORRELATION_ID]))
 
 
 def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:
@@ -269,15 +220,10 @@ async def receive_new(
     with `headers`. When the (owner, id) is taken, `exists` is raised: nothing is stored or
     delivered a second time."""
     body = (await body_bytes(request)).decode()
-    addressee = spec.addressee(data) if spec.addressee else None
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        last_updated = parse_datetime(data["last_updated"])
-        if not await objects.insert(conn, key, data, last_updated, addressee):
-            raise exists
-        planned = await deliveries(
-            conn, request, call, spec, key, body, addressee, behind, whole=data
-        )
-        await enqueue(conn, request, planned)
+    change = pushed(request, call, spec, key, body, behind)
+    planned = await changes.store_new(request.app[POOL], request.app[PLATFORMS], change, data)
+    if planned is None:
+        raise exists
     return ocpi_response(
         envelope(None, status_message=_refusals(planned)), status=201, headers=headers
     )

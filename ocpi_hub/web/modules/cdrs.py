@@ -35,9 +35,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.cdrs import CDR
-from ocpi_hub.core.objects import ObjectModule, token_owner
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.core.stored import CDRS
 from ocpi_hub.errors import ForeignParty, InvalidParameters
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
@@ -48,12 +49,10 @@ from ocpi_hub.web.objects import (
     personal_addressee,
     receive_new,
     sender_list,
-    validate,
     viewer,
 )
 from ocpi_hub.web.relay import functional_call, owned_party_in_body
 
-CDRS = ObjectModule(ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner)
 SENDER_PATH = module_path(ModuleID.CDRS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.CDRS, InterfaceRole.RECEIVER)
 ENDPOINTS = [

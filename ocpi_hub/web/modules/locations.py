@@ -16,28 +16,26 @@ from typing import Any
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
-from ocpi_hub.core.model import OcpiModel
+from ocpi_hub.core.model import OcpiModel, validate
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
-from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import UnknownObject, apply_to_location, find_object
 from ocpi_hub.core.routing import PartyKey, Route
+from ocpi_hub.core.stored import LOCATIONS
 from ocpi_hub.errors import InvalidParameters, UnknownLocation
+from ocpi_hub.storage.changes import Apply
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    Apply,
     module_path,
     receive,
     relay_path,
     sender_list,
-    validate,
 )
 from ocpi_hub.web.relay import forward, functional_call, owned_party
 
-LOCATIONS = ObjectModule(ModuleID.LOCATIONS, Role.CPO, Location)
 SENDER_PATH = module_path(ModuleID.LOCATIONS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.LOCATIONS, InterfaceRole.RECEIVER)
 ENDPOINTS = [

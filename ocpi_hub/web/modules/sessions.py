@@ -33,28 +33,28 @@ from typing import Any
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.sessions import ChargingPreferences, Session, patch_session
-from ocpi_hub.core.objects import ObjectModule, token_owner
+from ocpi_hub.core.objects import token_owner
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import Decision, PartyKey, Route
+from ocpi_hub.core.stored import SESSIONS
 from ocpi_hub.errors import ForeignParty, InvalidParameters
+from ocpi_hub.storage.changes import Apply
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    Apply,
     module_path,
     personal_addressee,
     receive,
     relay_path,
     relay_then_keep,
     sender_list,
-    validate,
 )
 from ocpi_hub.web.relay import forward, functional_call, owned_party
 
-SESSIONS = ObjectModule(ModuleID.SESSIONS, Role.CPO, Session, personal=True, addressee=token_owner)
 SENDER_PATH = module_path(ModuleID.SESSIONS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.SESSIONS, InterfaceRole.RECEIVER)
 ENDPOINTS = [

@@ -24,28 +24,27 @@ from typing import Any
 from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.tariffs import Tariff
-from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import PartyKey, Route
+from ocpi_hub.core.stored import TARIFFS
 from ocpi_hub.errors import InvalidParameters, NotFound
+from ocpi_hub.storage import changes
 from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import POOL
+from ocpi_hub.web.keys import PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    deliveries,
-    enqueue,
     module_path,
+    pushed,
     receive,
     relay_path,
     replace_or_merge,
     sender_list,
-    validate,
 )
 from ocpi_hub.web.relay import Call, forward, functional_call, owned_party
 
-TARIFFS = ObjectModule(ModuleID.TARIFFS, Role.CPO, Tariff)
 SENDER_PATH = module_path(ModuleID.TARIFFS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.TARIFFS, InterfaceRole.RECEIVER)
 ENDPOINTS = [
@@ -75,9 +74,9 @@ async def delete_tariff(request: web.Request, call: Call, key: ObjectKey) -> web
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if not await objects.delete(conn, key):
             raise unknown_tariff(key.id)
-        await enqueue(
-            conn, request, await deliveries(conn, request, call, TARIFFS, key, None, None)
-        )
+        change = pushed(request, call, TARIFFS, key, None)
+        planned = await changes.deliveries(request.app[PLATFORMS], change, None)
+        await changes.enqueue(conn, planned, change.correlation_id)
     return ocpi_response(envelope(None))
 
 

@@ -39,10 +39,11 @@ from aiohttp import web
 
 from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
-from ocpi_hub.core.modules.tokens import LocationReferences, Token, answer_on_behalf, token_type
-from ocpi_hub.core.objects import ObjectModule
+from ocpi_hub.core.model import validate
+from ocpi_hub.core.modules.tokens import LocationReferences, answer_on_behalf, token_type
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import Decision, PartyKey, Route
+from ocpi_hub.core.stored import TOKENS
 from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import (
     ForwardTimeout,
@@ -64,7 +65,6 @@ from ocpi_hub.web.objects import (
     relay_path,
     replace_or_merge,
     sender_list,
-    validate,
 )
 from ocpi_hub.web.relay import (
     Call,
@@ -78,7 +78,6 @@ from ocpi_hub.web.relay import (
 
 log = get_logger("ocpi_hub.web.tokens")
 
-TOKENS = ObjectModule(ModuleID.TOKENS, Role.EMSP, Token, id_field="uid", typed=True)
 SENDER_PATH = module_path(ModuleID.TOKENS, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.TOKENS, InterfaceRole.RECEIVER)
 ENDPOINTS = [
