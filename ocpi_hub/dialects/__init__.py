@@ -19,6 +19,7 @@ from ocpi_hub.dialects.checks import (
     refusal,
     same_evse_id,
     same_id,
+    spec_answer,
 )
 from ocpi_hub.dialects.eclearing import ECLEARING
 from ocpi_hub.dialects.enapi import ENAPI
@@ -48,6 +49,7 @@ __all__ = [
     "refusal",
     "same_evse_id",
     "same_id",
+    "spec_answer",
     "spoken_by",
 ]
 

@@ -1,4 +1,5 @@
-"""The pure rules a dialect's seam applies: required fields, id comparison, the token header.
+"""The pure rules a dialect's seam applies: required fields, id comparison, the token header,
+answers in the spec's form.
 
 Sans-I/O: plain values in, plain values out; the hub's client, planner and middleware call them.
 """
@@ -6,7 +7,7 @@ Sans-I/O: plain values in, plain values out; the hub's client, planner and middl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ocpi_hub.core.handshake import authorization_header
@@ -21,6 +22,7 @@ __all__ = [
     "refusal",
     "same_evse_id",
     "same_id",
+    "spec_answer",
 ]
 
 # Optional separators of an EVSE id (eMI3: `*`; seen too: `-` and spaces).
@@ -160,3 +162,41 @@ def _zoned(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _zoned(item) for key, item in value.items()}
     return value
+
+
+# How much of a bare error answer the hub quotes to its own party.
+_QUOTED = 200
+
+
+def spec_answer(
+    dialect: Dialect,
+    http_status: int,
+    document: Any,
+    raw: bytes,
+    *,
+    single: bool,
+    timestamp: Callable[[], str],
+) -> Any:
+    """An answer from a platform speaking `dialect`, as the spec would have it (tolerant in):
+    the parsed `document` itself, or a new one where the dialect answers otherwise.
+
+    - Errors without the OCPI envelope (HTTP 4xx/5xx with any other body): an envelope by the
+      HTTP status, 2000 (client error) below 500 and 3000 (server error) from 500, its message
+      quoting what the platform said, so the hub's own party reads a clear OCPI error and the
+      outbox judges it like any other.
+    - A GET of one object (`single`) answered as a list holding just that object: the object.
+
+    `timestamp` gives an envelope's, now, in the hub's form (asked only when one is made)."""
+    envelope = isinstance(document, Mapping) and isinstance(document.get("status_code"), int)
+    if dialect.errors_without_envelope and http_status >= 400 and not envelope:
+        said = raw.decode("utf-8", "replace").strip()[:_QUOTED] or "nothing"
+        return {
+            "status_code": 2000 if http_status < 500 else 3000,
+            "status_message": f"answered HTTP {http_status} without an OCPI envelope: {said}",
+            "timestamp": timestamp(),
+        }
+    if dialect.single_object_as_list and single and envelope:
+        data = document.get("data")
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], Mapping):
+            return {**document, "data": data[0]}
+    return document

@@ -14,13 +14,15 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
 
 from ocpi_hub.core.networks import PeerNetworks
-from ocpi_hub.dialects import OCPI_221, Dialect, authorization_value
+from ocpi_hub.core.types import format_datetime
+from ocpi_hub.dialects import OCPI_221, Dialect, authorization_value, spec_answer
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.http import HttpClient
 from ocpi_hub.push.networks import OutsidePeerNetworks, PeerNetworksResolver
@@ -95,10 +97,13 @@ class PeerClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         dialect: Dialect = OCPI_221,
+        single: bool = False,
     ) -> PeerResponse:
         """One request, with a fresh X-Request-ID unless given, the token encoded as `dialect`
-        wants it (the receiving platform's: `dialects.spoken_by`); raises PeerUnreachable or
-        PeerTimeout."""
+        wants it (the receiving platform's: `dialects.spoken_by`), and the answer in the spec's
+        form where the dialect answers otherwise (`dialects.spec_answer`: an error without the
+        envelope, or, for a GET of one object (`single`), a one-item list); raises
+        PeerUnreachable or PeerTimeout."""
         sent = {
             "Authorization": authorization_value(dialect, token),
             "X-Request-ID": request_id or str(uuid.uuid4()),
@@ -121,7 +126,11 @@ class PeerClient:
         except (OSError, ValueError) as exc:
             raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         raw = response.body
-        result = PeerResponse(response.status, raw, response.headers, _parse(raw))
+        parsed = _parse(raw)
+        spec = spec_answer(dialect, response.status, parsed, raw, single=single, timestamp=_now)
+        if spec is not parsed:  # what the hub relays is the spec's form, not the peer's
+            parsed, raw = spec, orjson.dumps(spec)
+        result = PeerResponse(response.status, raw, response.headers, parsed)
         log.debug(
             "peer_call",
             method=method,
@@ -154,6 +163,10 @@ async def peer_client(
     guard = PeerNetworksResolver(networks)
     async with HttpClient(limit=connections, resolve=guard.resolve) as http:
         yield PeerClient(http, guard)
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(UTC))
 
 
 def _parse(raw: bytes) -> Any:

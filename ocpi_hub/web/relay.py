@@ -228,6 +228,7 @@ async def ask(
             body=body,
             correlation_id=request[CORRELATION_ID],
             headers=routing_headers(call.sender, to),
+            single=request.method == "GET",  # the hub relays GETs of one object only
         )
     except PeerTimeout as exc:
         raise ForwardTimeout(f"{name} did not answer within {timeout:g} s") from exc

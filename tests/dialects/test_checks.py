@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from ocpi_hub.dialects import (
     normalise_evse_id,
     same_evse_id,
     same_id,
+    spec_answer,
 )
 from tests import factories
 from tests.strategies import ci_strings, locations
@@ -144,3 +146,43 @@ def test_authorization_value_raw_where_the_dialect_says() -> None:
     assert authorization_value(raw, "tok-1") == "Token tok-1"
     assert "tok-1" in token_candidates(authorization_value(raw, "tok-1"))
     assert "tok-1" in token_candidates(authorization_value(SPEC, "tok-1"))
+
+
+# ---- answers in the spec's form (issue 8: the lenient peer's deviations) ----------------------
+
+
+def _answer(dialect: Dialect, status: int, raw: bytes, *, single: bool = False) -> Any:
+    document = orjson.loads(raw) if raw.startswith(b"{") else None
+    return spec_answer(dialect, status, document, raw, single=single, timestamp=lambda: "T")
+
+
+def test_an_error_without_envelope_becomes_an_ocpi_error_by_http_status() -> None:
+    """issue 8: a lenient peer's bare error is read as the OCPI error its HTTP status means,
+    2000 below 500 and 3000 from 500, quoting what the peer said."""
+    client = _answer(LENIENT, 404, b"unknown location\n")
+    server = _answer(LENIENT, 503, b"")
+    assert client == {
+        "status_code": 2000,
+        "status_message": "answered HTTP 404 without an OCPI envelope: unknown location",
+        "timestamp": "T",
+    }
+    assert (server["status_code"], server["status_message"][-7:]) == (3000, "nothing")
+
+
+def test_a_spec_peer_error_without_envelope_stays_what_it_is() -> None:
+    """§1: a spec peer always answers an envelope; one that does not is not guessed at (the
+    relay answers 4000 for it), nor is an envelope of a lenient peer rewritten."""
+    assert _answer(SPEC, 404, b"unknown") is None
+    enveloped = b'{"status_code": 2003, "timestamp": "2024-01-01T00:00:00Z"}'
+    assert _answer(LENIENT, 404, enveloped) == orjson.loads(enveloped)
+
+
+def test_a_one_item_list_for_a_single_get_is_the_object() -> None:
+    """issue 8: a GET of one object answered as a one-item list is that object; a list GET,
+    a list of several and a spec peer's answer are left as they are."""
+    one = b'{"status_code": 1000, "data": [{"id": "loc1"}], "timestamp": "T"}'
+    two = b'{"status_code": 1000, "data": [{"id": "a"}, {"id": "b"}], "timestamp": "T"}'
+    assert _answer(LENIENT, 200, one, single=True)["data"] == {"id": "loc1"}
+    assert _answer(LENIENT, 200, one)["data"] == [{"id": "loc1"}]
+    assert _answer(LENIENT, 200, two, single=True)["data"] == [{"id": "a"}, {"id": "b"}]
+    assert _answer(SPEC, 200, one, single=True)["data"] == [{"id": "loc1"}]
