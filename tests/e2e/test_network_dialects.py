@@ -188,10 +188,18 @@ async def test_a_fifo_network_has_one_queue(
         body = factories.location(country_code="NL", party_id="CPA", id=location_id)
         assert (await cpo.call_url("PUT", f"{base}/{location_id}", json=body)).status_code == 1000
 
-    await eventually(lambda: len(network.pushes()) == 2)
-    sent = await outbox.listing(hub.pool, status="DELIVERED")
-    to_network = [d for d in sent if d.to_party == ("DE", "ECH") and d.module == "locations"]
-    assert [d.object_key for d in to_network] == ["*", "*"]
+    async def to_network() -> list[str]:
+        sent = await outbox.listing(hub.pool, status="DELIVERED")
+        return [
+            d.object_key for d in sent if d.to_party == ("DE", "ECH") and d.module == "locations"
+        ]
+
+    async def both_recorded() -> bool:
+        return len(await to_network()) == 2
+
+    # An outcome is recorded after the network answered: wait for the record, not the push.
+    await eventually(both_recorded, message="both recorded as delivered")
+    assert await to_network() == ["*", "*"]
     assert [r.path.rsplit("/", 1)[1] for r in network.pushes()] == ["LOC1", "LOC2"]
 
 
