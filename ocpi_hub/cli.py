@@ -63,6 +63,11 @@ environment:
                                link-local, multicast and unspecified addresses; see README)
   OCPI_HUB_AGREEMENT_POLICY    open (everyone trades unless an agreement denies it) or closed
                                (only pairs an agreement allows); read by serve (default open)
+  OCPI_HUB_PULL_INTERVAL       seconds between looks for due pulls of networks (default 60)
+  OCPI_HUB_PULL_DELTA_EVERY    seconds between delta pulls of a network we pull (default:
+                               its dialect's; enapi: a day)
+  OCPI_HUB_PULL_FULL_EVERY     seconds between full pulls of a network we pull (default: its
+                               dialect's; enapi: a week)
 """
 
 

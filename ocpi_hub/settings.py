@@ -18,6 +18,12 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def _seconds(name: str) -> float | None:
+    """A period in seconds, or None when the variable is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
 def _policy(value: str) -> Policy:
     try:
         return Policy(value.strip().lower())
@@ -78,6 +84,11 @@ class Settings:
     # The addresses the hub may call: every URL a party gives it (versions URL, endpoints,
     # response_url) must resolve into these, at registration and at each call.
     peer_networks: PeerNetworks = field(default_factory=PeerNetworks.default)
+    # Networks the hub pulls (core.pulls): how often the puller looks for due pulls, and the
+    # pull schedule overriding each dialect's (None: the dialect's own).
+    pull_interval: float = 60.0
+    pull_delta_every: float | None = None
+    pull_full_every: float | None = None
     # Partner agreements (core.agreements): open, everyone trades unless denied; closed, only
     # pairs with an agreement. Read by `serve` at start.
     agreement_policy: Policy = Policy.OPEN
@@ -125,6 +136,9 @@ class Settings:
             read_timeout=float(_env("OCPI_HUB_READ_TIMEOUT", "30")),
             max_connections=int(_env("OCPI_HUB_MAX_CONNECTIONS", "4096")),
             peer_networks=PeerNetworks.parse(_env("OCPI_HUB_PEER_NETWORKS", DEFAULT_PEER_NETWORKS)),
+            pull_interval=float(_env("OCPI_HUB_PULL_INTERVAL", "60")),
+            pull_delta_every=_seconds("OCPI_HUB_PULL_DELTA_EVERY"),
+            pull_full_every=_seconds("OCPI_HUB_PULL_FULL_EVERY"),
             agreement_policy=_policy(_env("OCPI_HUB_AGREEMENT_POLICY", "open")),
         )
         return settings.with_overrides(**overrides)

@@ -32,6 +32,8 @@ class ObjectModule:
     personal: bool = False
     # For personal data: the party an object is meant for, read from its content.
     addressee: Callable[[Mapping[str, Any]], PartyKey | None] | None = None
+    # CDRs: created once, by a POST to the module's URL, and never changed.
+    immutable: bool = False
 
     def kind(self, query: Mapping[str, str]) -> str:
         """The `kind` part of an object's identity: a Token's type, else empty."""
@@ -47,3 +49,10 @@ def token_owner(data: Mapping[str, Any]) -> PartyKey | None:
     if not isinstance(country_code, str) or not isinstance(party_id, str):
         return None
     return (country_code.upper(), party_id.upper())
+
+
+def credited(cdr: Mapping[str, Any]) -> str | None:
+    """The id of the CDR a credit CDR corrects (its deliveries go behind that CDR's); None for
+    any other CDR."""
+    reference = cdr.get("credit_reference_id") if cdr.get("credit") else None
+    return str(reference) if reference else None

@@ -23,7 +23,9 @@ LOCATIONS = ObjectModule(ModuleID.LOCATIONS, Role.CPO, Location)
 TARIFFS = ObjectModule(ModuleID.TARIFFS, Role.CPO, Tariff)
 TOKENS = ObjectModule(ModuleID.TOKENS, Role.EMSP, Token, id_field="uid", typed=True)
 SESSIONS = ObjectModule(ModuleID.SESSIONS, Role.CPO, Session, personal=True, addressee=token_owner)
-CDRS = ObjectModule(ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner)
+CDRS = ObjectModule(
+    ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner, immutable=True
+)
 
 # By module identifier, in the order a network's Sender interfaces are pulled: the places and
 # prices first, then the tokens, then the sessions and CDRs that name them.

@@ -13,8 +13,10 @@ from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
 from ocpi_hub.dialects.checks import (
     as_spec,
     authorization_value,
+    exchanges_hubclientinfo,
     missing_required,
     normalise_evse_id,
+    page_limit,
     put_instead,
     refusal,
     same_evse_id,
@@ -43,13 +45,16 @@ __all__ = [
     "as_spec",
     "authorization_value",
     "dialect",
+    "exchanges_hubclientinfo",
     "missing_required",
     "normalise_evse_id",
+    "page_limit",
     "put_instead",
     "refusal",
     "same_evse_id",
     "same_id",
     "spec_answer",
+    "spoken",
     "spoken_by",
 ]
 
@@ -74,4 +79,10 @@ def dialect(name: str) -> Dialect:
 def spoken_by(platform: Platform) -> Dialect:
     """The profile a platform speaks; the spec's for a name no profile has any more (a profile
     removed from a newer release while a platform still names it)."""
-    return DIALECTS.get(platform.dialect, OCPI_221)
+    return spoken(platform.dialect)
+
+
+def spoken(name: str) -> Dialect:
+    """The profile called `name` as a stored platform names it: the spec's for a name no
+    profile has any more."""
+    return DIALECTS.get(name, OCPI_221)

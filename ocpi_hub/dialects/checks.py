@@ -16,8 +16,10 @@ from ocpi_hub.dialects.base import Dialect
 __all__ = [
     "as_spec",
     "authorization_value",
+    "exchanges_hubclientinfo",
     "missing_required",
     "normalise_evse_id",
+    "page_limit",
     "put_instead",
     "refusal",
     "same_evse_id",
@@ -139,6 +141,19 @@ def foreign_evse_ids(location: Mapping[str, Any]) -> list[str]:
 def put_instead(dialect: Dialect, module: str, method: str) -> bool:
     """Whether a change sent as `method` must go as a PUT of the whole object instead."""
     return method == "PATCH" and module in dialect.put_instead_of_patch
+
+
+def page_limit(dialect: Dialect, module: str) -> int | None:
+    """The largest page the hub may ask of a platform speaking `dialect` for `module` (the
+    `limit` of a pull); None where it states no cap (its own page size is taken)."""
+    return dialect.page_limits.get(module)
+
+
+def exchanges_hubclientinfo(dialect: Dialect) -> bool:
+    """Whether the hub pushes ClientInfo to a platform speaking `dialect` and pulls its own:
+    not where the dialect lacks the module, nor where it only PUTs ClientInfo when an
+    agreement is signed (`hubclientinfo_partial`)."""
+    return "hubclientinfo" not in dialect.missing_modules and not dialect.hubclientinfo_partial
 
 
 # A DateTime without its zone, as some networks send them (the spec wants `Z`: UTC).

@@ -1,4 +1,5 @@
-"""The aiohttp application: routes, middleware, the peer client, and the outbox worker."""
+"""The aiohttp application: routes, middleware, the peer client, the outbox worker and the
+puller."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncpg
 from aiohttp import web
 
 from ocpi_hub.push.client import peer_client
+from ocpi_hub.push.puller import Puller
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
@@ -79,6 +81,7 @@ def create_app(
     app.cleanup_ctx.append(_platform_cache)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
+        app.cleanup_ctx.append(_puller)
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -114,3 +117,13 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
         worker.stop()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(task, timeout=5)
+
+
+async def _puller(app: web.Application) -> AsyncIterator[None]:
+    """Pull the networks that do not push to the hub, while the application serves."""
+    puller = Puller(app[POOL], app[CLIENT], app[SETTINGS], app[PLATFORMS], app[DATABASE])
+    task = asyncio.create_task(puller.run(), name="puller")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

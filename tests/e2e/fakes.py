@@ -63,6 +63,11 @@ class Received(_Headers):
     path: str
     headers: dict[str, str]
     body: Any
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def _received(request: web.Request, body: Any) -> Received:
+    return Received(request.method, request.path, dict(request.headers), body, dict(request.query))
 
 
 @dataclass
@@ -228,19 +233,19 @@ class FakeParty:
             return self._reply(request, None, status=401, code=2000, message="unknown token")
         refusal = self._check(request, body)
         if refusal is not None:
-            self.refused.append(Received(request.method, request.path, dict(request.headers), body))
+            self.refused.append(_received(request, body))
             return refusal
         functional = request.path.startswith(f"/ocpi/{OCPI}/") and not request.path.startswith(
             f"/ocpi/{OCPI}/credentials"
         )
         if self.faults and functional:
             status, retry_after, code = self.faults.pop(0)
-            self.refused.append(Received(request.method, request.path, dict(request.headers), body))
+            self.refused.append(_received(request, body))
             if code is not None:
                 return self._reply(request, None, status=status, code=code, message="refused")
             headers = {"Retry-After": retry_after} if retry_after else {}
             return web.Response(status=status, text="unavailable", headers=headers)
-        self.received.append(Received(request.method, request.path, dict(request.headers), body))
+        self.received.append(_received(request, body))
         request[BODY] = body
         return await handler(request)
 

@@ -21,13 +21,14 @@ never from `ocpi_hub/dialects/`.
 |                   | location_fields (2001 naming the field); tariff_fields        |           |
 |                   | (start_date_time, 2001); authorization_names_location (2002); |           |
 |                   | base64 token only;                                            |           |
-|                   | pages capped: 100 loc, 1000 tok, 20 CDR, 100 tariffs          | §0        |
+|                   | pages capped: 100 loc, 1000 tok, 20 CDR, 100 tariffs (a       | §0        |
+|                   | client asking more is served the cap, and it is a breach)     |           |
 | ENAPI DE*ENA      | routing headers optional; agreement_signed (else 4001);       | §3        |
 |                   | no chargingprofiles; `sign_agreement` PUTs a HubClientInfo;   |           |
 |                   | `pull` with date_from/date_to and limit 1000                  |           |
 | e-clearing DE*ECH | ids case-sensitive; EVSE ids normalised, duplicates dropped;  | §4        |
 |                   | last_updated = its receive time; missing text fields "-";     |           |
-|                   | no chargingprofiles                                           |           |
+|                   | no chargingprofiles; a HubClientInfo Sender of its `member`s  |           |
 | lenient NL*LNT    | 403 for a bad token; errors without the envelope (plain);     | §1, issue |
 |                   | a single GET answered as a one-item list; ids served lower-   |           |
 |                   | cased; raw or base64 token in, raw token out                  |           |
@@ -81,7 +82,8 @@ class FakeNetwork(FakeParty):
     # ENAPI's signed roaming agreements (§3), as pairs of parties.
     agreements: set[frozenset[Key]] = field(default_factory=set)
     token_base64: bool = True  # its token encoding, both ways (ENAPI: per platform, §3)
-    breaches: list[str] = field(default_factory=list)  # what the hub got wrong in its answers
+    # What the hub got wrong: its answers (Gireve's tracing ids), the pages it asked for.
+    breaches: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, dialect: NetworkDialect, remote: list[Remote] | None = None) -> FakeNetwork:
@@ -227,6 +229,15 @@ class FakeNetwork(FakeParty):
         tail = self._key(f"{obj.get('country_code')}/{obj.get('party_id')}/{ident}")
         self.objects.setdefault(module, {})[tail] = self._ingest(module, obj)
 
+    def member(self, remote: Remote, status: str = "CONNECTED") -> None:
+        """A party behind the network as its HubClientInfo Sender lists it (§1: a hub's
+        ClientInfo of each party connected to it)."""
+        cc, pid, role = remote
+        info = {"country_code": cc, "party_id": pid, "role": role, "status": status}
+        self.objects.setdefault("hubclientinfo", {})[f"{cc}/{pid}/{role}"] = info | {
+            "last_updated": now()
+        }
+
     def held(self, module: str, cc: str, pid: str, ident: str) -> Any:
         """One object as the network holds it, looked up as the network compares ids."""
         return self.objects.get(module, {}).get(self._key(f"{cc}/{pid}/{ident}"))
@@ -258,7 +269,12 @@ class FakeNetwork(FakeParty):
             and ("date_to" not in q or str(o.get("last_updated", "")) < q["date_to"])
         ]
         offset = int(q.get("offset", 0))
-        limit = min(int(q.get("limit", self.page_cap(module))), self.page_cap(module))
+        asked = int(q.get("limit", self.page_cap(module)))
+        if module in self.dialect.page_caps and asked > self.page_cap(module):
+            self.breaches.append(
+                f"GET {module}: limit {asked} above the cap {self.page_cap(module)}"
+            )
+        limit = min(asked, self.page_cap(module))
         page = objects[offset : offset + limit]
         answer = self._reply(request, page)
         answer.headers["X-Total-Count"] = str(len(objects))

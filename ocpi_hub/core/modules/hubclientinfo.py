@@ -67,6 +67,15 @@ class ClientInfo(OcpiModel):
         )
 
 
+def remote_party(info: ClientInfo) -> Party:
+    """The party a network's ClientInfo tells of (issue 8: a remote party of that network,
+    whether the network PUT it or the hub pulled it). ValueError for a hub: a hub behind a
+    network is not a party the hub routes to."""
+    if info.role == Role.HUB:
+        raise ValueError("role: a hub behind a network is not a party the hub routes to")
+    return Party.of(info.country_code, info.party_id, info.role)
+
+
 class PartyEvent(StrEnum):
     """Something the hub saw happen to a platform, and so to each party it hosts."""
 

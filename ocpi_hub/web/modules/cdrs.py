@@ -37,6 +37,7 @@ from aiohttp import web
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.cdrs import CDR
+from ocpi_hub.core.objects import credited
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.stored import CDRS
 from ocpi_hub.errors import ForeignParty, InvalidParameters
@@ -83,8 +84,8 @@ async def post_cdr(request: web.Request) -> web.Response:
         " correct one with a credit CDR under a new id"
     )
     key = ObjectKey(ModuleID.CDRS.value, owner, cdr["id"])
-    credited = cdr.get("credit_reference_id") if cdr.get("credit") else None
-    behind = ObjectKey(ModuleID.CDRS.value, owner, str(credited)) if credited else None
+    corrected = credited(cdr)
+    behind = ObjectKey(ModuleID.CDRS.value, owner, corrected) if corrected else None
     return await receive_new(
         request,
         call,

@@ -24,9 +24,9 @@ from pydantic import ValidationError
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import validation_message
-from ocpi_hub.core.modules.hubclientinfo import ClientInfo
+from ocpi_hub.core.modules.hubclientinfo import ClientInfo, remote_party
 from ocpi_hub.core.paging import next_link, parse_page_request
-from ocpi_hub.core.parties import InterfaceRole, ModuleID, Party, Platform, Role
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.push.liveness import LivenessProbe
 from ocpi_hub.storage.platform_cache import announce
@@ -55,15 +55,16 @@ async def receiver_put(request: web.Request) -> web.Response:
         info = ClientInfo.model_validate(body)
     except ValidationError as exc:
         raise InvalidParameters(validation_message(exc)) from exc
-    party = Party.of(info.country_code, info.party_id, info.role)
+    try:
+        party = remote_party(info)
+    except ValueError as exc:
+        raise InvalidParameters(str(exc)) from None
     url_party = (request.match_info["country_code"].upper(), request.match_info["party_id"].upper())
     if party.key != url_party:
         raise InvalidParameters(
             f"country_code/party_id: {party.country_code}/{party.party_id} is not the party"
             f" the URL names ({'/'.join(url_party)})"
         )
-    if party.role == Role.HUB:
-        raise InvalidParameters("role: a hub behind a network is not a party the hub routes to")
     async with request.app[POOL].acquire() as conn:
         await platforms.add_remote(
             conn,
