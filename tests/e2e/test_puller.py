@@ -21,7 +21,7 @@ from ocpi_hub.core.parties import Party
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub, start_hub
-from tests.e2e.conftest import MakeNetwork, eventually
+from tests.e2e.conftest import MakeNetwork, MakeParty, eventually, registered
 from tests.e2e.fakes import FakeParty, Received
 from tests.e2e.network_rules import ALL_MODULES
 from tests.e2e.networks import FakeNetwork
@@ -162,7 +162,7 @@ async def test_the_last_pull_is_kept_across_a_restart(
     assert len(emsp.pushes()) == 1
 
 
-# ---- page caps and HubClientInfo ------------------------------------------------------------
+# ---- page caps (rule 2) and HubClientInfo (rule 4) -------------------------------------------
 
 # A network pulled as ENAPI is and capped as Gireve caps (§0; no shipped profile does both),
 # that exchanges HubClientInfo: the profile of these tests, registered for them.
@@ -225,3 +225,29 @@ async def test_remote_parties_are_learned_from_the_networks_hubclientinfo_sender
     await eventually(learned, message="BE*NEW a remote party of the network")
     status = await hub.pool.fetchval("SELECT connection_status FROM parties WHERE party_id = 'NEW'")
     assert status == "OFFLINE" and network.refused == []
+
+
+async def test_enapi_hubclientinfo_is_neither_pulled_nor_pushed_and_a_clientinfo_cues_a_full_pull(
+    hub: RunningHub, cpo: FakeParty, make_party: MakeParty, make_network: MakeNetwork
+) -> None:
+    """ENAPI only PUTs ClientInfo when an agreement is signed (§3): the hub never pulls its
+    HubClientInfo nor pushes it ClientInfo, even where ENAPI lists the endpoints; each ClientInfo
+    it PUTs is the cue for a full pull of it (§3 "use as trigger for a full pull")."""
+    network = await make_network("enapi", [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")])
+    network.modules += [("hubclientinfo", "SENDER"), ("hubclientinfo", "RECEIVER")]
+    await hub.connect(network.versions_url, network.issue_token_a(), "enapi")
+    await network.discover()
+    await eventually(lambda: len(deltas(network, "locations")) >= 1, message="a delta")
+    await registered(hub, await make_party("EMSP", "DE", "EMB"))  # a ClientInfo change
+    fulls = len(lists(network, "locations")) - len(deltas(network, "locations"))
+
+    signed = await network.sign_agreement(LOCAL_CPO, (*REMOTE_EMSP, "EMSP"))
+
+    assert signed.status_code == 1000, signed.body
+    await eventually(
+        lambda: len(lists(network, "locations")) - len(deltas(network, "locations")) == fulls + 1,
+        message="a full pull after the ClientInfo",
+    )
+    sent = await outbox.listing(hub.pool, limit=1000)
+    assert [d for d in sent if d.module == "hubclientinfo" and d.to_party == ("DE", "ENA")] == []
+    assert network.requests("hubclientinfo") == [] and network.refused == []

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import asyncpg
 import orjson
 
+from ocpi_hub import dialects
 from ocpi_hub.core.modules.hubclientinfo import (
     ClientInfo,
     ConnectionStatus,
@@ -215,10 +216,12 @@ async def _receivers(
     conn: Connection, condition: str, platform_id: int
 ) -> list[tuple[int, PartyKey]]:
     """(platform id, its first party) of each registered platform offering the hubclientinfo
-    Receiver that meets `condition`. One delivery per platform: a configuration module talks to
-    the platform, not to one of its parties, so the party only names the delivery in logs."""
+    Receiver that meets `condition`, and whose dialect exchanges ClientInfo (not a network that
+    lacks the module or only PUTs ClientInfo when an agreement is signed: issue 8). One delivery
+    per platform: a configuration module talks to the platform, not to one of its parties, so
+    the party only names the delivery in logs."""
     rows = await conn.fetch(
-        "SELECT p.id, q.country_code, q.party_id FROM platforms p"
+        "SELECT p.id, p.dialect, q.country_code, q.party_id FROM platforms p"
         " JOIN LATERAL (SELECT country_code, party_id FROM parties"
         "   WHERE platform_id = p.id ORDER BY id LIMIT 1) q ON true"
         " WHERE p.status = $2 AND p.endpoints @> $3::jsonb AND " + condition + " ORDER BY p.id",
@@ -226,7 +229,11 @@ async def _receivers(
         PlatformStatus.REGISTERED.value,
         _OFFERS_RECEIVER,
     )
-    return [(r["id"], (r["country_code"], r["party_id"])) for r in rows]
+    return [
+        (r["id"], (r["country_code"], r["party_id"]))
+        for r in rows
+        if dialects.exchanges_hubclientinfo(dialects.spoken(r["dialect"]))
+    ]
 
 
 async def _enqueue(

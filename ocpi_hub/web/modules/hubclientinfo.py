@@ -10,7 +10,9 @@ here as a background task of the application.
 Receiver (issue 8): a network tells the hub about the parties behind it with
 `PUT {receiver}/hubclientinfo/{country_code}/{party_id}`; each becomes (or stays) a remote party
 of that network, with the status the network reports. Only a network may: any other platform's
-PUT is refused (405, 2000) and changes nothing.
+PUT is refused (405, 2000) and changes nothing. Each such PUT is also recorded as a cue for a
+full pull of the network, which the puller heeds where the network's dialect says a ClientInfo
+means one (ENAPI's, sent when an agreement is signed: core.pulls).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.push.liveness import LivenessProbe
 from ocpi_hub.storage.platform_cache import announce
-from ocpi_hub.storage.repositories import clientinfo, platforms
+from ocpi_hub.storage.repositories import clientinfo, platforms, pulls
 from ocpi_hub.web.keys import CALLER, CLIENT, DATABASE, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path
@@ -75,6 +77,8 @@ async def receiver_put(request: web.Request) -> web.Response:
             status=info.status.value,
             hub=(request.app[SETTINGS].country_code, request.app[SETTINGS].party_id),
         )
+        # A network whose dialect says so wants this to start a full pull of it (core.pulls).
+        await pulls.cue_full(conn, caller.id)
     request.app[PLATFORMS].invalidate(caller.id)
     await announce(request.app[POOL], caller.id)
     return ocpi_response(envelope(None))
