@@ -22,6 +22,7 @@ module twice at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -145,6 +146,13 @@ class Puller:
         line = log.bind(platform=platform.id, module=pull.module, full=pull.full)
         try:
             tally = await self._walk(platform, dialect, pull)
+        except asyncio.CancelledError:
+            # The hub is stopping: release the claim, or no process would pull this module
+            # before the lease ran out.
+            release = pulls.failed(self.pool, platform.id, pull.module, "the hub stopped")
+            with contextlib.suppress(Exception):
+                await asyncio.shield(release)
+            raise
         except (PullFailed, PeerUnreachable, rules.UnfollowedLink) as exc:
             await pulls.failed(self.pool, platform.id, pull.module, str(exc))
             line.warning("pull_failed", error=str(exc))
