@@ -11,14 +11,21 @@ with the input, so treat both as read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ocpi_hub.core.types import parse_datetime
 
-__all__ = ["UnknownObject", "apply_to_location", "find_object", "merge_patch"]
+__all__ = ["SameId", "UnknownObject", "apply_to_location", "find_object", "merge_patch"]
 
 JsonObject = dict[str, Any]
+# Whether an id a request names (first) is a stored child's id (second).
+SameId = Callable[[str, str], bool]
+
+
+def ci_equal(named: str, stored: str) -> bool:
+    """CiString equality (the spec): case-insensitive."""
+    return named.casefold() == stored.casefold()
 
 
 class UnknownObject(KeyError):
@@ -54,13 +61,14 @@ def apply_to_location(
     *,
     patch: Mapping[str, Any] | None = None,
     replacement: Mapping[str, Any] | None = None,
+    same: SameId = ci_equal,
 ) -> JsonObject:
     """Return the Location after a PUT (`replacement`) or PATCH (`patch`) at the addressed level.
 
     The level is the URL's: no `evse_uid` is the Location itself, `evse_uid` alone an EVSE,
     both an EVSE's Connector. A PUT of a child replaces it in place or appends it when new (adding
-    an EVSE is a PUT, checklist §4.1); a PATCH needs the child to exist. Ids compare
-    case-insensitively, as CiStrings do.
+    an EVSE is a PUT, checklist §4.1); a PATCH needs the child to exist. Ids compare by `same`:
+    case-insensitively, as CiStrings do, unless the sender's dialect says otherwise.
 
     Parents follow their children (checklist §4.1 [M]): a Connector change sets `last_updated` on
     its EVSE and on the Location, an EVSE change on the Location. Our reading: a parent takes the
@@ -80,7 +88,7 @@ def apply_to_location(
         return merge_patch(location, patch) if patch is not None else dict(replacement or {})
 
     evses = _children(location, "evses")
-    evse_at = _find(evses, "uid", evse_uid)
+    evse_at = _find(evses, "uid", evse_uid, same)
 
     if connector_id is None:
         if evse_at is None and patch is not None:
@@ -92,7 +100,7 @@ def apply_to_location(
             raise UnknownObject("EVSE", evse_uid)
         evse = evses[evse_at]
         connectors = _children(evse, "connectors")
-        connector_at = _find(connectors, "id", connector_id)
+        connector_at = _find(connectors, "id", connector_id, same)
         if connector_at is None and patch is not None:
             raise UnknownObject("Connector", connector_id)
         old_connector = connectors[connector_at] if connector_at is not None else {}
@@ -109,22 +117,26 @@ def apply_to_location(
 
 
 def find_object(
-    location: Mapping[str, Any], evse_uid: str | None, connector_id: str | None
+    location: Mapping[str, Any],
+    evse_uid: str | None,
+    connector_id: str | None,
+    same: SameId = ci_equal,
 ) -> Mapping[str, Any]:
-    """The Location, or the EVSE or Connector a URL names within it (ids in any case).
+    """The Location, or the EVSE or Connector a URL names within it (ids compared by `same`:
+    in any case, unless the requester's dialect says otherwise).
 
     Raises UnknownObject when the EVSE or Connector is not there.
     """
     if evse_uid is None:
         return location
     evses = _children(location, "evses")
-    evse_at = _find(evses, "uid", evse_uid)
+    evse_at = _find(evses, "uid", evse_uid, same)
     if evse_at is None:
         raise UnknownObject("EVSE", evse_uid)
     if connector_id is None:
         return evses[evse_at]  # type: ignore[no-any-return]
     connectors = _children(evses[evse_at], "connectors")
-    connector_at = _find(connectors, "id", connector_id)
+    connector_at = _find(connectors, "id", connector_id, same)
     if connector_at is None:
         raise UnknownObject("Connector", connector_id)
     return connectors[connector_at]  # type: ignore[no-any-return]
@@ -144,11 +156,10 @@ def _children(parent: Mapping[str, Any], key: str) -> list[Any]:
     return children if isinstance(children, list) else []
 
 
-def _find(children: list[Any], key: str, ident: str) -> int | None:
-    wanted = ident.casefold()
+def _find(children: list[Any], key: str, ident: str, same: SameId) -> int | None:
     for index, child in enumerate(children):
         value = child.get(key) if isinstance(child, Mapping) else None
-        if isinstance(value, str) and value.casefold() == wanted:
+        if isinstance(value, str) and same(ident, value):
             return index
     return None
 

@@ -23,6 +23,8 @@ from ocpi_hub.core.parties import InterfaceRole, Party, Platform
 from ocpi_hub.core.planner import Change, Plan, personal_route, plan, queue_of
 from ocpi_hub.core.routing import PartyKey, broadcast_audience
 from ocpi_hub.core.types import parse_datetime
+from ocpi_hub.dialects import same_id, spoken_by
+from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.platform_cache import PlatformCache
@@ -75,10 +77,20 @@ async def store(
 ) -> Stored | None:
     """Apply a change to the stored object, validate the result, store it and queue its
     deliveries, all or nothing. With `only_changed`, a change that leaves the stored object as
-    it was stores and sends nothing (None): a pull reads again what it read before."""
+    it was stores and sends nothing (None): a pull reads again what it read before. Ids compare
+    as the sending platform's dialect compares them (issue 8)."""
     async with pool.acquire() as conn, conn.transaction():
         stored = await objects.get(conn, pushed.key, for_update=True)
-        updated, created = apply(stored)
+        held = None if stored is None else _held_as(pushed, stored)
+        # An object the sender's dialect tells apart from the stored one is not it: a PATCH of
+        # it is of an unknown object, a PUT of it cannot be held beside it.
+        updated, created = apply(stored if held is None else None)
+        if held is not None:
+            raise InvalidParameters(
+                f"{pushed.spec.module.value} {pushed.key.id!r}: the hub holds {held!r} of"
+                f" {'*'.join(pushed.key.owner)}, the same id for the hub (OCPI CiString),"
+                f" and cannot hold both"
+            )
         if only_changed and updated == stored:
             return None
         validate(pushed.spec.model, updated)
@@ -91,6 +103,13 @@ async def store(
             planned = await deliveries(cache, pushed, addressee, whole=updated)
             await enqueue(conn, planned, pushed.correlation_id)
     return Stored(created, planned)
+
+
+def _held_as(pushed: Pushed, stored: dict[str, Any]) -> str | None:
+    """The stored object's id when the platform the change came from means another object by
+    the id it sent (its dialect's ids are case-sensitive: `loc1` is not `LOC1`); else None."""
+    held = str(stored.get(pushed.spec.id_field, pushed.key.id))
+    return None if same_id(spoken_by(pushed.source), pushed.key.id, held) else held
 
 
 async def store_new(

@@ -21,6 +21,7 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.patch import merge_patch
 from ocpi_hub.core.planner import Plan
 from ocpi_hub.core.routing import PartyKey, Route
+from ocpi_hub.core.stored import STORED
 from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError
 from ocpi_hub.logging import get_logger
@@ -114,6 +115,30 @@ def _refusals(planned: Plan) -> str | None:
     """The status message of an accepted push that some receivers' dialects refused: the
     object is stored and sent to everyone else; the sender learns who did not get it and why."""
     return "stored; " + "; ".join(planned.refused) if planned.refused else None
+
+
+async def named_object(request: web.Request, call: Call, key: ObjectKey) -> dict[str, Any] | None:
+    """The stored object `key` names, if the caller means it: the store matches ids as
+    CiStrings, and a caller whose dialect's ids are case-sensitive means another object by
+    `loc1` than by `LOC1` (issue 8)."""
+    found = await objects.get(request.app[POOL], key)
+    return found if found is None else next(iter(_named(call, key.module, key.id, [found])), None)
+
+
+async def named_objects(
+    request: web.Request, call: Call, module: str, ident: str, **filters: Any
+) -> list[dict[str, Any]]:
+    """`objects.find` of the id `ident` the caller named (with its `filters`), as the caller's
+    dialect compares ids (`named_object`)."""
+    found = await objects.find(request.app[POOL], module, ident, **filters)
+    return _named(call, module, ident, found)
+
+
+def _named(
+    call: Call, module: str, ident: str, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    field = STORED[module].id_field
+    return [o for o in found if call.same_id(ident, str(o.get(field, ident)))]
 
 
 def viewer(call: Call, spec: ObjectModule) -> list[PartyKey] | None:

@@ -81,6 +81,12 @@ class Call:
         """Whether the requesting party may trade with `party` in this module."""
         return self.agreements.allows(self.sender, party, self.module.value)
 
+    def same_id(self, named: str, stored: str) -> bool:
+        """Whether an id the caller named is a stored object's id, as the caller's dialect
+        compares ids (the store matches them as CiStrings: a platform whose ids are
+        case-sensitive means another object by `loc1` than by `LOC1`)."""
+        return dialects.same_id(dialects.spoken_by(self.caller), named, stored)
+
     def hosts_of(self, party: PartyKey) -> tuple[Platform, ...] | None:
         """The platforms hosting `party` if the call looked them up already, else None."""
         return self.named_hosts if party == self.named else None

@@ -43,7 +43,7 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
-from ocpi_hub.storage.repositories import objects, outbox, results
+from ocpi_hub.storage.repositories import outbox, results
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.storage.repositories.results import ProxiedRequest
@@ -55,6 +55,7 @@ from ocpi_hub.web.keys import (
     SETTINGS,
 )
 from ocpi_hub.web.middleware import ocpi_response, read_json
+from ocpi_hub.web.objects import named_object, named_objects
 from ocpi_hub.web.relay import Call, ask, receiving_platform, relayed
 
 log = get_logger("ocpi_hub.web.results")
@@ -96,7 +97,7 @@ async def check_session_request(
     `session_id` and the requesting party may not send `kind` about it
     (core.modules.sessions.may_act_on_session)."""
     key = ObjectKey(ModuleID.SESSIONS.value, cpo, session_id)
-    session = await objects.get(request.app[POOL], key)
+    session = await named_object(request, call, key)
     roles = {party.role for party in call.caller.parties if party.key == call.sender}
     if may_act_on_session(session, call.sender, roles, kind):
         return
@@ -124,8 +125,8 @@ async def stored_owner(
     (its country_code/party_id) that `viewer` may see and the call's requesting party trades
     with in the call's module (core.agreements); None when there is none; 2001 when several
     parties have one by that id and only OCPI-to can tell which is meant."""
-    found = await objects.find(
-        request.app[POOL], module, object_id, viewer=viewer, visible=call.visible
+    found = await named_objects(
+        request, call, module, object_id, viewer=viewer, visible=call.visible
     )
     if len(found) > 1:
         raise InvalidParameters(

@@ -341,3 +341,25 @@ def test_find_object_addresses_each_level_in_any_case() -> None:
         find_object(loc, "NOPE", None)
     with pytest.raises(UnknownObject):
         find_object(loc, evse["uid"], "NOPE")
+
+
+def test_ids_compare_as_the_senders_dialect_says() -> None:
+    """issue 8: where the sender's ids are case-sensitive (e-clearing.net, hub-dialects.md §4),
+    `evse1` names no EVSE of a Location holding EVSE1: a PATCH of it is of an unknown EVSE and a
+    PUT of it adds a second EVSE; in any case for a CiString dialect."""
+    from ocpi_hub.core.patch import find_object
+    from ocpi_hub.dialects import dialect, same_id
+
+    exact = dialect("eclearing")
+    loc = factories.location(evse_count=1)
+
+    def same(a: str, b: str) -> bool:
+        return same_id(exact, a, b)
+
+    with pytest.raises(UnknownObject):
+        find_object(loc, "evse1", None, same)
+    with pytest.raises(UnknownObject):
+        apply_to_location(loc, "evse1", None, patch={"status": "CHARGING"}, same=same)
+    added = apply_to_location(loc, "evse1", None, replacement=factories.evse("evse1"), same=same)
+    assert [e["uid"] for e in added["evses"]] == ["EVSE1", "evse1"]
+    assert find_object(loc, "EVSE1", None, same) is loc["evses"][0]

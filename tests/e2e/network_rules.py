@@ -349,7 +349,8 @@ LENIENT = NetworkDialect(
     modules=ALL_MODULES - {"hubclientinfo"},  # a peer is no hub: nothing to tell about members
     rules=SPEC_CHECKS,
     token_base64=None,  # §1 pitfalls: 2.1.1 habits; accepts raw or base64, sends raw
-    lenient_answers=True,  # 403 for a bad token, bare errors, one-item lists, lower-case ids
+    # 403 for a bad token, bare errors, one-item lists, lower-case ids (served and sent)
+    lenient_answers=True,
 )
 
 DIALECTS = {d.name: d for d in (GIREVE, ENAPI, ECLEARING, LENIENT)}

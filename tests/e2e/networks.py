@@ -30,8 +30,8 @@ never from `ocpi_hub/dialects/`.
 |                   | last_updated = its receive time; missing text fields "-";     |           |
 |                   | no chargingprofiles; a HubClientInfo Sender of its `member`s  |           |
 | lenient NL*LNT    | 403 for a bad token; errors without the envelope (plain);     | §1, issue |
-|                   | a single GET answered as a one-item list; ids served lower-   |           |
-|                   | cased; raw or base64 token in, raw token out                  |           |
+|                   | a single GET answered as a one-item list; ids served and sent |           |
+|                   | lower-cased; raw or base64 token in, raw token out            |           |
 """
 
 from __future__ import annotations
@@ -321,6 +321,8 @@ class FakeNetwork(FakeParty):
         """One request to the hub on behalf of `sender` (a remote party or the network itself):
         OCPI-from = sender, OCPI-to = `to` or the hub's own party."""
         headers = self._routing(sender, to)
+        if self.dialect.lenient_answers:  # issue 8: a lenient peer sends its ids lower-cased
+            tail, json = tail.lower(), lower_ids(json)
         ids = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
         url = self.endpoints[(module, interface)] + (f"/{tail}" if tail else "") + query
         answer = await self.call_url(method, url, json=json, headers=headers | ids)

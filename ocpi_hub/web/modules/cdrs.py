@@ -41,12 +41,12 @@ from ocpi_hub.core.objects import credited
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.stored import CDRS
 from ocpi_hub.errors import ForeignParty, InvalidParameters
-from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import POOL, SETTINGS
+from ocpi_hub.web.keys import SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
+    named_objects,
     personal_addressee,
     receive_new,
     sender_list,
@@ -101,8 +101,9 @@ async def post_cdr(request: web.Request) -> web.Response:
 async def get_cdr(request: web.Request) -> web.Response:
     call = await functional_call(request, ModuleID.CDRS, InterfaceRole.RECEIVER)
     info = request.match_info
-    found = await objects.find(
-        request.app[POOL],
+    found = await named_objects(
+        request,
+        call,
         ModuleID.CDRS.value,
         info["cdr_id"],
         owner=(info["country_code"].upper(), info["party_id"].upper()),

@@ -19,17 +19,16 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import OcpiModel, validate
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
-from ocpi_hub.core.patch import UnknownObject, apply_to_location, find_object
+from ocpi_hub.core.patch import SameId, UnknownObject, apply_to_location, find_object
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.stored import LOCATIONS
 from ocpi_hub.errors import InvalidParameters, UnknownLocation
 from ocpi_hub.storage.changes import Apply
-from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
+    named_objects,
     receive,
     relay_path,
     sender_list,
@@ -56,27 +55,29 @@ def _ids(request: web.Request) -> Ids:
     return info["location_id"], info.get("evse_uid"), info.get("connector_id")
 
 
-def _child(location: dict[str, Any], evse_uid: str | None, connector_id: str | None) -> Any:
+def _child(
+    location: dict[str, Any], evse_uid: str | None, connector_id: str | None, same: SameId
+) -> Any:
     """The Location, EVSE or Connector the URL names; 404/2003 when it is not there."""
     try:
-        return find_object(location, evse_uid, connector_id)
+        return find_object(location, evse_uid, connector_id, same)
     except UnknownObject as exc:
         raise UnknownLocation(f"{exc} in Location {location.get('id')!r}") from exc
 
 
 def _exists(
-    location: dict[str, Any] | None, evse_uid: str | None, connector_id: str | None
+    location: dict[str, Any] | None, evse_uid: str | None, connector_id: str | None, same: SameId
 ) -> bool:
     if location is None:
         return False
     try:
-        find_object(location, evse_uid, connector_id)
+        find_object(location, evse_uid, connector_id, same)
     except UnknownObject:
         return False
     return True
 
 
-def _check_body(method: str, body: Any, owner: PartyKey, ids: Ids) -> None:
+def _check_body(method: str, body: Any, owner: PartyKey, ids: Ids, same: SameId) -> None:
     """What the URL fixes, the body may not contradict (checklist §1.7, §1.8): 2001."""
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
@@ -91,7 +92,7 @@ def _check_body(method: str, body: Any, owner: PartyKey, ids: Ids) -> None:
         else ("Location", location_id)
     )
     model, field = _LEVELS[level]
-    if field in body and str(body[field]).upper() != str(url_id).upper():
+    if field in body and not same(str(body[field]), str(url_id)):
         raise InvalidParameters(f"{field}: {body[field]!r} differs from the {level} id in the URL")
     if level == "Location":
         for name, value in zip(("country_code", "party_id"), owner, strict=True):
@@ -101,20 +102,28 @@ def _check_body(method: str, body: Any, owner: PartyKey, ids: Ids) -> None:
         validate(model, body)
 
 
-def _apply(method: str, body: dict[str, Any], ids: Ids) -> Apply:
-    """A PUT or PATCH at the URL's level; parents' last_updated follow (core.patch)."""
+def _apply(method: str, body: dict[str, Any], ids: Ids, same: SameId) -> Apply:
+    """A PUT or PATCH at the URL's level; parents' last_updated follow (core.patch). EVSE and
+    Connector ids compare by `same`: as the sender's dialect compares ids."""
     location_id, evse_uid, connector_id = ids
-    change = {"patch": body} if method == "PATCH" else {"replacement": body}
+    patch, replacement = (body, None) if method == "PATCH" else (None, body)
 
     def apply(stored: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
         if stored is None and (method == "PATCH" or evse_uid is not None):
             raise UnknownLocation(f"unknown Location {location_id!r}: PUT the Location first")
         try:
-            updated = apply_to_location(stored or {}, evse_uid, connector_id, **change)
+            updated = apply_to_location(
+                stored or {},
+                evse_uid,
+                connector_id,
+                patch=patch,
+                replacement=replacement,
+                same=same,
+            )
         except UnknownObject as exc:
             raise UnknownLocation(str(exc)) from exc
         # 201 exactly when the object the URL addresses is new (checklist §1.4).
-        return updated, not _exists(stored, evse_uid, connector_id)
+        return updated, not _exists(stored, evse_uid, connector_id, same)
 
     return apply
 
@@ -127,14 +136,15 @@ async def receiver(request: web.Request) -> web.Response:
         return await forward(request, call, relay_path(request))
     ids = _ids(request)
     if request.method == "GET":
-        found = await objects.find(request.app[POOL], "locations", ids[0], owner=owner)
+        found = await named_objects(request, call, "locations", ids[0], owner=owner)
         if not found:
             raise UnknownLocation(f"unknown Location {ids[0]!r}")
-        return ocpi_response(envelope(_child(found[0], *ids[1:])))
+        return ocpi_response(envelope(_child(found[0], *ids[1:], call.same_id)))
     body = await read_json(request)
-    _check_body(request.method, body, owner, ids)
+    _check_body(request.method, body, owner, ids, call.same_id)
     key = ObjectKey("locations", owner, ids[0])
-    return await receive(request, call, LOCATIONS, key, _apply(request.method, body, ids))
+    apply = _apply(request.method, body, ids, call.same_id)
+    return await receive(request, call, LOCATIONS, key, apply)
 
 
 async def sender_locations(request: web.Request) -> web.Response:
@@ -146,8 +156,8 @@ async def sender_object(request: web.Request) -> web.Response:
     call = await functional_call(request, ModuleID.LOCATIONS, InterfaceRole.SENDER)
     location_id, evse_uid, connector_id = _ids(request)
     owner = call.decision.to
-    found = await objects.find(
-        request.app[POOL], "locations", location_id, owner=owner, visible=call.visible
+    found = await named_objects(
+        request, call, "locations", location_id, owner=owner, visible=call.visible
     )
     if not found:
         raise UnknownLocation(f"unknown Location {location_id!r}")
@@ -155,7 +165,7 @@ async def sender_object(request: web.Request) -> web.Response:
         raise InvalidParameters(
             f"several CPOs have a Location {location_id!r}: name one with OCPI-to-* headers"
         )
-    return ocpi_response(envelope(_child(found[0], evse_uid, connector_id)))
+    return ocpi_response(envelope(_child(found[0], evse_uid, connector_id, call.same_id)))
 
 
 def routes() -> list[web.RouteDef]:

@@ -37,16 +37,17 @@ from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.sessions import ChargingPreferences, Session, patch_session
 from ocpi_hub.core.objects import token_owner
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.core.stored import SESSIONS
 from ocpi_hub.errors import ForeignParty, InvalidParameters
 from ocpi_hub.storage.changes import Apply
-from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
+    named_object,
+    named_objects,
     personal_addressee,
     receive,
     relay_path,
@@ -69,15 +70,18 @@ def unknown_session(session_id: str) -> ForeignParty:
     return ForeignParty(f"no Session {session_id!r} of yours or for you")
 
 
-def _check_body(method: str, body: Any, owner: PartyKey, session_id: str) -> None:
-    """What the URL fixes, the body may not contradict (checklist §1.7, §1.8): 2001."""
+def _check_body(method: str, body: Any, owner: PartyKey, session_id: str, same: SameId) -> None:
+    """What the URL fixes, the body may not contradict (checklist §1.7, §1.8): 2001. The ids
+    compare by `same`, as the sender's dialect compares them."""
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
     if method == "PATCH" and "last_updated" not in body:
         raise InvalidParameters("last_updated: a PATCH must carry last_updated")
-    for name, value in (("country_code", owner[0]), ("party_id", owner[1]), ("id", session_id)):
+    for name, value in (("country_code", owner[0]), ("party_id", owner[1])):
         if name in body and str(body[name]).upper() != value.upper():
             raise InvalidParameters(f"{name}: {body[name]!r} differs from the URL")
+    if "id" in body and not same(str(body["id"]), session_id):
+        raise InvalidParameters(f"id: {body['id']!r} differs from the URL")
 
 
 def _apply(method: str, body: dict[str, Any], session_id: str) -> Apply:
@@ -100,21 +104,20 @@ async def receiver(request: web.Request) -> web.Response:
     session_id = info["session_id"]
     key = ObjectKey(ModuleID.SESSIONS.value, owner, session_id)
     path = relay_path(request)
-    pool = request.app[POOL]
     if request.method == "GET":
         if call.decision.route == Route.DIRECT:
             return await forward(request, call, path)
-        stored = await objects.get(pool, key)
+        stored = await named_object(request, call, key)
         if stored is None:
             raise unknown_session(session_id)
         return ocpi_response(envelope(stored))
 
     body = await read_json(request)
-    _check_body(request.method, body, owner, session_id)
+    _check_body(request.method, body, owner, session_id, call.same_id)
     apply = _apply(request.method, body, session_id)
     # The Session as it will be, checked before anything is relayed or stored: it names the
     # eMSP to route to, and a PATCH may change the token.
-    session, _ = apply(await objects.get(pool, key))
+    session, _ = apply(await named_object(request, call, key))
     validate(Session, session)
     await personal_addressee(request, call, SESSIONS, session)
     if call.decision.route == Route.DIRECT:
@@ -138,8 +141,9 @@ async def charging_preferences(request: web.Request) -> web.Response:
     mine = [party.key for party in call.caller.parties]
     found = [
         session
-        for session in await objects.find(
-            request.app[POOL],
+        for session in await named_objects(
+            request,
+            call,
             ModuleID.SESSIONS.value,
             session_id,
             owner=call.decision.to,

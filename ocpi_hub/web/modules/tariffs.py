@@ -27,6 +27,7 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.tariffs import Tariff
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.stored import TARIFFS
 from ocpi_hub.errors import InvalidParameters, NotFound
@@ -37,6 +38,8 @@ from ocpi_hub.web.keys import PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
+    named_object,
+    named_objects,
     pushed,
     receive,
     relay_path,
@@ -57,11 +60,11 @@ def unknown_tariff(tariff_id: str) -> NotFound:
     return NotFound(f"unknown Tariff {tariff_id!r}")
 
 
-def check_tariff(body: Any, owner: PartyKey, tariff_id: str) -> None:
+def check_tariff(body: Any, owner: PartyKey, tariff_id: str, same: SameId) -> None:
     """A PUT body must be a valid Tariff whose id and party are the URL's (§1.7): else 2001."""
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
-    if "id" in body and str(body["id"]).upper() != tariff_id.upper():
+    if "id" in body and not same(str(body["id"]), tariff_id):
         raise InvalidParameters(f"id: {body['id']!r} differs from the Tariff id in the URL")
     for name, value in zip(("country_code", "party_id"), owner, strict=True):
         if name in body and str(body[name]).upper() != value:
@@ -90,14 +93,14 @@ async def receiver(request: web.Request) -> web.Response:
     tariff_id = info["tariff_id"]
     key = ObjectKey(ModuleID.TARIFFS.value, owner, tariff_id)
     if request.method == "GET":
-        stored = await objects.get(request.app[POOL], key)
+        stored = await named_object(request, call, key)
         if stored is None:
             raise unknown_tariff(tariff_id)
         return ocpi_response(envelope(stored))
     if request.method == "DELETE":
         return await delete_tariff(request, call, key)
     body = await read_json(request)
-    check_tariff(body, owner, tariff_id)
+    check_tariff(body, owner, tariff_id, call.same_id)
     # PUT only: Tariffs have no PATCH, so the merge's "unknown object" branch never runs.
     apply = replace_or_merge("PUT", body, unknown_tariff(tariff_id))
     return await receive(request, call, TARIFFS, key, apply)
@@ -114,8 +117,8 @@ async def sender_tariff(request: web.Request) -> web.Response:
     call = await functional_call(request, ModuleID.TARIFFS, InterfaceRole.SENDER)
     tariff_id = request.match_info["tariff_id"]
     owner = call.decision.to
-    found = await objects.find(
-        request.app[POOL], ModuleID.TARIFFS.value, tariff_id, owner=owner, visible=call.visible
+    found = await named_objects(
+        request, call, ModuleID.TARIFFS.value, tariff_id, owner=owner, visible=call.visible
     )
     if not found:
         raise unknown_tariff(tariff_id)

@@ -42,6 +42,7 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.tokens import LocationReferences, answer_on_behalf, token_type
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
+from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.core.stored import TOKENS
 from ocpi_hub.core.urls import object_path
@@ -55,12 +56,13 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
-from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import POOL, SETTINGS
+from ocpi_hub.web.keys import SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
+    named_object,
+    named_objects,
     receive,
     relay_path,
     replace_or_merge,
@@ -86,14 +88,14 @@ ENDPOINTS = [
 ]
 
 
-def check_token(method: str, body: Any, owner: PartyKey, uid: str, kind: str) -> None:
+def check_token(method: str, body: Any, owner: PartyKey, uid: str, kind: str, same: SameId) -> None:
     """What the URL fixes, the body may not contradict (§1.7, §1.8): 2001. The full Token is
     validated after a PATCH is merged, by `receive`."""
     if not isinstance(body, dict):
         raise InvalidParameters("the body must be a JSON object")
     if method == "PATCH" and "last_updated" not in body:
         raise InvalidParameters("last_updated: a PATCH must carry last_updated")
-    if "uid" in body and str(body["uid"]).upper() != uid.upper():
+    if "uid" in body and not same(str(body["uid"]), uid):
         raise InvalidParameters(f"uid: {body['uid']!r} differs from the Token uid in the URL")
     if "type" in body and body["type"] != kind:
         raise InvalidParameters(f"type: {body['type']!r} differs from the URL's type {kind!r}")
@@ -114,12 +116,12 @@ async def receiver(request: web.Request) -> web.Response:
     key = ObjectKey(ModuleID.TOKENS.value, owner, uid, kind)
     unknown = UnknownToken(f"unknown Token {uid!r} of type {kind}")
     if request.method == "GET":
-        stored = await objects.get(request.app[POOL], key)
+        stored = await named_object(request, call, key)
         if stored is None:
             raise unknown
         return ocpi_response(envelope(stored))
     body = await read_json(request)
-    check_token(request.method, body, owner, uid, kind)
+    check_token(request.method, body, owner, uid, kind, call.same_id)
     return await receive(
         request, call, TOKENS, key, replace_or_merge(request.method, body, unknown)
     )
@@ -157,11 +159,12 @@ async def token_owner(
 ) -> tuple[PartyKey, dict[str, Any] | None]:
     """The eMSP to ask, and the hub's copy of the Token if it was read to find the eMSP (with
     OCPI-to it is read only if the eMSP does not answer)."""
-    pool = request.app[POOL]
     to = call.decision.to
     if to is not None:
         return to, None
-    found = await objects.find(pool, ModuleID.TOKENS.value, uid, kind=kind, visible=call.visible)
+    found = await named_objects(
+        request, call, ModuleID.TOKENS.value, uid, kind=kind, visible=call.visible
+    )
     if not found:
         raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
     if len(found) > 1:
@@ -227,7 +230,7 @@ async def authorize(request: web.Request) -> web.Response:
     except HubError as failure:
         if stored is None:
             key = ObjectKey(ModuleID.TOKENS.value, emsp, uid, kind)
-            stored = await objects.get(request.app[POOL], key)
+            stored = await named_object(request, call, key)
         on_behalf = answer_on_behalf(stored, location) if stored else None
         if on_behalf is None:
             raise
