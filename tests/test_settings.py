@@ -1,0 +1,26 @@
+"""Settings read from the environment: the pull schedule of networks (issue 8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocpi_hub.settings import Settings
+
+
+def test_the_pull_schedule_is_the_dialects_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset (or empty), each pull period is None: the dialect's own schedule applies."""
+    monkeypatch.delenv("OCPI_HUB_PULL_DELTA_EVERY", raising=False)
+    monkeypatch.setenv("OCPI_HUB_PULL_FULL_EVERY", "")
+    monkeypatch.delenv("OCPI_HUB_PULL_INTERVAL", raising=False)
+    settings = Settings.from_env()
+    assert (settings.pull_delta_every, settings.pull_full_every) == (None, None)
+    assert settings.pull_interval == 60.0
+
+
+def test_the_pull_schedule_set_overrides_every_dialects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCPI_HUB_PULL_DELTA_EVERY", "3600")
+    monkeypatch.setenv("OCPI_HUB_PULL_FULL_EVERY", "86400")
+    monkeypatch.setenv("OCPI_HUB_PULL_INTERVAL", "5")
+    settings = Settings.from_env()
+    assert (settings.pull_delta_every, settings.pull_full_every) == (3600.0, 86400.0)
+    assert settings.pull_interval == 5.0
