@@ -298,12 +298,15 @@ class Puller:
                     reason = validation_message(exc) if isinstance(exc, ValidationError) else exc
                     log.warning("pulled_clientinfo_skipped", platform=platform.id, reason=reason)
                     continue
-                status = info.status.value
-                before = platform.party(*party.key, party.role)
-                await platforms.add_remote(
-                    conn, platform.id, party, name=None, source="HUBCLIENTINFO", status=status
+                learned += await platforms.add_remote(
+                    conn,
+                    platform.id,
+                    party,
+                    name=None,
+                    source="HUBCLIENTINFO",
+                    status=info.status.value,
+                    hub=self.hub,  # a new party or status is pushed to the peers, as for a PUT
                 )
-                learned += before is None
         if learned:
             self.cache.invalidate(platform.id)
             await announce(self.pool, platform.id)

@@ -15,11 +15,19 @@ from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeNetwork, eventually
+from tests.e2e.conftest import MakeNetwork, eventually, member_of
 from tests.e2e.fakes import FakeParty
-from tests.e2e.test_network_dialects import REMOTE_CPO, REMOTE_EMSP, member_of
+from tests.e2e.networks import FakeNetwork
+from tests.e2e.test_network_dialects import REMOTE, REMOTE_CPO, REMOTE_EMSP
 
 STAMP = "2024-03-02T10:00:00Z"
+
+
+async def joined(hub: RunningHub, make_network: MakeNetwork, dialect: str) -> FakeNetwork:
+    """The hub connected to a fake `dialect` network hosting the remote CPO and eMSP."""
+    network = await make_network(dialect, REMOTE)
+    await member_of(hub, network, dialect, REMOTE)
+    return network
 
 
 @pytest.mark.parametrize(("dialect", "found"), [("eclearing", False), ("enapi", True)])
@@ -29,7 +37,7 @@ async def test_a_patch_names_the_stored_location_as_the_networks_ids_compare(
     """A remote CPO's PATCH of `loc1`, and of EVSE `evse1`, when the hub holds LOC1/EVSE1:
     from e-clearing.net they name objects the hub does not hold (404, 2003, nothing changed or
     sent); from a spec network they name LOC1 and its EVSE. The exact ids work from both."""
-    network = await member_of(hub, make_network, dialect)
+    network = await joined(hub, make_network, dialect)
     location = factories.location(country_code="FR", party_id="CPX", id="LOC1")
     assert (await network.push_location(REMOTE_CPO, location)).status_code == 1000
     status = {"status": "CHARGING", "last_updated": STAMP}
@@ -58,7 +66,7 @@ async def test_a_put_a_case_sensitive_network_tells_apart_is_refused_not_merged(
 ) -> None:
     """e-clearing.net's `loc1` beside the LOC1 the hub holds: two Locations there, one id here
     (CiString). The hub refuses the second with 2001 rather than let it replace the first."""
-    network = await member_of(hub, make_network, "eclearing")
+    network = await joined(hub, make_network, "eclearing")
     first = factories.location(country_code="FR", party_id="CPX", id="LOC1", city="Paris")
     second = factories.location(country_code="FR", party_id="CPX", id="loc1", city="Lyon")
     assert (await network.push_location(REMOTE_CPO, first)).status_code == 1000
@@ -78,7 +86,7 @@ async def test_an_authorization_names_the_token_as_the_networks_ids_compare(
     """A remote CPO authorizes uid `ab12cd34` when the local eMSP's Token is AB12CD34: from
     e-clearing.net an unknown Token (404, 2004, the eMSP not asked); from a spec network the
     eMSP is asked."""
-    network = await member_of(hub, make_network, dialect)
+    network = await joined(hub, make_network, dialect)
     url = f"{hub.url}/ocpi/2.2.1/receiver/tokens/DE/EMA/AB12CD34"
     assert (await emsp.call_url("PUT", url, json=factories.token("AB12CD34"))).status_code == 1000
 
@@ -100,7 +108,7 @@ async def test_a_command_from_a_case_sensitive_network_names_the_exact_location(
     """A remote eMSP behind e-clearing.net starts a session at `loc1` when the local CPO's
     Location is LOC1: unknown Location (2003, REJECTED), nothing relayed; at LOC1 it goes to
     the CPO."""
-    network = await member_of(hub, make_network, "eclearing")
+    network = await joined(hub, make_network, "eclearing")
     url = f"{hub.url}/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
     body = factories.location(country_code="NL", party_id="CPA", id="LOC1")
     assert (await cpo.call_url("PUT", url, json=body)).status_code == 1000
@@ -121,8 +129,7 @@ async def test_lower_cased_ids_from_the_lenient_peer_name_the_stored_objects(
     """The lenient peer sends its ids lower-cased (issue 8): CiStrings, the same ids. Its
     PATCH of EVSE `evse1` of `loc1` changes the LOC1/EVSE1 it PUT, and the eMSP gets both."""
     peer = await make_network("lenient", [("NL", "LNT", "CPO")])
-    await hub.connect(peer.versions_url, peer.issue_token_a(), "lenient")
-    await peer.discover()
+    await member_of(hub, peer, "lenient")
     location = factories.location(country_code="NL", party_id="LNT", id="LOC1")
     assert (await peer.push_location(peer.key, location)).status_code == 1000
     status = {"status": "CHARGING", "last_updated": STAMP}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ocpi_hub.storage.repositories import outbox
 from tests import factories
 from tests.conftest import RunningHub
-from tests.e2e.conftest import MakeNetwork, eventually, to_headers
+from tests.e2e.conftest import MakeNetwork, eventually, member_of, to_headers
 from tests.e2e.fakes import FakeParty
 from tests.e2e.networks import FakeNetwork
 
@@ -19,7 +19,7 @@ PEER_EMSP = ("NL", "LNT")
 async def lenient_emsp(hub: RunningHub, make_network: MakeNetwork) -> FakeNetwork:
     """A lenient direct peer hosting one eMSP, which the hub connected to."""
     peer = await make_network("lenient", [(*PEER_EMSP, "EMSP")])
-    await hub.connect(peer.versions_url, peer.issue_token_a(), "lenient")
+    await member_of(hub, peer, "lenient")
     return peer
 
 

@@ -17,15 +17,14 @@ from typing import Any
 import pytest
 
 from ocpi_hub import dialects
-from ocpi_hub.core.parties import Party
 from ocpi_hub.storage.repositories import outbox, platforms
 from tests import factories
 from tests.conftest import RunningHub, start_hub
-from tests.e2e.conftest import MakeNetwork, MakeParty, eventually, registered
+from tests.e2e.conftest import MakeNetwork, MakeParty, eventually, member_of, registered
 from tests.e2e.fakes import FakeParty, Received
 from tests.e2e.network_rules import ALL_MODULES
 from tests.e2e.networks import FakeNetwork
-from tests.e2e.test_network_dialects import REMOTE_CPO, REMOTE_EMSP, member_of
+from tests.e2e.test_network_dialects import REMOTE, REMOTE_CPO, REMOTE_EMSP
 
 PULLING = {"pull_interval": 0.05, "pull_delta_every": 0.5, "pull_full_every": 3600.0}
 LOCAL_CPO, LOCAL_EMSP = ("NL", "CPA"), ("DE", "EMA")
@@ -37,6 +36,13 @@ async def hub(database_url: str) -> AsyncIterator[RunningHub]:
     yield running
     await running.stop()
     await running.pool.close()
+
+
+async def joined(hub: RunningHub, make_network: MakeNetwork, dialect: str) -> FakeNetwork:
+    """The hub connected to a fake `dialect` network hosting the remote CPO and eMSP."""
+    network = await make_network(dialect, REMOTE)
+    await member_of(hub, network, dialect, REMOTE)
+    return network
 
 
 def now() -> str:
@@ -64,7 +70,7 @@ async def test_the_local_emsp_receives_the_remote_cpos_pulled_locations(
     (the network serves 2 a page), and the local eMSP is sent each Location of the remote
     CPO, FROM the hub like any broadcast. A Location of a party that is not behind the network
     is not taken."""
-    network = await member_of(hub, make_network, "enapi")
+    network = await joined(hub, make_network, "enapi")
     network.dialect = replace(network.dialect, page_default=2)
     for i in range(5):
         network.hold("locations", remote(factories.location(id=f"RLOC{i}")))
@@ -85,7 +91,7 @@ async def test_deltas_carry_date_from_and_bring_only_what_changed(
     """After the first full list, each pull asks for the changes since the last complete pull
     started (date_from); a Location changed at the network reaches the eMSP again, and the ones
     that did not change are not sent twice."""
-    network = await member_of(hub, make_network, "enapi")
+    network = await joined(hub, make_network, "enapi")
     network.hold("locations", remote(factories.location(id="RLOC1")))
     network.hold("locations", remote(factories.location(id="RLOC2")))
     await eventually(lambda: len(emsp.pushes()) == 2)
@@ -108,7 +114,7 @@ async def test_pulled_personal_data_and_tokens_reach_the_parties_entitled(
     """A remote eMSP's Token reaches the local CPO; the remote CPO's Session and CDR for the
     local eMSP's token reach that eMSP, FROM the remote CPO; a Session for a party the hub does
     not know is not taken."""
-    network = await member_of(hub, make_network, "enapi")
+    network = await joined(hub, make_network, "enapi")
     token = factories.token("RT1", country_code="FR", party_id="EMX", last_updated=now())
     network.hold("tokens", token)
     network.hold("sessions", remote(factories.session("S1")))
@@ -130,8 +136,8 @@ async def test_what_a_network_delivers_goes_to_no_other_network(
 ) -> None:
     """A Location pulled from ENAPI goes to the local eMSP, never back to ENAPI nor to another
     network the hub is a member of (no loops, no reselling)."""
-    network = await member_of(hub, make_network, "enapi")
-    other = await member_of(hub, make_network, "eclearing")
+    network = await joined(hub, make_network, "enapi")
+    other = await joined(hub, make_network, "eclearing")
     network.hold("locations", remote(factories.location(id="RLOC1")))
 
     await eventually(lambda: len(emsp.pushes()) == 1)
@@ -145,7 +151,7 @@ async def test_the_last_pull_is_kept_across_a_restart(
 ) -> None:
     """The last pull of each module is stored: a hub started again on the same database goes on
     with deltas from where it was, not with a full list."""
-    network = await member_of(hub, make_network, "enapi")
+    network = await joined(hub, make_network, "enapi")
     network.hold("locations", remote(factories.location(id="RLOC1")))
     await eventually(lambda: len(deltas(network, "locations")) >= 1, message="a delta")
     await hub.stop()
@@ -179,17 +185,12 @@ def capped(monkeypatch: pytest.MonkeyPatch) -> None:
 async def capped_network(hub: RunningHub, make_network: MakeNetwork) -> FakeNetwork:
     """A fake ENAPI capping Locations at 2 a page and serving a HubClientInfo Sender, which the
     hub connected to as `enapi-capped`, its remote parties added."""
-    network = await make_network("enapi", [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")])
+    network = await make_network("enapi", REMOTE)
     network.dialect = replace(
         network.dialect, page_caps={"locations": 2}, modules=ALL_MODULES - {"chargingprofiles"}
     )
     network.modules += [("hubclientinfo", "SENDER"), ("hubclientinfo", "RECEIVER")]
-    platform_id = await hub.connect(network.versions_url, network.issue_token_a(), CAPPED.name)
-    async with hub.pool.acquire() as conn:
-        for cc, pid, role in [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")]:
-            await platforms.add_remote(
-                conn, platform_id, Party.of(cc, pid, role), name=None, source="OPERATOR"
-            )
+    await member_of(hub, network, CAPPED.name, REMOTE)
     return network
 
 
@@ -233,10 +234,9 @@ async def test_enapi_hubclientinfo_is_neither_pulled_nor_pushed_and_a_clientinfo
     """ENAPI only PUTs ClientInfo when an agreement is signed (§3): the hub never pulls its
     HubClientInfo nor pushes it ClientInfo, even where ENAPI lists the endpoints; each ClientInfo
     it PUTs is the cue for a full pull of it (§3 "use as trigger for a full pull")."""
-    network = await make_network("enapi", [(*REMOTE_CPO, "CPO"), (*REMOTE_EMSP, "EMSP")])
+    network = await make_network("enapi", REMOTE)
     network.modules += [("hubclientinfo", "SENDER"), ("hubclientinfo", "RECEIVER")]
-    await hub.connect(network.versions_url, network.issue_token_a(), "enapi")
-    await network.discover()
+    await member_of(hub, network, "enapi")
     await eventually(lambda: len(deltas(network, "locations")) >= 1, message="a delta")
     await registered(hub, await make_party("EMSP", "DE", "EMB"))  # a ClientInfo change
     fulls = len(lists(network, "locations")) - len(deltas(network, "locations"))
