@@ -238,3 +238,21 @@ async def test_a_network_tells_the_hub_of_a_party_behind_it_by_hubclientinfo(
     assert refused.status == 405 and refused.status_code == 2000
     [enapi] = [p for p in await platforms.all_platforms(hub.pool) if p.network]
     assert enapi.party("DE", "EMN", "EMSP") is not None and enapi.party("DE", "EMZ") is None
+
+
+async def test_a_networks_clientinfo_about_our_own_party_is_no_route(
+    hub: RunningHub, cpo: FakeParty, make_network: MakeNetwork
+) -> None:
+    """ENAPI PUTs a ClientInfo naming the local CPO the hub presented to it: our own party
+    reflected back, not a route through the network to it (that would be a loop). Accepted,
+    and the CPO stays reachable directly only."""
+    network = await joined(hub, make_network, "enapi")
+    info = {"country_code": "NL", "party_id": "CPA", "role": "CPO", "status": "CONNECTED",
+            "last_updated": "2024-03-01T10:00:00Z"}  # fmt: skip
+
+    url = network.endpoints[("hubclientinfo", "RECEIVER")] + "/NL/CPA"
+    answer = await network.call_url("PUT", url, json=info)
+
+    assert answer.status_code == 1000, answer.body
+    hosts = await platforms.platforms_of_party(hub.pool, "NL", "CPA")
+    assert [p.network for p in hosts] == [False]

@@ -365,7 +365,15 @@ async def add_remote(
     """A remote party reached through network `platform_id`, learned from `source`
     (HUBCLIENTINFO or OPERATOR), with the ConnectionStatus the network reports; False when the
     network already routed to it (its status is updated). A new party, or a new status, is a
-    ClientInfo pushed FROM `hub` to the peers (clientinfo.push; never to another network)."""
+    ClientInfo pushed FROM `hub` to the peers (clientinfo.push; never to another network).
+
+    A network's ClientInfo naming one of the hub's own parties (connected directly, or the hub
+    itself) is our own presentation reflected back: it is not a route (through the network
+    back to us: a loop), so it changes nothing and the result is False. The operator may still
+    add such a route (`source` OPERATOR): a party can be a member of a network in its own
+    right."""
+    if source != "OPERATOR" and await _ours(conn, party, hub):
+        return False
     async with conn.transaction():
         row = await conn.fetchrow(
             "INSERT INTO parties (platform_id, country_code, party_id, role, business_details,"
@@ -393,6 +401,19 @@ async def add_remote(
             info = clientinfo.client_info(row)
             await clientinfo.push(conn, [info], exclude=platform_id, hub=hub)
     return bool(row["added"])
+
+
+async def _ours(conn: Executor, party: Party, hub: PartyKey | None) -> bool:
+    """Whether `party`'s identity is the hub's or one of its directly connected parties."""
+    if party.key == hub:
+        return True
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM parties q JOIN platforms p ON p.id = q.platform_id"
+        " WHERE q.country_code = $1 AND q.party_id = $2 AND NOT q.remote AND p.kind = 'PEER')",
+        party.country_code,
+        party.party_id,
+    )
+    return found
 
 
 async def _insert_parties(
