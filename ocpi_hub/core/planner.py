@@ -30,7 +30,16 @@ from ocpi_hub.core.delivery import object_path
 from ocpi_hub.core.parties import InterfaceRole, Party, Platform
 from ocpi_hub.core.routing import PartyKey, delivered_from
 
-__all__ = ["FIFO_QUEUE", "Change", "Plan", "Planned", "personal_route", "plan", "queue_of"]
+__all__ = [
+    "FIFO_QUEUE",
+    "Change",
+    "Plan",
+    "Planned",
+    "personal_route",
+    "plan",
+    "queue_of",
+    "rerouted",
+]
 
 # The object key of the one queue per receiver of a FIFO dialect.
 FIFO_QUEUE = "*"
@@ -128,3 +137,30 @@ def personal_route(hosts: Sequence[Platform], change: Change) -> Platform | None
     """The route personal data takes to its party: the first registered host (best route
     first, core.routes) that may be sent it and offers the module's Receiver."""
     return next((p for p in hosts if p.registered and _reaches(change, p)), None)
+
+
+def rerouted(
+    receiver: Platform,
+    module: str,
+    interface: InterfaceRole,
+    method: str,
+    queue: str,
+    *,
+    from_network: bool,
+) -> str | None:
+    """The queue a pending delivery joins on `receiver` when its party's traffic moves there
+    (route choice, storage.repositories.outbox_routes), or None when `receiver` cannot take it
+    as it was planned: a network, for data that came from a network (`from_network`: no
+    reselling); no endpoint for its module and interface; a module its dialect lacks; a PATCH
+    its dialect takes only as a PUT. The queue is the receiver's one FIFO queue where its
+    dialect delivers FIFO, otherwise the delivery's own."""
+    if from_network and receiver.network:
+        return None
+    if not receiver.registered or not receiver.endpoint(module, interface):
+        return None
+    dialect = dialects.spoken_by(receiver)
+    if dialects.refusal(dialect, module) is not None or dialects.put_instead(
+        dialect, module, method
+    ):
+        return None
+    return FIFO_QUEUE if dialect.delivery == dialects.Delivery.FIFO else queue
