@@ -6,7 +6,9 @@ and, per push, loading every registered platform. A `PlatformCache` answers from
 
 - `by_token`, `get`, `platforms_of_party`, `offline`, `receivers` (the precomputed audience
   of a broadcast push) and `agreements` (core.agreements, which are loaded with the platforms
-  and announced on the same channel) cost no statement while nothing changed.
+  and announced on the same channel) cost no statement while nothing changed. So does the route
+  chosen for each party (route choice, storage.repositories.routes), loaded and announced the
+  same way: `platforms_of_party` puts it first.
 - Invalidation: a trigger (migration 0007) announces every change of a platform or its parties
   on `platforms.CHANNEL` with the platform's id, at commit, from whichever process or tool made
   it (another `serve`, `ocpi-hub parties invite`, the liveness probe, plain SQL). Each process
@@ -48,6 +50,7 @@ from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.repositories import agreements, platforms
+from ocpi_hub.storage.repositories import routes as route_choices
 from ocpi_hub.storage.repositories.platforms import StoredPlatform
 
 log = get_logger("ocpi_hub.storage.platform_cache")
@@ -73,13 +76,16 @@ class _Snapshot:
     by_token: dict[bytes, int]
     by_party: dict[PartyKey, tuple[Platform, ...]]
     agreements: Agreements
+    chosen: dict[PartyKey, int]  # the route chosen per party (route choice)
     # Audiences computed from this snapshot, by (roles, module, interface); filled on use.
     audiences: dict[tuple[frozenset[Role], str, InterfaceRole], Audience] = field(
         default_factory=dict
     )
 
     @classmethod
-    def of(cls, stored: Iterable[StoredPlatform], agreed: Agreements) -> _Snapshot:
+    def of(
+        cls, stored: Iterable[StoredPlatform], agreed: Agreements, chosen: dict[PartyKey, int]
+    ) -> _Snapshot:
         by_id = {s.platform.id: s for s in sorted(stored, key=lambda s: s.platform.id)}
         by_party: dict[PartyKey, list[Platform]] = {}
         for s in by_id.values():
@@ -90,6 +96,7 @@ class _Snapshot:
             {s.incoming_token_hash: i for i, s in by_id.items() if s.incoming_token_hash},
             {key: tuple(found) for key, found in by_party.items()},
             agreed,
+            chosen,
         )
 
     def replaced(self, ids: Iterable[int], reloaded: Iterable[StoredPlatform]) -> _Snapshot:
@@ -98,7 +105,7 @@ class _Snapshot:
         for platform_id in ids:
             stored.pop(platform_id, None)
         stored.update((s.platform.id, s) for s in reloaded)
-        return _Snapshot.of(stored.values(), self.agreements)
+        return _Snapshot.of(stored.values(), self.agreements, self.chosen)
 
     def audience(self, roles: frozenset[Role], module: str, interface: InterfaceRole) -> Audience:
         key = (roles, module, interface)
@@ -191,15 +198,16 @@ class PlatformCache:
         return found
 
     async def platforms_of_party(self, country_code: str, party_id: str) -> list[Platform]:
-        """Platforms hosting the party (country_code, party_id) in any role, best route first
-        (`core.routes.routes`)."""
+        """Platforms hosting the party (country_code, party_id) in any role, best route first:
+        the route chosen for it, then the static order (`core.routes.routes`)."""
         key = (country_code.upper(), party_id.upper())
-        hosts = (await self._fresh()).by_party.get(key)
+        snapshot = await self._fresh()
+        hosts = snapshot.by_party.get(key)
         if hosts is not None:
-            return routes.routes(hosts, key)
+            return routes.routes(hosts, key, snapshot.chosen.get(key))
         found = await platforms.platforms_of_party(self._pool, *key)
         self._dirty.update(p.id for p in found)
-        return routes.routes(found, key)
+        return routes.routes(found, key, snapshot.chosen.get(key))
 
     async def offline(self, platform_id: int) -> bool:
         """Whether the liveness probe found the platform unreachable (its parties OFFLINE)."""
@@ -279,6 +287,7 @@ class PlatformCache:
                         snapshot = _Snapshot.of(
                             await platforms.load(self._pool),
                             await agreements.load(self._pool, self._policy),
+                            await route_choices.chosen_routes(self._pool),
                         )
                         self._expires = started + self._ttl
                     else:
@@ -362,8 +371,8 @@ async def announce(
     pool: asyncpg.Pool, platform_id: int | None, *, timeout: float = ANNOUNCEMENT_WAIT
 ) -> bool:
     """After a change of platform `platform_id` (None: of everything the cache holds, such as
-    the agreements) committed: make every hub process listening on the database mark it for
-    reload, and wait until each has acknowledged (at most `timeout`
+    the agreements or the chosen routes) committed: make every hub process listening on the
+    database mark it for reload, and wait until each has acknowledged (at most `timeout`
     seconds: a process that died or hangs is not waited for). True when all did.
 
     Processes that start listening meanwhile reload everything anyway; a process that is not

@@ -272,3 +272,34 @@ async def no_receivers(cache: PlatformCache) -> bool:
 
 async def deleted(cache: PlatformCache, platform_id: int) -> bool:
     return await cache.get(platform_id) is None
+
+
+async def test_the_chosen_route_is_first_in_every_process(
+    pool: asyncpg.Pool, caches: tuple[PlatformCache, PlatformCache]
+) -> None:
+    """A party with two routes: the static order (direct first) until a route is chosen for it;
+    a new choice reaches every process by its trigger, and at once when announced."""
+    from ocpi_hub.core.routes import Choice
+    from ocpi_hub.storage.repositories import routes
+
+    direct = await registered(pool, EMSP, "c-direct")
+    network = await registered(
+        pool, Party.of("FR", "007", Role.HUB), "c-net", extra=[Party.of("DE", "EMA", Role.EMSP)]
+    )
+    for cache in caches:
+        assert [p.id for p in await cache.platforms_of_party("DE", "EMA")] == [direct, network]
+
+    assert await routes.change_choice(pool, EMSP.key, None, Choice(network, "first"))
+    for cache in caches:
+        await eventually(
+            lambda c=cache: _first_route(c, network), message="the trigger's announcement"
+        )
+
+    assert await routes.change_choice(pool, EMSP.key, network, Choice(direct, "back"))
+    assert await announce(pool, None)
+    for cache in caches:
+        assert [p.id for p in await cache.platforms_of_party("de", "ema")] == [direct, network]
+
+
+async def _first_route(cache: PlatformCache, platform_id: int) -> bool:
+    return (await cache.platforms_of_party("DE", "EMA"))[0].id == platform_id

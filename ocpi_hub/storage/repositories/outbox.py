@@ -29,6 +29,20 @@ takes the row's lock; `record` locks the queue rows it settles, then decides in 
 whether each still has PENDING work. Either the recorder sees the new delivery, or the queue row
 it deleted is inserted again by the upsert — no delivery is ever left without its queue. Both
 lock queue rows in (object_key, receiver) order, so they cannot deadlock.
+
+Route changes (issue 8): a delivery is queued for the route that was chosen for its party when
+it was planned. When route choice moves a party to another route, the deliveries still PENDING
+for that one party on its other routes (Sessions, CDRs, ActiveChargingProfiles; never
+broadcasts, results or HubClientInfo) are moved there by `outbox_routes.move`: the receiver of
+each row changes, its id stays, so each object's changes keep their order and nothing is
+queued twice or dropped. A queue a worker holds is not touched (what is in flight finishes on
+the old route); it is moved at a later round, once settled. A delivery the new route cannot
+take as planned (its dialect lacks the module or wants a PUT for a PATCH, or the data came from
+a network and the new route is one) stays, with the rest of its queue, on the old route. What a
+process queued on the old route in the moment before it heard of the change is moved by the
+next round too. Limit: while both routes hold changes of one object for the party (a queue held
+in flight during the switch), the new route may deliver a later change before the earlier one
+still queued on the old route.
 """
 
 from __future__ import annotations
@@ -198,7 +212,9 @@ async def _planned_afresh(conn: Executor) -> AsyncIterator[Connection]:
 
 # ---- Adding work --------------------------------------------------------------------------
 
-_QUEUE_UPSERT = (
+# Upserts the queue rows of `{rows}` (columns r, o) in (object_key, receiver) order; also used
+# when deliveries move to another route (outbox_routes).
+QUEUE_UPSERT = (
     "INSERT INTO outbox_queues AS q (receiver_platform_id, object_key)"
     " SELECT DISTINCT r, o FROM {rows} ORDER BY o, r"
     # A no-op update, for its row lock: see the module docstring.
@@ -242,7 +258,7 @@ async def enqueue(conn: Connection, deliveries: Sequence[NewDelivery]) -> None:
         "  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
         "  $12::text[], $13::text[])"
         " RETURNING receiver_platform_id AS r, object_key AS o),"
-        " queued AS (" + _QUEUE_UPSERT.format(rows="added") + " RETURNING 1)"
+        " queued AS (" + QUEUE_UPSERT.format(rows="added") + " RETURNING 1)"
         f" SELECT pg_notify('{CHANNEL}', '')",
         *(list(column) for column in columns),
     )
@@ -255,7 +271,7 @@ async def replay(conn: Executor, ids: Sequence[int] | None) -> int:
         "  UPDATE outbox SET status = 'PENDING', attempts = 0, next_attempt_at = now()"
         "   WHERE status = 'DEAD' AND ($1::bigint[] IS NULL OR id = ANY($1))"
         "  RETURNING receiver_platform_id AS r, object_key AS o),"
-        " queued AS (" + _QUEUE_UPSERT.format(rows="replayed") + " RETURNING 1)"
+        " queued AS (" + QUEUE_UPSERT.format(rows="replayed") + " RETURNING 1)"
         " SELECT count(*) FROM replayed",
         list(ids) if ids is not None else None,
     )
@@ -329,7 +345,7 @@ async def record(conn: Connection, outcomes: Outcomes) -> None:
         await conn.execute(_RECORD, *delivered, *retried, *dead, *resent, *queues)
         # A fresh snapshot, taken once the queues are locked: it sees what any enqueue that
         # held one of them committed (module docstring, Locks).
-        await conn.execute(_SETTLE, *queues)
+        await conn.execute(SETTLE, *queues)
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -369,7 +385,9 @@ _RECORD = (
     "  ORDER BY q.object_key, q.receiver_platform_id FOR UPDATE OF q)"
     " SELECT count(*) FROM locked"
 )
-_SETTLE = (
+# Makes each queue of $1/$2 due when its head is, or deletes it when empty (record; and
+# outbox_routes for the queues deliveries moved out of).
+SETTLE = (
     "WITH heads AS ("
     "  SELECT x.r, x.o, h.next_attempt_at FROM unnest($1::bigint[], $2::text[]) AS x(r, o)"
     "  LEFT JOIN LATERAL (SELECT next_attempt_at FROM outbox d"
