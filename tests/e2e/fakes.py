@@ -110,8 +110,9 @@ class FakeParty:
     token_for_hub: str | None = None  # the token the hub gave us (C), used to call the hub
     hub_token: str | None = None  # the token the hub uses to call us
     # Pending faults for functional-module requests: (HTTP status, Retry-After, OCPI status_code
-    # or None). Versions and credentials are never faulted.
-    faults: list[tuple[int, str | None, int | None]] = field(default_factory=list)
+    # or None, seconds before answering, whether versions requests take it too). Credentials are
+    # never faulted.
+    faults: list[tuple[int, str | None, int | None, float, bool]] = field(default_factory=list)
     delay: float = 0.0
     # What the hub pushed, by module and by path below the module's URL ("NL/CPA/LOC1").
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -185,10 +186,15 @@ class FakeParty:
         status: int = 503,
         retry_after: str | None = None,
         status_code: int | None = None,
+        after: float = 0.0,
+        versions: bool = False,
     ) -> None:
-        """Answer the next `count` Locations requests with `status` (an OCPI envelope carrying
-        `status_code` when given, else a plain-text body)."""
-        self.faults.extend([(status, retry_after, status_code)] * count)
+        """Answer the next `count` functional-module requests (and versions requests too, with
+        `versions`: the whole server is down) with `status` (an OCPI envelope carrying
+        `status_code` when given, else a plain-text body), `after` seconds (longer than the hub
+        waits: a timeout). A faulted request is never handled, however late its answer: the
+        fault is taken when it arrives."""
+        self.faults.extend([(status, retry_after, status_code, after, versions)] * count)
 
     async def go_offline(self) -> None:
         """Stop serving (connections refused) but keep the port for `come_back`."""
@@ -238,8 +244,11 @@ class FakeParty:
         functional = request.path.startswith(f"/ocpi/{OCPI}/") and not request.path.startswith(
             f"/ocpi/{OCPI}/credentials"
         )
-        if self.faults and functional:
-            status, retry_after, code = self.faults.pop(0)
+        versions = request.path.startswith("/ocpi/versions") or request.path == f"/ocpi/{OCPI}"
+        if self.faults and (functional or (versions and self.faults[0][4])):
+            status, retry_after, code, after, _ = self.faults.pop(0)
+            if after:
+                await asyncio.sleep(after)
             self.refused.append(_received(request, body))
             if code is not None:
                 return self._reply(request, None, status=status, code=code, message="refused")

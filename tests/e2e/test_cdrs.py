@@ -199,7 +199,7 @@ async def test_a_credit_cdr_reaches_the_emsp_after_the_cdr_it_credits(
     """The eMSP refuses the original once (HTTP 503): the credit, queued behind it, waits for
     its retry instead of arriving first."""
     original, credit = a_cdr(), a_credit_cdr()
-    emsp.faults.append((503, "0", None))
+    emsp.fail_next(1, retry_after="0")
 
     assert_ok(await post(cpo, hub, original), 201)
     assert_ok(await post(cpo, hub, credit), 201)
