@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from conformance import cli as conformance_cli
-from ocpi_hub import agreements_cli, parties_cli
+from ocpi_hub import agreements_cli, parties_cli, routes_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
 from ocpi_hub.settings import Settings
@@ -68,6 +68,9 @@ environment:
                                its dialect's; enapi: a day)
   OCPI_HUB_PULL_FULL_EVERY     seconds between full pulls of a network we pull (default: its
                                dialect's; enapi: a week)
+  OCPI_HUB_ROUTE_WINDOW        seconds of requests each route is judged on (default 900)
+  OCPI_HUB_ROUTE_FLUSH_INTERVAL  seconds between writes of what each process measured (5)
+  OCPI_HUB_ROUTE_CHOICE_INTERVAL  seconds between route choices, and probes of idle routes (30)
 """
 
 
@@ -126,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate_cli.add_parser(commands)
     dialects_cli.add_parser(commands)
     agreements_cli.add_parser(commands, common)
+    routes_cli.add_parser(commands, common)
     return parser
 
 
@@ -233,4 +237,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "outbox list": cmd_outbox_list,
     "outbox replay": cmd_outbox_replay,
     **agreements_cli.COMMANDS,
+    **routes_cli.COMMANDS,
 }

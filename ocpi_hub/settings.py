@@ -5,6 +5,7 @@ The names are a public interface (README "Configuration"); keep them stable.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,18 @@ def _policy(value: str) -> Policy:
         raise ValueError(
             f"OCPI_HUB_AGREEMENT_POLICY is {value!r}: it takes open or closed"
         ) from None
+
+
+def _positive_seconds(name: str, default: str) -> float:
+    """A number of seconds above zero, read from `name`; ValueError saying which and why."""
+    value = _env(name, default)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"{name} is {value!r}: it takes a number of seconds above 0")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,12 @@ class Settings:
     # Partner agreements (core.agreements): open, everyone trades unless denied; closed, only
     # pairs with an agreement. Read by `serve` at start.
     agreement_policy: Policy = Policy.OPEN
+    # Route choice (core.routes): the sliding window (seconds) over which each route's requests
+    # are judged, how often each process writes what it counted, and how often each party's
+    # route is chosen again (and idle routes probed).
+    route_window: float = 900.0
+    route_flush_interval: float = 5.0
+    route_choice_interval: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -140,6 +159,9 @@ class Settings:
             pull_delta_every=_seconds("OCPI_HUB_PULL_DELTA_EVERY"),
             pull_full_every=_seconds("OCPI_HUB_PULL_FULL_EVERY"),
             agreement_policy=_policy(_env("OCPI_HUB_AGREEMENT_POLICY", "open")),
+            route_window=_positive_seconds("OCPI_HUB_ROUTE_WINDOW", "900"),
+            route_flush_interval=_positive_seconds("OCPI_HUB_ROUTE_FLUSH_INTERVAL", "5"),
+            route_choice_interval=_positive_seconds("OCPI_HUB_ROUTE_CHOICE_INTERVAL", "30"),
         )
         return settings.with_overrides(**overrides)
 

@@ -16,13 +16,15 @@ others up:
 For a queue holding several changes, what goes out is decided by `core.delivery.merge`; a PATCH
 the receiver cannot apply (404, 2003) becomes a PUT of the stored object. New deliveries wake
 the worker through LISTEN/NOTIFY; due retries are found by polling. It also prunes delivered
-history older than `delivered_retention_days`, in small batches.
+history older than `delivered_retention_days`, in small batches. Each attempt is counted as a
+sample of its receiver as a route (storage.route_meter), for route choice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -33,6 +35,7 @@ from structlog.stdlib import BoundLogger
 from ocpi_hub import dialects
 from ocpi_hub.core import delivery as rules
 from ocpi_hub.core.parties import InterfaceRole, Platform
+from ocpi_hub.core.route_quality import bucket_seconds, succeeded
 from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
 from ocpi_hub.core.urls import endpoint_url
 from ocpi_hub.errors import InvalidParameters
@@ -45,6 +48,7 @@ from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import objects, outbox, platforms
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import Delivery, Outcomes, Queue, QueueKey
+from ocpi_hub.storage.route_meter import RouteMeter
 
 log = get_logger("ocpi_hub.push.worker")
 
@@ -67,6 +71,7 @@ class OutboxWorker:
         settings: Settings,
         database: DatabaseWatch | None = None,
         platforms: PlatformCache | None = None,
+        meter: RouteMeter | None = None,
     ) -> None:
         self.pool = pool
         self.client = client
@@ -77,6 +82,9 @@ class OutboxWorker:
         self.platforms = platforms or PlatformCache(
             pool, database=self.database, policy=settings.agreement_policy
         )
+        # Each attempt is a sample of its receiver as a route (route choice); a worker of its
+        # own (tests, tools) counts into a meter nobody writes.
+        self.meter = meter or RouteMeter(bucket_seconds(settings.route_window))
         self._limit = max(1, settings.push_concurrency)
         self._claim_at = max(1, self._limit // 4)
         self._lease = settings.push_timeout * 3 + 5
@@ -263,6 +271,7 @@ class OutboxWorker:
             if head.module in CONFIGURATION_MODULES
             else routing_headers(head.from_party, head.to_party)
         )
+        started = time.monotonic()
         try:
             response = await self.client.request(
                 send.method,
@@ -276,7 +285,10 @@ class OutboxWorker:
                 headers=headers,
             )
         except PeerUnreachable as exc:
+            self.meter.record(platform.id, False, time.monotonic() - started)
             return Verdict(Outcome.RETRY, str(exc))
+        ok = succeeded(response.http_status, response.status_code is not None)
+        self.meter.record(platform.id, ok, time.monotonic() - started)
         return judge(response, send.method)
 
     async def _judged(

@@ -1,5 +1,5 @@
-"""The aiohttp application: routes, middleware, the peer client, the outbox worker and the
-puller."""
+"""The aiohttp application: routes, middleware, the peer client, the outbox worker, the
+puller, and route choice (the meter of every request sent, and the chooser)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 
+from ocpi_hub.core.route_quality import bucket_seconds
 from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.puller import Puller
+from ocpi_hub.push.routes import RouteChooser
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements
+from ocpi_hub.storage.route_meter import RouteMeter
 from ocpi_hub.web import credentials, versions
 from ocpi_hub.web.keys import (
     CLIENT,
     DATABASE,
     HEARD_FROM,
+    METER,
     PLATFORMS,
     POOL,
     SETTINGS,
@@ -73,15 +77,18 @@ def create_app(
     app[DATABASE] = DatabaseWatch(pool)
     app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE], policy=settings.agreement_policy)
     app[HEARD_FROM] = {}
+    app[METER] = RouteMeter(bucket_seconds(settings.route_window))
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes))
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
     app.cleanup_ctx.append(_platform_cache)
+    app.cleanup_ctx.append(_route_meter)
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
         app.cleanup_ctx.append(_puller)
+        app.cleanup_ctx.append(_route_chooser)
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -105,12 +112,36 @@ async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
     await app[PLATFORMS].close()
 
 
+async def _route_meter(app: web.Application) -> AsyncIterator[None]:
+    # What relays and deliveries to each platform did, written for every process to read.
+    settings = app[SETTINGS]
+    task = asyncio.create_task(
+        app[METER].run(app[POOL], settings.route_flush_interval, app[DATABASE]),
+        name="route-meter",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _route_chooser(app: web.Application) -> AsyncIterator[None]:
+    chooser = RouteChooser(app[POOL], app[CLIENT], app[SETTINGS], app[METER], app[DATABASE])
+    task = asyncio.create_task(chooser.run(), name="route-chooser")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     # Deliveries have connections of their own, as many as they may send at once: a burst of
     # pushes never makes a relayed request (a real-time authorization) wait for a connection.
     settings = app[SETTINGS]
     async with peer_client(settings.peer_networks, connections=settings.push_concurrency) as client:
-        worker = OutboxWorker(app[POOL], client, settings, app[DATABASE], app[PLATFORMS])
+        worker = OutboxWorker(
+            app[POOL], client, settings, app[DATABASE], app[PLATFORMS], app[METER]
+        )
         app[WORKER] = worker
         task = asyncio.create_task(worker.run(), name="outbox-worker")
         yield

@@ -10,12 +10,14 @@ from ocpi_hub.push.client import PeerClient
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
+from ocpi_hub.storage.route_meter import RouteMeter
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 CLIENT = web.AppKey("client", PeerClient)
 DATABASE = web.AppKey("database", DatabaseWatch)  # whether the database answers (health, 503s)
 PLATFORMS = web.AppKey("platforms", PlatformCache)  # every platform, kept current in memory
+METER = web.AppKey("meter", RouteMeter)  # each request sent to a platform, for route choice
 # When each platform was last recorded as heard from by this process (monotonic seconds).
 HEARD_FROM = web.AppKey("heard_from", dict[int, float])
 
@@ -38,6 +40,7 @@ __all__ = [
     "CORRELATION_ID",
     "DATABASE",
     "HEARD_FROM",
+    "METER",
     "PLATFORMS",
     "POOL",
     "RESPONSE_HEADERS",

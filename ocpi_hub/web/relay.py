@@ -6,11 +6,14 @@ for every functional route, before any handler reads the content (checklist §1.
 is one the requesting party has no agreement with (core.agreements), in the same words. `forward`
 carries out a DIRECT decision (checklist §5): a new X-Request-ID, the same X-Correlation-ID, the
 original OCPI-from/to, and the receiver's answer relayed unchanged, 2xxx/3xxx included.
-4003/4002 when the receiver is not connected or too slow.
+4003/4002 when the receiver is not connected or too slow. The receiver is the first route of
+the party that can take the request (`receiving_platform`: the route chosen for it first), and
+every relay is counted as a sample of that route (storage.route_meter).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +23,7 @@ from aiohttp import web
 from ocpi_hub import dialects
 from ocpi_hub.core.agreements import Agreements, Visible
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform, Role
+from ocpi_hub.core.route_quality import succeeded
 from ocpi_hub.core.routing import (
     Decision,
     PartyKey,
@@ -42,6 +46,7 @@ from ocpi_hub.web.keys import (
     CALLER,
     CLIENT,
     CORRELATION_ID,
+    METER,
     PLATFORMS,
     RESPONSE_HEADERS,
     SETTINGS,
@@ -224,6 +229,8 @@ async def ask(
     settings = request.app[SETTINGS]
     timeout = settings.forward_timeout if timeout is None else timeout
     name = "*".join(to)
+    started = time.monotonic()
+    ok = False  # also when a deadline of the caller's cancels the relay: the route was slow
     try:
         answer = await request.app[CLIENT].request(
             request.method,
@@ -236,10 +243,14 @@ async def ask(
             headers=routing_headers(call.sender, to),
             single=request.method == "GET",  # the hub relays GETs of one object only
         )
+        ok = succeeded(answer.http_status, answer.status_code is not None)
     except PeerTimeout as exc:
         raise ForwardTimeout(f"{name} did not answer within {timeout:g} s") from exc
     except PeerUnreachable as exc:
         raise ReceiverNotConnected(f"{name} could not be reached") from exc
+    finally:
+        # Route choice: every relay is a sample of the route it took (core.route_quality).
+        request.app[METER].record(platform.id, ok, time.monotonic() - started)
     if answer.http_status in (401, 403):
         # The receiver refused the hub's own token: the hub cannot use it (4003). Relaying the
         # 401 would tell the requester that *its* credentials are dead.
