@@ -94,6 +94,34 @@ async def authorize(hub: RunningHub, cpo: FakeParty) -> Any:
     return await cpo.call_url("POST", url, headers=to_headers(EMSP))
 
 
+async def test_every_relay_and_delivery_is_a_sample_of_its_route(
+    quick_hub: RunningHub, make_party: MakeParty
+) -> None:
+    """Two relays (one answered HTTP 503 without an envelope) and a Session and a CDR
+    delivered: four requests to the eMSP's platform, one failed, in the figures every process
+    reads (a party with one route is not probed: nothing else is counted)."""
+    hub = quick_hub
+    cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+    emsp = await registered(hub, await make_party("EMSP", *EMSP))
+    (platform,) = await platforms.platforms_of_party(hub.pool, *EMSP)
+
+    assert (await authorize(hub, cpo)).status_code == 1000
+    emsp.fail_next(1)
+    assert (await authorize(hub, cpo)).status_code != 1000
+    await send_personal_data(hub, cpo, "1")
+    await eventually(lambda: set(arrivals(emsp)) == {"S1", "C1"}, message="delivered")
+
+    async def counted() -> tuple[int, int] | None:
+        found = (await routes.figures(hub.pool, 60)).get(platform.id)
+        return (found.sent, found.failed) if found else None
+
+    await eventually(lambda: _holds(counted, (4, 1)), message="four requests, one failed")
+
+
+async def _holds(read: Callable[[], Any], expected: Any) -> bool:
+    return await read() == expected
+
+
 async def test_faults_move_a_party_to_its_network_route_and_recovery_moves_it_back(
     quick_hub: RunningHub, make_party: MakeParty, make_network: MakeNetwork, logs: Logs
 ) -> None:

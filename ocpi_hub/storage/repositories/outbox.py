@@ -30,19 +30,12 @@ whether each still has PENDING work. Either the recorder sees the new delivery, 
 it deleted is inserted again by the upsert — no delivery is ever left without its queue. Both
 lock queue rows in (object_key, receiver) order, so they cannot deadlock.
 
-Route changes (issue 8): a delivery is queued for the route that was chosen for its party when
-it was planned. When route choice moves a party to another route, the deliveries still PENDING
-for that one party on its other routes (Sessions, CDRs, ActiveChargingProfiles; never
-broadcasts, results or HubClientInfo) are moved there by `outbox_routes.move`: the receiver of
-each row changes, its id stays, so each object's changes keep their order and nothing is
-queued twice or dropped. A queue a worker holds is not touched (what is in flight finishes on
-the old route); it is moved at a later round, once settled. A delivery the new route cannot
-take as planned (its dialect lacks the module or wants a PUT for a PATCH, or the data came from
-a network and the new route is one) stays, with the rest of its queue, on the old route. What a
-process queued on the old route in the moment before it heard of the change is moved by the
-next round too. Limit: while both routes hold changes of one object for the party (a queue held
-in flight during the switch), the new route may deliver a later change before the earlier one
-still queued on the old route.
+Route changes (issue 8): when route choice moves a party to another route, its deliveries still
+PENDING on its other routes (Sessions, CDRs, ActiveChargingProfiles; never broadcasts, results
+or HubClientInfo) get the new receiver, keeping their ids: in order, once, none dropped
+(`outbox_routes.move`). A queue a worker holds finishes on the old route and its rest moves at
+a later round; a queue the new route cannot take as planned (dialect) stays. Limit: while both
+routes hold changes of one object, the new one may deliver a later change first.
 """
 
 from __future__ import annotations
