@@ -7,7 +7,10 @@ as its remote parties' objects, as if the network had pushed them.
 - **What** (`pulled_modules`): each of the five stored modules (core.stored) whose Sender the
   network offers and its dialect does not lack, and HubClientInfo where it offers a Sender and
   its dialect exchanges it (not one that only PUTs ClientInfo for agreements, nor one lacking
-  it). A network without a schedule pushes to the hub, its ClientInfo included: nothing.
+  it). A network without a schedule pushes its objects to the hub; of it only the HubClientInfo
+  Sender is read, on `CLIENT_INFO_SCHEDULE` (`schedule`): the parties behind a network that
+  announces them only in its list are learned too, and a ClientInfo push that never came is
+  caught up.
 - **When** (`next_pull`, per network and module): a full list first; then a delta, `date_from`
   the start of the last complete pull, every `delta_every`; a full list every `full_every` (what
   a delta cannot see: objects whose last_updated the network restamped, or that came late);
@@ -35,6 +38,7 @@ from ocpi_hub.core.urls import origin
 from ocpi_hub.dialects import Dialect, PullSchedule
 
 __all__ = [
+    "CLIENT_INFO_SCHEDULE",
     "FAILED_RETRY",
     "Pull",
     "PullState",
@@ -54,13 +58,23 @@ _LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
 _LIMIT = re.compile(r"(?<=[?&])limit=(\d+)")
 
 
+# How a network that pushes to the hub has its HubClientInfo Sender read: in full once it is
+# registered, then every hour (its pushes keep the statuses current in between; the list is
+# the reconciliation: a remote party it announces nowhere else, a push lost on the way).
+CLIENT_INFO_SCHEDULE = PullSchedule(delta_every=3600.0, full_every=3600.0)
+
+
 def schedule(
-    dialect: Dialect, delta_every: float | None = None, full_every: float | None = None
+    dialect: Dialect,
+    delta_every: float | None = None,
+    full_every: float | None = None,
+    module: str | None = None,
 ) -> PullSchedule | None:
-    """The pull schedule of a network speaking `dialect`: None when it pushes to the hub; else
-    the dialect's, each period overridden by the operator's setting when given."""
+    """The schedule `module` (any, when None) of a network speaking `dialect` is pulled on:
+    the dialect's, each period overridden by the operator's setting when given; for a network
+    that pushes to the hub, CLIENT_INFO_SCHEDULE for its HubClientInfo and None otherwise."""
     if dialect.pull is None:
-        return None
+        return CLIENT_INFO_SCHEDULE if module == HUB_CLIENT_INFO else None
     return PullSchedule(
         delta_every=dialect.pull.delta_every if delta_every is None else delta_every,
         full_every=dialect.pull.full_every if full_every is None else full_every,
@@ -69,10 +83,11 @@ def schedule(
 
 def pulled_modules(platform: Platform, dialect: Dialect) -> list[str]:
     """The modules the hub pulls from `platform`, a network speaking `dialect`, in pull order:
-    nothing unless it is a registered network whose dialect has a pull schedule."""
-    if not (platform.network and platform.registered and dialect.pull is not None):
+    nothing unless it is a registered network; only HubClientInfo from one whose dialect has
+    no pull schedule (it pushes its objects)."""
+    if not (platform.network and platform.registered):
         return []
-    wanted = [m for m in STORED if m not in dialect.missing_modules]
+    wanted = [m for m in STORED if m not in dialect.missing_modules and dialect.pull is not None]
     if dialects.exchanges_hubclientinfo(dialect):
         wanted.append(HUB_CLIENT_INFO)
     return [m for m in wanted if platform.endpoint(m, InterfaceRole.SENDER)]

@@ -111,11 +111,11 @@ class Puller:
         due: list[tuple[Platform, Dialect, list[tuple[rules.Pull, datetime | None]]]] = []
         for platform in networks:
             dialect = dialects.spoken_by(platform)
-            every = rules.schedule(dialect, s.pull_delta_every, s.pull_full_every)
-            if every is None:
-                continue
             jobs = []
             for module in rules.pulled_modules(platform, dialect):
+                every = rules.schedule(dialect, s.pull_delta_every, s.pull_full_every, module)
+                if every is None:
+                    continue
                 state = states.get((platform.id, module), rules.PullState())
                 pull = rules.next_pull(module, state, every, now, dialect)
                 if pull is not None:

@@ -11,6 +11,7 @@ import pytest
 
 from ocpi_hub.core.parties import Endpoint, InterfaceRole, Party
 from ocpi_hub.core.pulls import (
+    CLIENT_INFO_SCHEDULE,
     FAILED_RETRY,
     Pull,
     PullState,
@@ -53,6 +54,15 @@ def test_the_schedule_is_the_dialects_unless_the_settings_override_it() -> None:
     assert schedule(GIREVE, 60.0, 600.0) is None
 
 
+def test_a_pushing_network_has_only_its_hubclientinfo_pulled_hourly() -> None:
+    """A network that pushes its objects (the spec, Gireve) has its HubClientInfo Sender read,
+    in full once registered and every hour after, whatever the pull settings; nothing else."""
+    assert schedule(OCPI_221, 60.0, 600.0, "hubclientinfo") == CLIENT_INFO_SCHEDULE
+    assert schedule(OCPI_221, 60.0, 600.0, "locations") is None
+    assert pulled_modules(network("locations", "hubclientinfo"), OCPI_221) == ["hubclientinfo"]
+    assert pulled_modules(network("locations", "hubclientinfo"), ENAPI) == ["locations"]
+
+
 def test_a_network_is_pulled_for_each_stored_module_it_offers_a_sender_of() -> None:
     """The five stored modules, in order, where the network offers their Sender; no commands;
     no HubClientInfo from ENAPI, which only PUTs it for agreements (§3)."""
@@ -75,14 +85,20 @@ def test_hubclientinfo_is_pulled_where_the_dialect_exchanges_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("dialect", "status"), [(OCPI_221, "REGISTERED"), (GIREVE, "REGISTERED"), (ENAPI, "INVITED")]
+    ("dialect", "status", "pulled"),
+    [
+        (OCPI_221, "REGISTERED", ["hubclientinfo"]),
+        (GIREVE, "REGISTERED", []),
+        (ENAPI, "INVITED", []),
+    ],
 )
-def test_nothing_is_pulled_from_a_network_that_pushes_or_is_not_registered(
-    dialect: object, status: str
+def test_of_a_network_that_pushes_only_its_clientinfo_is_pulled(
+    dialect: object, status: str, pulled: list[str]
 ) -> None:
-    """A dialect without a pull schedule pushes to the hub; an unregistered network is not
-    called at all."""
-    assert pulled_modules(network(*SENDERS, status=status), dialect) == []  # type: ignore[arg-type]
+    """A dialect without a pull schedule pushes its objects to the hub: only its HubClientInfo
+    Sender is read, where its dialect exchanges ClientInfo (Gireve only PUTs it); an
+    unregistered network is not called at all."""
+    assert pulled_modules(network(*SENDERS, status=status), dialect) == pulled  # type: ignore[arg-type]
 
 
 def test_nothing_is_pulled_from_a_peer() -> None:

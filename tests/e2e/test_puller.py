@@ -25,6 +25,8 @@ from tests.e2e.fakes import FakeParty, Received
 from tests.e2e.network_rules import ALL_MODULES
 from tests.e2e.networks import FakeNetwork
 from tests.e2e.test_network_dialects import REMOTE, REMOTE_CPO, REMOTE_EMSP
+from tests.e2e.test_network_routing import NETWORK_MODULES
+from tests.e2e.test_network_routing import joined as network_joined
 
 PULLING = {"pull_interval": 0.05, "pull_delta_every": 0.5, "pull_full_every": 3600.0}
 LOCAL_CPO, LOCAL_EMSP = ("NL", "CPA"), ("DE", "EMA")
@@ -251,3 +253,29 @@ async def test_enapi_hubclientinfo_is_neither_pulled_nor_pushed_and_a_clientinfo
     sent = await outbox.listing(hub.pool, limit=1000)
     assert [d for d in sent if d.module == "hubclientinfo" and d.to_party == ("DE", "ENA")] == []
     assert network.requests("hubclientinfo") == [] and network.refused == []
+
+
+async def test_a_network_that_pushes_has_only_its_clientinfo_list_read(
+    hub: RunningHub, emsp: FakeParty, make_party: MakeParty
+) -> None:
+    """A spec network pushes its objects to the hub, but announces a party behind it only in
+    its HubClientInfo Sender list: the hub reads that list once the network is registered, and
+    the party becomes a remote party of the network; no other Sender of it is read."""
+    info = [("hubclientinfo", "SENDER"), ("hubclientinfo", "RECEIVER")]
+    network = await make_party("HUB", "FR", "007", modules=NETWORK_MODULES + info)
+    listed = [{"country_code": "FR", "party_id": "EMQ", "role": "EMSP", "status": "CONNECTED",
+               "last_updated": now()}]  # fmt: skip
+
+    async def clientinfo_list(request: Any, body: Any) -> Any:
+        return network.reply(request, listed)
+
+    network.handlers["hubclientinfo"] = clientinfo_list
+    platform_id, _ = await network_joined(hub, network)
+
+    async def learned() -> bool:
+        found = await platforms.get(hub.pool, platform_id)
+        return found is not None and found.party("FR", "EMQ", "EMSP") is not None
+
+    await eventually(learned, message="FR*EMQ learned from the ClientInfo list")
+    gets = {r.path.rsplit("/", 1)[1] for r in network.received if r.method == "GET"}
+    assert "hubclientinfo" in gets and not gets & {"locations", "tariffs", "tokens", "cdrs"}
