@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -21,6 +22,7 @@ from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements
 from ocpi_hub.storage.route_meter import RouteMeter
 from ocpi_hub.web import credentials, versions
+from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
     CLIENT,
     DATABASE,
@@ -84,11 +86,11 @@ def create_app(
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
     app.cleanup_ctx.append(_platform_cache)
-    app.cleanup_ctx.append(_route_meter)
+    app.cleanup_ctx.append(background("route-meter", _route_meter))
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
-        app.cleanup_ctx.append(_puller)
-        app.cleanup_ctx.append(_route_chooser)
+        app.cleanup_ctx.append(background("puller", _puller))
+        app.cleanup_ctx.append(background("route-chooser", _route_chooser))
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -112,26 +114,14 @@ async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
     await app[PLATFORMS].close()
 
 
-async def _route_meter(app: web.Application) -> AsyncIterator[None]:
+def _route_meter(app: web.Application) -> Coroutine[Any, Any, None]:
     # What relays and deliveries to each platform did, written for every process to read.
-    settings = app[SETTINGS]
-    task = asyncio.create_task(
-        app[METER].run(app[POOL], settings.route_flush_interval, app[DATABASE]),
-        name="route-meter",
-    )
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    return app[METER].run(app[POOL], app[SETTINGS].route_flush_interval, app[DATABASE])
 
 
-async def _route_chooser(app: web.Application) -> AsyncIterator[None]:
+def _route_chooser(app: web.Application) -> Coroutine[Any, Any, None]:
     chooser = RouteChooser(app[POOL], app[CLIENT], app[SETTINGS], app[METER], app[DATABASE])
-    task = asyncio.create_task(chooser.run(), name="route-chooser")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    return chooser.run()
 
 
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
@@ -150,11 +140,6 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
             await asyncio.wait_for(task, timeout=5)
 
 
-async def _puller(app: web.Application) -> AsyncIterator[None]:
+def _puller(app: web.Application) -> Coroutine[Any, Any, None]:
     """Pull the networks that do not push to the hub, while the application serves."""
-    puller = Puller(app[POOL], app[CLIENT], app[SETTINGS], app[PLATFORMS], app[DATABASE])
-    task = asyncio.create_task(puller.run(), name="puller")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    return Puller(app[POOL], app[CLIENT], app[SETTINGS], app[PLATFORMS], app[DATABASE]).run()

@@ -16,7 +16,6 @@ The hub's URL ends in a fresh unguessable id; the mapping lives in `response_url
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from ocpi_hub.storage.repositories import outbox, results
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.storage.repositories.results import ProxiedRequest
+from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
     CALLER,
     CORRELATION_ID,
@@ -319,11 +319,4 @@ def sweeper(
                 database.round_failed(exc, "result_sweep_failed", module=module.value)
             await asyncio.sleep(settings.result_sweep_interval)
 
-    async def background(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run(app), name=f"{module.value}-result-sweeper")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return background
+    return background(f"{module.value}-result-sweeper", run)

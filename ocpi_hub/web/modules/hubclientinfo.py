@@ -17,9 +17,8 @@ means one (ENAPI's, sent when an agreement is signed: core.pulls).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -33,6 +32,7 @@ from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.push.liveness import LivenessProbe
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import clientinfo, platforms, pulls
+from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import CALLER, CLIENT, DATABASE, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path
@@ -108,17 +108,12 @@ async def sender_list(request: web.Request) -> web.Response:
     return ocpi_response(envelope(data), headers=headers)
 
 
-async def liveness_probe(app: web.Application) -> AsyncIterator[None]:
-    """Run the liveness probe while the application serves (aiohttp cleanup context)."""
-    probe = LivenessProbe(app[POOL], app[CLIENT], app[SETTINGS], app[DATABASE])
-    task = asyncio.create_task(probe.run(), name="liveness-probe")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def liveness_probe(app: web.Application) -> Coroutine[Any, Any, None]:
+    """The liveness probe, run while the application serves."""
+    return LivenessProbe(app[POOL], app[CLIENT], app[SETTINGS], app[DATABASE]).run()
 
 
-BACKGROUND = [liveness_probe]
+BACKGROUND = [background("liveness-probe", liveness_probe)]
 
 
 def routes() -> list[web.RouteDef]:
