@@ -19,12 +19,6 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _seconds(name: str) -> float | None:
-    """A period in seconds, or None when the variable is unset or empty."""
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else None
-
-
 def _policy(value: str) -> Policy:
     try:
         return Policy(value.strip().lower())
@@ -34,7 +28,12 @@ def _policy(value: str) -> Policy:
         ) from None
 
 
-def _positive_seconds(name: str, default: str) -> float:
+def _optional_seconds(name: str) -> float | None:
+    """A number of seconds above zero read from `name`, or None when it is unset or empty."""
+    return _seconds(name, "") if os.environ.get(name, "").strip() else None
+
+
+def _seconds(name: str, default: str) -> float:
     """A number of seconds above zero, read from `name`; ValueError saying which and why."""
     value = _env(name, default)
     try:
@@ -155,13 +154,13 @@ class Settings:
             read_timeout=float(_env("OCPI_HUB_READ_TIMEOUT", "30")),
             max_connections=int(_env("OCPI_HUB_MAX_CONNECTIONS", "4096")),
             peer_networks=PeerNetworks.parse(_env("OCPI_HUB_PEER_NETWORKS", DEFAULT_PEER_NETWORKS)),
-            pull_interval=float(_env("OCPI_HUB_PULL_INTERVAL", "60")),
-            pull_delta_every=_seconds("OCPI_HUB_PULL_DELTA_EVERY"),
-            pull_full_every=_seconds("OCPI_HUB_PULL_FULL_EVERY"),
+            pull_interval=_seconds("OCPI_HUB_PULL_INTERVAL", "60"),
+            pull_delta_every=_optional_seconds("OCPI_HUB_PULL_DELTA_EVERY"),
+            pull_full_every=_optional_seconds("OCPI_HUB_PULL_FULL_EVERY"),
             agreement_policy=_policy(_env("OCPI_HUB_AGREEMENT_POLICY", "open")),
-            route_window=_positive_seconds("OCPI_HUB_ROUTE_WINDOW", "900"),
-            route_flush_interval=_positive_seconds("OCPI_HUB_ROUTE_FLUSH_INTERVAL", "5"),
-            route_choice_interval=_positive_seconds("OCPI_HUB_ROUTE_CHOICE_INTERVAL", "30"),
+            route_window=_seconds("OCPI_HUB_ROUTE_WINDOW", "900"),
+            route_flush_interval=_seconds("OCPI_HUB_ROUTE_FLUSH_INTERVAL", "5"),
+            route_choice_interval=_seconds("OCPI_HUB_ROUTE_CHOICE_INTERVAL", "30"),
         )
         return settings.with_overrides(**overrides)
 

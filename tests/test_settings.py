@@ -24,3 +24,15 @@ def test_the_pull_schedule_set_overrides_every_dialects(monkeypatch: pytest.Monk
     settings = Settings.from_env()
     assert (settings.pull_delta_every, settings.pull_full_every) == (3600.0, 86400.0)
     assert settings.pull_interval == 5.0
+
+
+@pytest.mark.parametrize("name", ["OCPI_HUB_PULL_DELTA_EVERY", "OCPI_HUB_PULL_INTERVAL",
+                                  "OCPI_HUB_ROUTE_WINDOW"])  # fmt: skip
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "inf"])
+def test_a_period_that_is_not_seconds_above_zero_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Every period setting says which variable is wrong and what it takes."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} is '{value}': it takes a number of seconds"):
+        Settings.from_env()
