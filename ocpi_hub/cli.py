@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from conformance import cli as conformance_cli
-from ocpi_hub import agreements_cli, parties_cli, routes_cli
+from ocpi_hub import agreements_cli, fraud_cli, parties_cli, routes_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
 from ocpi_hub.settings import Settings
@@ -71,6 +71,10 @@ environment:
   OCPI_HUB_ROUTE_WINDOW        seconds of requests each route is judged on (default 900)
   OCPI_HUB_ROUTE_FLUSH_INTERVAL  seconds between writes of what each process measured (5)
   OCPI_HUB_ROUTE_CHOICE_INTERVAL  seconds between route choices, and probes of idle routes (30)
+  OCPI_HUB_FRAUD_INTERVAL      seconds between rounds of the fraud watch (default 60)
+  OCPI_HUB_FRAUD_MAX_KMH       fastest a token may travel between two sessions (default 250)
+  OCPI_HUB_FRAUD_REFUSED_BURST refused authorizations of one token or EVSE that alert (5) ...
+  OCPI_HUB_FRAUD_REFUSED_WINDOW  ... within this many seconds (default 600)
 """
 
 
@@ -129,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate_cli.add_parser(commands)
     dialects_cli.add_parser(commands)
     agreements_cli.add_parser(commands, common)
+    fraud_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
     return parser
 
@@ -237,5 +242,6 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "outbox list": cmd_outbox_list,
     "outbox replay": cmd_outbox_replay,
     **agreements_cli.COMMANDS,
+    **fraud_cli.COMMANDS,
     **routes_cli.COMMANDS,
 }

@@ -110,6 +110,13 @@ class Settings:
     route_window: float = 900.0
     route_flush_interval: float = 5.0
     route_choice_interval: float = 30.0
+    # Fraud signals (core.fraud): how often the watch runs; the fastest a token may travel
+    # between two sessions (km/h); refused authorizations that make a burst, and within how
+    # many seconds.
+    fraud_interval: float = 60.0
+    fraud_max_kmh: float = 250.0
+    fraud_refused_burst: int = 5
+    fraud_refused_window: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -161,6 +168,10 @@ class Settings:
             route_window=_seconds("OCPI_HUB_ROUTE_WINDOW", "900"),
             route_flush_interval=_seconds("OCPI_HUB_ROUTE_FLUSH_INTERVAL", "5"),
             route_choice_interval=_seconds("OCPI_HUB_ROUTE_CHOICE_INTERVAL", "30"),
+            fraud_interval=_seconds("OCPI_HUB_FRAUD_INTERVAL", "60"),
+            fraud_max_kmh=_seconds("OCPI_HUB_FRAUD_MAX_KMH", "250"),
+            fraud_refused_burst=int(_seconds("OCPI_HUB_FRAUD_REFUSED_BURST", "5")),
+            fraud_refused_window=_seconds("OCPI_HUB_FRAUD_REFUSED_WINDOW", "600"),
         )
         return settings.with_overrides(**overrides)
 

@@ -18,12 +18,14 @@ from ocpi_hub.push.routes import RouteChooser
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements
 from ocpi_hub.storage.route_meter import RouteMeter
 from ocpi_hub.web import credentials, versions
 from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
+    AUTHORIZATIONS,
     CLIENT,
     DATABASE,
     HEARD_FROM,
@@ -80,6 +82,7 @@ def create_app(
     app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE], policy=settings.agreement_policy)
     app[HEARD_FROM] = {}
     app[METER] = RouteMeter(bucket_seconds(settings.route_window))
+    app[AUTHORIZATIONS] = AuthorizationLog()
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes))
@@ -91,6 +94,7 @@ def create_app(
         app.cleanup_ctx.append(_outbox_worker)
         app.cleanup_ctx.append(background("puller", _puller))
         app.cleanup_ctx.append(background("route-chooser", _route_chooser))
+        app.cleanup_ctx.append(background("fraud-watch", _fraud_watch))
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -143,3 +147,8 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
 def _puller(app: web.Application) -> Coroutine[Any, Any, None]:
     """Pull the networks that do not push to the hub, while the application serves."""
     return Puller(app[POOL], app[CLIENT], app[SETTINGS], app[PLATFORMS], app[DATABASE]).run()
+
+
+def _fraud_watch(app: web.Application) -> Coroutine[Any, Any, None]:
+    """Raise fraud alerts from what the hub carried (core.fraud), while the application serves."""
+    return FraudWatch(app[POOL], app[SETTINGS], app[AUTHORIZATIONS], app[DATABASE]).run()

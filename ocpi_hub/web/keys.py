@@ -9,6 +9,7 @@ from ocpi_hub.core.parties import Platform
 from ocpi_hub.push.client import PeerClient
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.fraud_watch import AuthorizationLog
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.route_meter import RouteMeter
 
@@ -18,6 +19,7 @@ CLIENT = web.AppKey("client", PeerClient)
 DATABASE = web.AppKey("database", DatabaseWatch)  # whether the database answers (health, 503s)
 PLATFORMS = web.AppKey("platforms", PlatformCache)  # every platform, kept current in memory
 METER = web.AppKey("meter", RouteMeter)  # each request sent to a platform, for route choice
+AUTHORIZATIONS = web.AppKey("authorizations", AuthorizationLog)  # for the fraud watch
 # When each platform was last recorded as heard from by this process (monotonic seconds).
 HEARD_FROM = web.AppKey("heard_from", dict[int, float])
 
@@ -34,6 +36,7 @@ STATUS_CODE = web.RequestKey("status_code", int)  # the OCPI status_code answere
 TRAILING_SLASH = "trailing_slash"
 
 __all__ = [
+    "AUTHORIZATIONS",
     "CALLER",
     "CALLER_TOKEN",
     "CLIENT",

@@ -110,6 +110,10 @@ FALLBACK_WHITELISTS = frozenset(
     {WhitelistType.ALWAYS, WhitelistType.ALLOWED, WhitelistType.ALLOWED_OFFLINE}
 )
 
+ON_BEHALF_ALERT_TEXT = (
+    "The eMSP could not be asked in time; the hub refused on its behalf: the token has an open"
+    " fraud alert ({code})."
+)
 ON_BEHALF_TEXT = (
     "The eMSP could not be asked in time; the hub answered on its behalf from the token's"
     " whitelist ({whitelist})."
@@ -125,14 +129,15 @@ def token_type(query: Mapping[str, str]) -> str:
 
 
 def answer_on_behalf(
-    token: Mapping[str, Any], location: Mapping[str, Any] | None
+    token: Mapping[str, Any], location: Mapping[str, Any] | None, alert: str | None = None
 ) -> dict[str, Any] | None:
     """The AuthorizationInfo the hub gives for an eMSP that did not answer, or None when the
     token's whitelist requires the eMSP's own answer (NEVER, or a whitelist we do not know).
 
     The stored token is returned complete, as the spec requires of AuthorizationInfo; an invalid
-    token is BLOCKED, a valid one ALLOWED. The hub cannot narrow the EVSEs the way the eMSP would,
-    so the LocationReferences asked about are echoed as they came.
+    token is BLOCKED, a valid one ALLOWED — unless an open high-severity fraud alert (`alert`,
+    its code) is about it: then NOT_ALLOWED, saying why (issue 9 §6). The hub cannot narrow the
+    EVSEs the way the eMSP would, so the LocationReferences asked about are echoed as they came.
     """
     whitelist = token.get("whitelist")
     if whitelist not in {w.value for w in FALLBACK_WHITELISTS}:
@@ -144,6 +149,9 @@ def answer_on_behalf(
         "token": dict(token),
         "info": {"language": "en", "text": ON_BEHALF_TEXT.format(whitelist=whitelist)},
     }
+    if alert is not None and info["allowed"] == AllowedType.ALLOWED.value:
+        info["allowed"] = AllowedType.NOT_ALLOWED.value
+        info["info"]["text"] = ON_BEHALF_ALERT_TEXT.format(code=alert)
     if location is not None:
         info["location"] = dict(location)
     return info

@@ -39,6 +39,7 @@ from aiohttp import web
 
 from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
+from ocpi_hub.core.fraud import Severity
 from ocpi_hub.core.model import validate
 from ocpi_hub.core.modules.tokens import LocationReferences, answer_on_behalf, token_type
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
@@ -56,8 +57,9 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
+from ocpi_hub.storage.repositories import fraud
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import SETTINGS
+from ocpi_hub.web.keys import AUTHORIZATIONS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
@@ -223,6 +225,7 @@ async def authorize(request: web.Request) -> web.Response:
     kind = token_type(request.query)
     body, location = await location_references(request)
     emsp, stored = await token_owner(request, call, uid, kind)
+    token, evse = f"{emsp[0]}*{emsp[1]}*{uid}", authorized_evse(call.sender, location)
     try:
         answer = await ask_emsp(request, call, emsp, uid, kind, (body, location), deadline)
     except UnknownReceiver:
@@ -231,9 +234,11 @@ async def authorize(request: web.Request) -> web.Response:
         if stored is None:
             key = ObjectKey(ModuleID.TOKENS.value, emsp, uid, kind)
             stored = await named_object(request, call, key)
-        on_behalf = answer_on_behalf(stored, location) if stored else None
+        alert = await fraud.open_alert(request.app[POOL], token, Severity.HIGH)
+        on_behalf = answer_on_behalf(stored, location, alert) if stored else None
         if on_behalf is None:
             raise
+        request.app[AUTHORIZATIONS].record(token, evse, on_behalf["allowed"], on_behalf=True)
         log.info(
             "authorized_on_behalf",
             emsp="*".join(emsp),
@@ -243,7 +248,18 @@ async def authorize(request: web.Request) -> web.Response:
             allowed=on_behalf["allowed"],
         )
         return ocpi_response(envelope(on_behalf))
+    if isinstance(answer.data, dict) and isinstance(answer.data.get("allowed"), str):
+        request.app[AUTHORIZATIONS].record(token, evse, answer.data["allowed"])
     return relayed(request, call, emsp, answer)
+
+
+def authorized_evse(cpo: PartyKey, location: dict[str, Any] | None) -> str | None:
+    """The EVSE an authorization names (`CC*PID*LOCATION*EVSE`), for refusal bursts at one EVSE:
+    only when the LocationReferences name exactly one."""
+    evses = (location or {}).get("evse_uids") or []
+    if not location or len(evses) != 1:
+        return None
+    return f"{cpo[0]}*{cpo[1]}*{location['location_id']}*{evses[0]}"
 
 
 def routes() -> list[web.RouteDef]:
