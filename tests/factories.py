@@ -225,6 +225,28 @@ def cdr(
     }
 
 
+def plausible_cdr(id: str = "CDR1", **overrides: Any) -> JsonObject:
+    """A CDR every check passes against NL*CPA's `location(party_id="CPA")`, `tariff("TARIFF-AC")`
+    and `completed_session()`: 10:00-11:00, 11.5 kWh, charging 45 minutes, then parking."""
+    periods = [
+        charging_period(0, dimensions=[{"type": "ENERGY", "volume": 11.5}]),
+        charging_period(45, dimensions=[{"type": "PARKING_TIME", "volume": 0.25}]),
+    ]
+    return cdr(id, **{"charging_periods": periods, **overrides})
+
+
+def completed_session(id: str = "SESS1", **overrides: Any) -> JsonObject:
+    """The COMPLETED Session of `plausible_cdr()`."""
+    completed = {
+        "status": "COMPLETED",
+        "kwh": 11.5,
+        "end_date_time": "2024-03-01T11:00:00Z",
+        "charging_periods": plausible_cdr()["charging_periods"],
+        "last_updated": "2024-03-01T11:00:01Z",
+    }
+    return session(id, **{**completed, **overrides})
+
+
 def platform(
     id: int,
     *parties: Any,
