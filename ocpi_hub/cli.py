@@ -75,6 +75,11 @@ environment:
   OCPI_HUB_FRAUD_MAX_KMH       fastest a token may travel between two sessions (default 250)
   OCPI_HUB_FRAUD_REFUSED_BURST refused authorizations of one token or EVSE that alert (5) ...
   OCPI_HUB_FRAUD_REFUSED_WINDOW  ... within this many seconds (default 600)
+  OCPI_HUB_CHECK_INTERVAL      seconds between checks of new CDRs and completed Sessions (10)
+  OCPI_HUB_RECONCILE_INTERVAL  seconds between reconciliations by serve (default 3600)
+  OCPI_HUB_MAX_SESSION_HOURS   hours a charge may last before it is a finding (default 48)
+  OCPI_HUB_CDR_GRACE_HOURS     hours a completed Session may wait for its CDR (default 48;
+                               decimal, e.g. 0.5)
 """
 
 

@@ -33,16 +33,17 @@ def _optional_seconds(name: str) -> float | None:
     return _seconds(name, "") if os.environ.get(name, "").strip() else None
 
 
-def _seconds(name: str, default: str) -> float:
-    """A number of seconds above zero, read from `name`; ValueError saying which and why."""
+def _seconds(name: str, default: str, unit: str = "seconds") -> float:
+    """A number of seconds (or another `unit`) above zero, read from `name`; ValueError saying
+    which and why."""
     value = _env(name, default)
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < math.inf:
-        raise ValueError(f"{name} is {value!r}: it takes a number of seconds above 0")
-    return seconds
+        number = 0.0
+    if not 0 < number < math.inf:
+        raise ValueError(f"{name} is {value!r}: it takes a number of {unit} above 0")
+    return number
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,14 @@ class Settings:
     fraud_max_kmh: float = 250.0
     fraud_refused_burst: int = 5
     fraud_refused_window: float = 600.0
+    # CDR checks and reconciliation (core.cdr_checks, core.reconcile; storage.checker): how
+    # often new CDRs and completed Sessions are checked, how often reconciliation runs, the
+    # longest plausible charge, and how long a completed Session may wait for its CDR (hours,
+    # decimal).
+    check_interval: float = 10.0
+    reconcile_interval: float = 3600.0
+    max_session_hours: float = 48.0
+    cdr_grace_hours: float = 48.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,6 +181,10 @@ class Settings:
             fraud_max_kmh=_seconds("OCPI_HUB_FRAUD_MAX_KMH", "250"),
             fraud_refused_burst=int(_seconds("OCPI_HUB_FRAUD_REFUSED_BURST", "5")),
             fraud_refused_window=_seconds("OCPI_HUB_FRAUD_REFUSED_WINDOW", "600"),
+            check_interval=_seconds("OCPI_HUB_CHECK_INTERVAL", "10"),
+            reconcile_interval=_seconds("OCPI_HUB_RECONCILE_INTERVAL", "3600"),
+            max_session_hours=_seconds("OCPI_HUB_MAX_SESSION_HOURS", "48", "hours"),
+            cdr_grace_hours=_seconds("OCPI_HUB_CDR_GRACE_HOURS", "48", "hours"),
         )
         return settings.with_overrides(**overrides)
 

@@ -36,3 +36,42 @@ def test_a_period_that_is_not_seconds_above_zero_is_refused_by_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"{name} is '{value}': it takes a number of seconds"):
         Settings.from_env()
+
+
+def test_the_check_settings_default_to_the_documented_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("CHECK_INTERVAL", "RECONCILE_INTERVAL", "MAX_SESSION_HOURS", "CDR_GRACE_HOURS"):
+        monkeypatch.delenv(f"OCPI_HUB_{name}", raising=False)
+    settings = Settings.from_env()
+    assert (settings.check_interval, settings.reconcile_interval) == (10.0, 3600.0)
+    assert (settings.max_session_hours, settings.cdr_grace_hours) == (48.0, 48.0)
+
+
+def test_hours_are_decimal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fraction of an hour, so a test (or a strict operator) can use minutes."""
+    monkeypatch.setenv("OCPI_HUB_CDR_GRACE_HOURS", "0.25")
+    monkeypatch.setenv("OCPI_HUB_MAX_SESSION_HOURS", "12.5")
+    settings = Settings.from_env()
+    assert (settings.cdr_grace_hours, settings.max_session_hours) == (0.25, 12.5)
+
+
+@pytest.mark.parametrize("name", ["OCPI_HUB_CHECK_INTERVAL", "OCPI_HUB_RECONCILE_INTERVAL"])
+def test_a_check_period_that_is_not_seconds_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ValueError, match=f"{name} is '0': it takes a number of seconds above 0"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize("name", ["OCPI_HUB_MAX_SESSION_HOURS", "OCPI_HUB_CDR_GRACE_HOURS"])
+@pytest.mark.parametrize("value", ["two days", "0", "-1", "nan"])
+def test_hours_that_are_not_above_zero_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(
+        ValueError, match=f"{name} is '{value}': it takes a number of hours above 0"
+    ):
+        Settings.from_env()

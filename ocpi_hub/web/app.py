@@ -1,5 +1,6 @@
 """The aiohttp application: routes, middleware, the peer client, the outbox worker, the
-puller, and route choice (the meter of every request sent, and the chooser)."""
+puller, route choice (the meter of every request sent, and the chooser), and the checker of
+CDRs and Sessions (with reconciliation)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ocpi_hub.push.routes import RouteChooser
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.checker import Checker
 from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements
@@ -95,6 +97,7 @@ def create_app(
         app.cleanup_ctx.append(background("puller", _puller))
         app.cleanup_ctx.append(background("route-chooser", _route_chooser))
         app.cleanup_ctx.append(background("fraud-watch", _fraud_watch))
+        app.cleanup_ctx.append(background("checker", _checker))
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -142,6 +145,12 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
         worker.stop()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(task, timeout=5)
+
+
+def _checker(app: web.Application) -> Coroutine[Any, Any, None]:
+    """Check CDRs and completed Sessions, and reconcile, beside the server: never on the path
+    of a push, so a check never delays a delivery."""
+    return Checker(app[POOL], app[SETTINGS], app[DATABASE]).run()
 
 
 def _puller(app: web.Application) -> Coroutine[Any, Any, None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +20,12 @@ from ocpi_hub.core.cdr_checks import (
     check_session,
     evse_power_w,
 )
-from ocpi_hub.core.findings import CODES, Code, Finding, Severity, parties_of
+from ocpi_hub.core.findings import CODES, Code, Finding, Severity, codes_table, parties_of
 from ocpi_hub.dialects import ECLEARING, LENIENT, OCPI_221
 from tests import factories
 
 LIMITS = Limits()
+README = Path(__file__).parents[2] / "README.md"
 
 
 def location(**overrides: Any) -> dict[str, Any]:
@@ -64,6 +66,11 @@ def test_every_code_has_a_severity_and_a_meaning() -> None:
     """The codes table is complete: each code once, with severity and meaning."""
     assert set(CODES) == set(Code)
     assert all(info.meaning and isinstance(info.severity, Severity) for info in CODES.values())
+
+
+def test_the_readme_lists_every_code_as_the_table_says() -> None:
+    """README "Money" holds the codes table printed from the data: docs and code agree."""
+    assert codes_table() in README.read_text()
 
 
 def test_the_parties_of_a_finding_are_the_cpo_and_the_tokens_emsp() -> None:

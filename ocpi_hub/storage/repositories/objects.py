@@ -116,6 +116,18 @@ async def of_owner(
     return [(ObjectKey(module, owner, r[0], r[1]), orjson.loads(r[2])) for r in rows]
 
 
+async def any_of_owner(conn: Executor, module: str, owner: PartyKey) -> bool:
+    """Whether the hub holds any `module` object of `owner`."""
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM objects"
+        " WHERE module = $1 AND country_code = $2 AND party_id = $3)",
+        module,
+        owner[0].upper(),
+        owner[1].upper(),
+    )
+    return bool(found)
+
+
 def _filters(
     module: str,
     owner: PartyKey | None,
