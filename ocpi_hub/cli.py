@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from conformance import cli as conformance_cli
-from ocpi_hub import agreements_cli, fraud_cli, parties_cli, routes_cli
+from ocpi_hub import agreements_cli, findings_cli, fraud_cli, parties_cli, routes_cli
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
 from ocpi_hub.settings import Settings
@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     agreements_cli.add_parser(commands, common)
     fraud_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
+    findings_cli.add_parser(commands, common)
     return parser
 
 
@@ -249,4 +250,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **agreements_cli.COMMANDS,
     **fraud_cli.COMMANDS,
     **routes_cli.COMMANDS,
+    **findings_cli.COMMANDS,
 }

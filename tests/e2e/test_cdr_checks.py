@@ -1,21 +1,25 @@
 """CDR checks and reconciliation end to end (issue 9 §2, §4): a CPO pushes Locations, Tariffs,
 Sessions and CDRs through a hub whose checker runs every 0.05 s; the findings are the ones the
 records imply, the eMSP receives every CDR as sent, a check never holds a delivery back, and a
-missing CDR is found after the grace and closed when it arrives."""
+missing CDR is found after the grace and closed when it arrives. The commands, as real
+processes: `ocpi-hub reconcile` and `ocpi-hub cdrs findings`."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
+from ocpi_hub.storage.checker import Checker
 from ocpi_hub.storage.repositories import findings
 from tests import factories
 from tests.conftest import RunningHub, start_hub
 from tests.e2e.conftest import MakeParty, drained, eventually, registered
 from tests.e2e.fakes import Answer, FakeParty
+from tests.e2e.processes import cli
 
 RECEIVER = "/ocpi/2.2.1/receiver"
 CHECKS = {"check_interval": 0.05}
@@ -154,3 +158,134 @@ async def test_a_missing_cdr_is_found_after_the_grace_and_closed_when_it_arrives
     await eventually(closed, message="the finding is closed once the CDR is there")
     await drained(hub)
     assert posted(emsp) == [factories.plausible_cdr()]
+
+
+# ---- the commands ---------------------------------------------------------------------------
+
+
+def command(
+    hub: RunningHub, hub_env_for: Callable[[str], dict[str, str]], **env: str
+) -> Callable[..., Any]:
+    """Run `ocpi-hub ARGS` as a process against the hub's database."""
+    assert hub.settings.database_url is not None
+    full = {**hub_env_for(hub.settings.database_url), **env}
+    return lambda *args: asyncio.to_thread(cli, full, *args)
+
+
+@pytest.fixture
+async def idle_hub(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningHub]:
+    """A hub whose own checker does not run: what is checked, the commands check."""
+
+    async def idle(self: Checker) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(Checker, "run", idle)
+    running = await start_hub(database_url)
+    yield running
+    await running.stop()
+    await running.pool.close()
+
+
+async def test_reconcile_checks_now_and_prints_every_open_finding(
+    idle_hub: RunningHub,
+    make_party: MakeParty,
+    hub_env_for: Callable[[str], dict[str, str]],
+) -> None:
+    """`reconcile --json` checks what is pending and prints each finding with code, severity,
+    the CDR as CC*PID*ID and its evidence; `--party` narrows to the findings involving it; the
+    table ends with the count."""
+    hub = idle_hub
+    cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+    await registered(hub, await make_party("EMSP", "DE", "EMA"))
+    await the_cpos_place(cpo, hub)
+    await post_cdr(cpo, hub, factories.plausible_cdr(total_energy=30))
+    run = command(hub, hub_env_for)
+
+    done = await run("reconcile", "--json")
+    assert done.returncode == 0, done.stderr
+    (finding,) = json.loads(done.stdout)
+    assert finding["code"] == "ENERGY_ABOVE_MAX_POWER" and finding["severity"] == "high"
+    assert finding["cdr"] == "NL*CPA*CDR1" and "session" not in finding
+    assert finding["parties"] == ["NL*CPA", "DE*EMA"]
+    assert finding["evidence"]["max_energy_kwh"] == "22.08"
+    assert finding["resolved_at"] is None
+
+    other = await run("reconcile", "--party", "nl*cpb", "--json")
+    assert other.returncode == 0 and json.loads(other.stdout) == []
+    text = await run("reconcile", "--party", "DE*EMA")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].split()[:4] == ["ID", "CODE", "SEVERITY", "SUBJECT"]
+    assert "ENERGY_ABOVE_MAX_POWER" in lines[1] and "cdr NL*CPA*CDR1" in lines[1]
+    assert lines[-1] == "reconciled: 1 judged again; 1 open findings"
+
+
+async def test_cdrs_findings_lists_by_party_and_date_and_resolved_too(
+    idle_hub: RunningHub,
+    make_party: MakeParty,
+    hub_env_for: Callable[[str], dict[str, str]],
+) -> None:
+    """`cdrs findings` lists what is stored without checking anything; `--since` a date or a
+    DateTime; `--all` shows resolved findings with when."""
+    hub = idle_hub
+    cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+    await registered(hub, await make_party("EMSP", "DE", "EMA"))
+    await post_cdr(cpo, hub, factories.plausible_cdr())  # its Location is not there yet
+    run = command(hub, hub_env_for)
+
+    assert json.loads((await run("cdrs", "findings", "--json")).stdout) == []
+    assert (await run("reconcile", "--json")).returncode == 0
+    await the_cpos_place(cpo, hub)
+    assert (await run("reconcile", "--json")).returncode == 0  # the Location came: closed
+
+    listed = await run("cdrs", "findings", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    every = json.loads(
+        (await run("cdrs", "findings", "--all", "--json", "--party", "NL*CPA")).stdout
+    )
+    assert [(f["code"], f["cdr"], f["resolved_at"] is not None) for f in every] == [
+        ("UNKNOWN_LOCATION", "NL*CPA*CDR1", True)
+    ]
+    for since, count in (("2000-01-01", 1), ("2999-01-01", 0), ("2999-01-01T00:00:00Z", 0)):
+        shown = await run("cdrs", "findings", "--all", "--json", "--since", since)
+        assert shown.returncode == 0, shown.stderr
+        assert len(json.loads(shown.stdout)) == count, since
+
+
+async def test_bad_arguments_are_refused_and_change_nothing(
+    idle_hub: RunningHub,
+    make_party: MakeParty,
+    hub_env_for: Callable[[str], dict[str, str]],
+) -> None:
+    """A malformed party or date: exit 1 saying what it takes, nothing checked or stored."""
+    hub = idle_hub
+    cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+    await registered(hub, await make_party("EMSP", "DE", "EMA"))
+    await post_cdr(cpo, hub, factories.plausible_cdr())
+    run = command(hub, hub_env_for)
+
+    for args, said in (
+        (("reconcile", "--party", "NLCPA"), "--party"),
+        (("cdrs", "findings", "--party", "N*CPAX"), "--party"),
+        (("cdrs", "findings", "--since", "yesterday"), "YYYY-MM-DD"),
+        (("cdrs", "findings", "--since", "2024-02-30"), "YYYY-MM-DD"),
+    ):
+        done = await run(*args)
+        assert done.returncode == 1, (args, done.stdout)
+        assert said in done.stderr, done.stderr
+        assert done.stdout == ""
+    assert await hub.pool.fetchval("SELECT count(*) FROM checked_objects") == 0
+    assert await hub.pool.fetchval("SELECT count(*) FROM findings") == 0
+
+
+async def test_a_setting_that_is_not_hours_is_refused_by_name(
+    idle_hub: RunningHub, hub_env_for: Callable[[str], dict[str, str]]
+) -> None:
+    """OCPI_HUB_CDR_GRACE_HOURS (and OCPI_HUB_MAX_SESSION_HOURS) say what they take."""
+    run = command(idle_hub, hub_env_for, OCPI_HUB_CDR_GRACE_HOURS="two days")
+    done = await run("reconcile")
+    assert done.returncode == 1
+    assert "OCPI_HUB_CDR_GRACE_HOURS is 'two days': it takes a number of hours above 0" in (
+        done.stderr
+    )
