@@ -111,9 +111,9 @@ class Settings:
     route_window: float = 900.0
     route_flush_interval: float = 5.0
     route_choice_interval: float = 30.0
-    # Fraud signals (core.fraud): how often the watch runs; the fastest a token may travel
-    # between two sessions (km/h); refused authorizations that make a burst, and within how
-    # many seconds.
+    # Fraud signals (core.fraud): how often the watch counts refusals; the fastest a token may
+    # travel between two sessions (km/h); refused authorizations that make a burst, and within
+    # how many seconds.
     fraud_interval: float = 60.0
     fraud_max_kmh: float = 250.0
     fraud_refused_burst: int = 5
@@ -178,8 +178,8 @@ class Settings:
             route_flush_interval=_seconds("OCPI_HUB_ROUTE_FLUSH_INTERVAL", "5"),
             route_choice_interval=_seconds("OCPI_HUB_ROUTE_CHOICE_INTERVAL", "30"),
             fraud_interval=_seconds("OCPI_HUB_FRAUD_INTERVAL", "60"),
-            fraud_max_kmh=_seconds("OCPI_HUB_FRAUD_MAX_KMH", "250"),
-            fraud_refused_burst=int(_seconds("OCPI_HUB_FRAUD_REFUSED_BURST", "5")),
+            fraud_max_kmh=_seconds("OCPI_HUB_FRAUD_MAX_KMH", "250", "km/h"),
+            fraud_refused_burst=int(_seconds("OCPI_HUB_FRAUD_REFUSED_BURST", "5", "refusals")),
             fraud_refused_window=_seconds("OCPI_HUB_FRAUD_REFUSED_WINDOW", "600"),
             check_interval=_seconds("OCPI_HUB_CHECK_INTERVAL", "10"),
             reconcile_interval=_seconds("OCPI_HUB_RECONCILE_INTERVAL", "3600"),

@@ -14,6 +14,8 @@ push's path: a CDR is delivered as it would be without it, and checked a moment 
   highest seq seen at least `FLOOR_LAG` seconds before, so that a round does not walk the whole
   history. An object whose store transaction took longer than that would be passed over by the
   rounds; reconciliation, and a process's first round, look at every object.
+- **Fraud signals** of each completed Session and CDR (storage.fraud_watch.object_alerts) are
+  raised as it is checked the first time, in the same transaction.
 - **Reconciliation** (claimed in the database: one process runs it per interval) checks what is
   pending, then judges again every subject with an open finding and each completed Session
   awaiting its CDR past the grace: what is found is stored, what is no longer found closed.
@@ -41,6 +43,7 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.availability import DatabaseWatch, is_unavailable
+from ocpi_hub.storage.fraud_watch import object_alerts, raise_alerts
 from ocpi_hub.storage.repositories import findings, objects, platforms
 from ocpi_hub.storage.repositories.findings import Mark, Seen
 
@@ -216,6 +219,9 @@ class Checker:
             await findings.mark(conn, replace(mark, awaiting_cdr=seen.awaiting_cdr))
             if cdr and mark.credits is None and mark.session_id:
                 await findings.cdr_arrived(conn, owner, mark.session_id)
+        if first and (cdr or obj.get("status") == "COMPLETED"):
+            max_kmh = self.settings.fraud_max_kmh
+            await raise_alerts(conn, await object_alerts(conn, module, seq, obj, max_kmh))
         subject = Subject(module, owner, object_id)
         new, resolved = await findings.record(conn, subject, seq, parties_of(obj), found)
         for finding in new:

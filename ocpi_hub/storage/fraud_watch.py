@@ -1,13 +1,16 @@
-"""The fraud watch (issue 9 §6): what `serve` does beside the hub to raise core.fraud's alerts.
+"""The fraud watch (issue 9 §6): where core.fraud's rules meet what the hub holds.
 
+- `object_alerts`: the alerts of one completed Session or one CDR. The checker
+  (storage.checker) calls it as it checks each of them, once, crash-safe, in the transaction
+  that marks the object: one walk over what the hub stores, not two.
 - `AuthorizationLog`: each real-time authorization the hub carried, kept in memory by the
   request that carried it and written in batches by the watch (a write in the authorization's
   path would cost its latency budget). A crash loses at most one interval of them.
-- `FraudWatch.round`: every OCPI_HUB_FRAUD_INTERVAL seconds, writes the log, reads the Sessions
-  and CDRs created since the last round (a cursor on objects.seq, advanced in the transaction
-  that stores what was found, so nothing is read twice or skipped across restarts; one process
-  at a time holds it), and counts recent refusals. New alerts are stored, once per code and
-  subject while open, and logged as `fraud_alert`.
+- `FraudWatch.round`: every OCPI_HUB_FRAUD_INTERVAL seconds, writes the log and counts recent
+  refusals.
+
+New alerts are stored once per code and subject while open (`raise_alerts`), and logged as
+`fraud_alert`.
 """
 
 from __future__ import annotations
@@ -30,11 +33,10 @@ from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.fraud import Authorization
 from ocpi_hub.storage.repositories.objects import ObjectKey
 
-__all__ = ["AuthorizationLog", "FraudWatch"]
+__all__ = ["AuthorizationLog", "FraudWatch", "object_alerts", "raise_alerts"]
 
 log = get_logger("ocpi_hub.fraud")
 
-BATCH = 500  # objects read per cursor and round
 RETENTION = timedelta(days=7)  # authorizations kept (refusal bursts look back minutes)
 
 
@@ -82,82 +84,10 @@ class FraudWatch:
             await asyncio.sleep(self.settings.fraud_interval)
 
     async def round(self) -> list[Alert]:
-        """One round; the alerts it raised."""
+        """One round: the authorizations written, refusal bursts raised; what it raised."""
         async with self.pool.acquire() as conn, conn.transaction():
             await self.authorizations.flush(conn)
-            found = await self._sessions(conn) + await self._cdrs(conn) + await self._bursts(conn)
-            raised = await stored.raise_alerts(conn, found)
-        for alert in raised:
-            log.warning("fraud_alert", code=alert.code.value, severity=alert.severity.value,
-                        subject=alert.subject, evidence=dict(alert.evidence))  # fmt: skip
-        return raised
-
-    async def _sessions(self, conn: Connection) -> list[Alert]:
-        last = await stored.claim_cursor(conn, "fraud:sessions")
-        if last is None:
-            return []
-        found: list[Alert] = []
-        locations: dict[tuple[str, str, str], dict[str, Any] | None] = {}
-        batch = await stored.objects_after(conn, "sessions", last, BATCH)
-        for seq, session in batch:
-            found += await self._session_alerts(conn, seq, session, locations)
-        if batch:
-            await stored.move_cursor(conn, "fraud:sessions", batch[-1][0])
-        return found
-
-    async def _session_alerts(
-        self,
-        conn: Connection,
-        seq: int,
-        session: dict[str, Any],
-        locations: dict[tuple[str, str, str], dict[str, Any] | None],
-    ) -> list[Alert]:
-        token = session.get("cdr_token") or {}
-        emsp, uid = f"{token.get('country_code')}*{token.get('party_id')}", token.get("uid")
-        if not uid:
-            return []
-        subject = f"{emsp}*{uid}"
-        visit = Visit.of(session, await _location(conn, session, locations))
-        found = []
-        key = ObjectKey("tokens", (token["country_code"], token["party_id"]), uid,
-                        str(token.get("type", "RFID")))  # fmt: skip
-        if alert := fraud.used_while_invalid(subject, visit, await objects.get(conn, key)):
-            found.append(alert)
-        for earlier in await stored.sessions_of_token(conn, emsp.upper(), uid, seq):
-            other = Visit.of(earlier, await _location(conn, earlier, locations))
-            first, then = sorted((other, visit), key=lambda v: v.start)
-            for alert in (
-                fraud.overlapping(subject, first, then),
-                fraud.impossible_travel(subject, first, then, self.settings.fraud_max_kmh),
-            ):
-                if alert is not None:
-                    found.append(alert)
-        return found
-
-    async def _cdrs(self, conn: Connection) -> list[Alert]:
-        last = await stored.claim_cursor(conn, "fraud:cdrs")
-        if last is None:
-            return []
-        found: list[Alert] = []
-        batch = await stored.objects_after(conn, "cdrs", last, BATCH)
-        for seq, cdr in batch:
-            where = cdr.get("cdr_location") or {}
-            owner = (str(cdr["country_code"]), str(cdr["party_id"]))
-            history = await stored.evse_history(
-                conn, owner, str(where.get("id")), str(where.get("evse_uid")), seq
-            )
-            evse = f"{owner[0]}*{owner[1]}*{where.get('id')}*{where.get('evse_uid')}"
-            alert = fraud.unusual_charge(
-                evse,
-                f"{owner[0]}*{owner[1]}*{cdr['id']}",
-                *_measures(cdr),
-                [_measures(past) for past in history],
-            )
-            if alert is not None:
-                found.append(alert)
-        if batch:
-            await stored.move_cursor(conn, "fraud:cdrs", batch[-1][0])
-        return found
+            return await raise_alerts(conn, await self._bursts(conn))
 
     async def _bursts(self, conn: Connection) -> list[Alert]:
         settings = self.settings
@@ -174,16 +104,70 @@ class FraudWatch:
         return found
 
 
-async def _location(
-    conn: Connection,
-    session: dict[str, Any],
-    cache: dict[tuple[str, str, str], dict[str, Any] | None],
-) -> dict[str, Any] | None:
-    """The stored Location of a session (its CPO's), read once per round."""
-    key = (str(session["country_code"]), str(session["party_id"]), str(session.get("location_id")))
-    if key not in cache:
-        cache[key] = await objects.get(conn, ObjectKey("locations", key[:2], key[2]))
-    return cache[key]
+async def raise_alerts(conn: Connection, found: list[Alert]) -> list[Alert]:
+    """Store `found`, log the new ones; return them."""
+    raised = await stored.raise_alerts(conn, found)
+    for alert in raised:
+        log.warning("fraud_alert", code=alert.code.value, severity=alert.severity.value,
+                    subject=alert.subject, evidence=dict(alert.evidence))  # fmt: skip
+    return raised
+
+
+async def object_alerts(
+    conn: Connection, module: str, seq: int, obj: dict[str, Any], max_kmh: float
+) -> list[Alert]:
+    """The alerts of a completed Session (against the sessions of its token stored before it,
+    and the token as its eMSP left it) or of a CDR (against its EVSE's earlier CDRs)."""
+    if module == "cdrs":
+        return await _cdr_alerts(conn, seq, obj)
+    return await _session_alerts(conn, seq, obj, max_kmh)
+
+
+async def _session_alerts(
+    conn: Connection, seq: int, session: dict[str, Any], max_kmh: float
+) -> list[Alert]:
+    token = session.get("cdr_token") or {}
+    emsp, uid = f"{token.get('country_code')}*{token.get('party_id')}", token.get("uid")
+    if not uid:
+        return []
+    subject = f"{emsp}*{uid}"
+    visit = Visit.of(session, await _location(conn, session))
+    found = []
+    key = ObjectKey("tokens", (token["country_code"], token["party_id"]), uid,
+                    str(token.get("type", "RFID")))  # fmt: skip
+    if alert := fraud.used_while_invalid(subject, visit, await objects.get(conn, key)):
+        found.append(alert)
+    for earlier in await stored.sessions_of_token(conn, emsp.upper(), uid, seq):
+        other = Visit.of(earlier, await _location(conn, earlier))
+        first, then = sorted((other, visit), key=lambda v: v.start)
+        for alert in (
+            fraud.overlapping(subject, first, then),
+            fraud.impossible_travel(subject, first, then, max_kmh),
+        ):
+            if alert is not None:
+                found.append(alert)
+    return found
+
+
+async def _cdr_alerts(conn: Connection, seq: int, cdr: dict[str, Any]) -> list[Alert]:
+    where = cdr.get("cdr_location") or {}
+    owner = (str(cdr["country_code"]), str(cdr["party_id"]))
+    history = await stored.evse_history(
+        conn, owner, str(where.get("id")), str(where.get("evse_uid")), seq
+    )
+    alert = fraud.unusual_charge(
+        f"{owner[0]}*{owner[1]}*{where.get('id')}*{where.get('evse_uid')}",
+        f"{owner[0]}*{owner[1]}*{cdr['id']}",
+        *_measures(cdr),
+        [_measures(past) for past in history],
+    )
+    return [alert] if alert is not None else []
+
+
+async def _location(conn: Connection, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored Location of a session (its CPO's)."""
+    owner = (str(session["country_code"]), str(session["party_id"]))
+    return await objects.get(conn, ObjectKey("locations", owner, str(session.get("location_id"))))
 
 
 def _measures(cdr: dict[str, Any]) -> tuple[Decimal, Decimal]:

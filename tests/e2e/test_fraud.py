@@ -1,7 +1,7 @@
-"""Fraud signals end to end (issue 9 §6): a CPO and an eMSP trade through a hub whose fraud watch
-runs every 0.05 s; what they send raises the alerts core.fraud defines, read back with the real
-`ocpi-hub fraud alerts` command, and the hub answering for a silent eMSP refuses a token with an
-open high-severity alert."""
+"""Fraud signals end to end (issue 9 §6): a CPO and an eMSP trade through a hub whose checker
+(completed Sessions, CDRs) and fraud watch (authorizations) run every 0.05 s; what they send
+raises the alerts core.fraud defines, read back with the real `ocpi-hub fraud alerts` command,
+and the hub answering for a silent eMSP refuses a token with an open high-severity alert."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import FakeParty
 from tests.e2e.processes import cli
 
-WATCH = {"fraud_interval": 0.05, "fraud_refused_burst": 3, "fraud_refused_window": 600.0}
+WATCH = {"fraud_interval": 0.05, "check_interval": 0.05, "fraud_refused_burst": 3,
+         "fraud_refused_window": 600.0}  # fmt: skip
 AMSTERDAM = {"latitude": "52.367600", "longitude": "4.904100"}
 PARIS = {"latitude": "48.856600", "longitude": "2.352200"}
 UID = "012345678"  # the CdrToken uid of tests.factories
@@ -70,7 +71,8 @@ async def test_paris_half_an_hour_after_amsterdam_raises_an_alert_and_the_hub_re
     make_party: MakeParty,
     hub_env_for: Callable[[str], dict[str, str]],
 ) -> None:
-    """One token charges in Amsterdam until 10:30 and in Paris from 11:00: IMPOSSIBLE_TRAVEL
+    """One token charges in Amsterdam until 10:30 and in Paris from 11:00 (both sessions
+    completed): IMPOSSIBLE_TRAVEL
     (high), listed by the CLI with both sessions. Then the eMSP falls silent: the hub, answering
     on its behalf for an ALLOWED-listed token, says NOT_ALLOWED and names the alert."""
     cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
@@ -82,7 +84,8 @@ async def test_paris_half_an_hour_after_amsterdam_raises_an_alert_and_the_hub_re
         "S1", location_id="LAMS", start_date_time="2024-03-01T10:00:00Z",
         end_date_time="2024-03-01T10:30:00Z", status="COMPLETED"))  # fmt: skip
     await put(cpo, hub, "sessions", factories.session(
-        "S2", location_id="LPAR", start_date_time="2024-03-01T11:00:00Z"))  # fmt: skip
+        "S2", location_id="LPAR", start_date_time="2024-03-01T11:00:00Z",
+        end_date_time="2024-03-01T12:00:00Z", status="COMPLETED"))  # fmt: skip
 
     await eventually(lambda: _has(hub, ("IMPOSSIBLE_TRAVEL", TOKEN_SUBJECT)))
     [alert] = await alerts(hub, hub_env_for)

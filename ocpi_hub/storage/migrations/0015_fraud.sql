@@ -27,12 +27,6 @@ CREATE TABLE fraud_alerts (
 );
 CREATE UNIQUE INDEX fraud_alerts_open ON fraud_alerts (code, subject) WHERE closed_at IS NULL;
 
--- How far the fraud watch has read each module's objects (objects.seq only grows).
-CREATE TABLE scan_cursors (
-    name        text PRIMARY KEY,
-    last_seq    bigint NOT NULL
-);
-
 -- A token's sessions (the eMSP is the session's audience), and an EVSE's CDRs.
 CREATE INDEX objects_session_token ON objects ((data->'cdr_token'->>'uid'), audience, seq)
     WHERE module = 'sessions';

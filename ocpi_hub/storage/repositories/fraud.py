@@ -1,5 +1,5 @@
 """Fraud signals as stored (migration 0015): the authorizations carried, the alerts raised, and
-how far the watch has read (storage.fraud_watch); the rules are core.fraud."""
+what the rules read of a token's sessions and an EVSE's CDRs; the rules are core.fraud."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from ocpi_hub.core.fraud import Alert, Severity
-from ocpi_hub.storage import Connection, Executor
+from ocpi_hub.storage import Executor
 
 
 @dataclass(frozen=True)
@@ -116,35 +116,6 @@ async def open_alert(conn: Executor, subject: str, severity: Severity) -> str | 
 
 
 # ---- what the watch reads ---------------------------------------------------------------
-
-
-async def claim_cursor(conn: Connection, name: str) -> int | None:
-    """This process's turn to read on from cursor `name` (its last seq), held until the
-    transaction ends; None when another process holds it."""
-    await conn.execute(
-        "INSERT INTO scan_cursors (name, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING", name
-    )
-    last: int | None = await conn.fetchval(
-        "SELECT last_seq FROM scan_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED", name
-    )
-    return last
-
-
-async def move_cursor(conn: Connection, name: str, last_seq: int) -> None:
-    await conn.execute("UPDATE scan_cursors SET last_seq = $2 WHERE name = $1", name, last_seq)
-
-
-async def objects_after(
-    conn: Executor, module: str, after_seq: int, limit: int
-) -> list[tuple[int, dict[str, Any]]]:
-    """`module`'s objects created after `after_seq`, in creation order."""
-    rows = await conn.fetch(
-        "SELECT seq, data::text FROM objects WHERE module = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        module,
-        after_seq,
-        limit,
-    )
-    return [(r[0], orjson.loads(r[1])) for r in rows]
 
 
 async def sessions_of_token(
