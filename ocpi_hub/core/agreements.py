@@ -23,6 +23,10 @@ What "trading" means where it is enforced (web layer, one check per kind):
 
 A network's own identity (its HUB role) is a party like any other: an agreement naming it
 governs what is addressed to the network itself, not to the parties behind it.
+
+A pair may also agree the hub's fee on the CDRs between them (`FeeAgreement`, issue 9 §3): a
+percentage plus a fixed amount per CDR (core.ledger.Fee); a pair with none pays no fee. It
+decides nothing about who trades: a fee is booked when a CDR is.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from ocpi_hub.core.ledger import ZERO_FEE, Fee
 from ocpi_hub.core.parties import ModuleID, Party, Platform, Role
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "Agreements",
     "BadAgreement",
     "Effect",
+    "FeeAgreement",
     "Policy",
     "Visible",
     "entitled",
@@ -146,6 +152,36 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class FeeAgreement:
+    """The hub's fee on the CDRs between two parties (in order, as an `Agreement`'s)."""
+
+    between: PartyKey
+    and_: PartyKey
+    fee: Fee
+
+    @classmethod
+    def of(cls, a: PartyKey, b: PartyKey, fee: Fee) -> FeeAgreement:
+        if a == b:
+            raise BadAgreement(f"{party_text(a)} pays no fee to itself: name two parties")
+        first, second = sorted((a, b))
+        return cls(first, second, fee)
+
+    @property
+    def pair(self) -> frozenset[PartyKey]:
+        return frozenset((self.between, self.and_))
+
+    def as_json(self) -> dict[str, Any]:
+        """As `agreements list --json` prints it: an agreement of effect `fee`, on CDRs."""
+        return {
+            "between": party_text(self.between),
+            "and": party_text(self.and_),
+            "effect": "fee",
+            "modules": [ModuleID.CDRS.value],
+            **self.fee.as_json(),
+        }
+
+
+@dataclass(frozen=True)
 class Visible:
     """Which owners' objects a reader sees: only those in `only`, or all but those in `but`."""
 
@@ -162,14 +198,20 @@ class Agreements:
 
     policy: Policy = Policy.OPEN
     rules: tuple[Agreement, ...] = ()
+    fees: tuple[FeeAgreement, ...] = ()
     _by_pair: dict[frozenset[PartyKey], tuple[Agreement, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _by_party: dict[PartyKey, tuple[Agreement, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _fee_by_pair: dict[frozenset[PartyKey], Fee] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
+        for agreed in self.fees:
+            self._fee_by_pair[agreed.pair] = agreed.fee
         for rule in self.rules:
             self._by_pair[rule.pair] = (*self._by_pair.get(rule.pair, ()), rule)
             for party in rule.pair:
@@ -204,6 +246,17 @@ class Agreements:
 
     def of_pair(self, a: PartyKey, b: PartyKey) -> tuple[Agreement, ...]:
         return self._by_pair.get(frozenset((a, b)), ())
+
+    def fee(self, a: PartyKey, b: PartyKey) -> Fee:
+        """The hub's fee on the CDRs between `a` and `b`: zero unless agreed."""
+        return self._fee_by_pair.get(frozenset((a, b)), ZERO_FEE)
+
+    def as_json(self, pair: tuple[PartyKey, PartyKey] | None = None) -> list[dict[str, Any]]:
+        """Every agreement (of `pair` only, if given) as `agreements list --json` prints it: the
+        rules, then the fees."""
+        wanted = None if pair is None else frozenset(pair)
+        agreed: tuple[Agreement | FeeAgreement, ...] = (*self.rules, *self.fees)
+        return [a.as_json() for a in agreed if wanted is None or a.pair == wanted]
 
     # ---- changes (what `agreements allow|deny|remove` store) ----------------------------------
 
