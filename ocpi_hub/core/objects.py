@@ -34,6 +34,9 @@ class ObjectModule:
     addressee: Callable[[Mapping[str, Any]], PartyKey | None] | None = None
     # CDRs: created once, by a POST to the module's URL, and never changed.
     immutable: bool = False
+    # CDRs: each one stored is booked in the settlement ledger (core.ledger), in the same
+    # transaction.
+    booked: bool = False
 
     def kind(self, query: Mapping[str, str]) -> str:
         """The `kind` part of an object's identity: a Token's type, else empty."""

@@ -24,7 +24,13 @@ TARIFFS = ObjectModule(ModuleID.TARIFFS, Role.CPO, Tariff)
 TOKENS = ObjectModule(ModuleID.TOKENS, Role.EMSP, Token, id_field="uid", typed=True)
 SESSIONS = ObjectModule(ModuleID.SESSIONS, Role.CPO, Session, personal=True, addressee=token_owner)
 CDRS = ObjectModule(
-    ModuleID.CDRS, Role.CPO, CDR, personal=True, addressee=token_owner, immutable=True
+    ModuleID.CDRS,
+    Role.CPO,
+    CDR,
+    personal=True,
+    addressee=token_owner,
+    immutable=True,
+    booked=True,
 )
 
 # By module identifier, in the order a network's Sender interfaces are pulled: the places and

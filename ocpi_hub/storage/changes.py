@@ -5,7 +5,9 @@ Two callers: the web layer, for what a party pushes to the hub's Receiver interf
 (web.objects), and the puller, for what the hub reads from a network's Sender interfaces
 (push.puller), stored exactly as if the network had pushed it. Each describes the change as a
 `Pushed` (what came, from whom, addressed how); this module stores it, asks the one delivery
-planner (core.planner) who is sent it, and queues that in the outbox, all or nothing.
+planner (core.planner) who is sent it, and queues that in the outbox, all or nothing. A module
+whose objects are money (CDRs, `ObjectModule.booked`) is booked in the settlement ledger in the
+same transaction (storage.repositories.ledger): a CDR is stored, booked and queued, or none of it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.platform_cache import PlatformCache
-from ocpi_hub.storage.repositories import objects, outbox
+from ocpi_hub.storage.repositories import ledger, objects, outbox
 from ocpi_hub.storage.repositories.objects import ObjectKey
 
 __all__ = ["Apply", "Pushed", "Stored", "deliveries", "enqueue", "store", "store_new"]
@@ -105,6 +107,29 @@ async def store(
     return Stored(created, planned)
 
 
+async def _book(
+    conn: Connection, pushed: Pushed, data: dict[str, Any], addressee: PartyKey
+) -> None:
+    """Book a stored CDR (for a token of `addressee`) at the fee its CPO and that eMSP agreed."""
+    _, country_code, party_id, _, _ = pushed.key.args()
+    owner = (country_code, party_id)
+    booked = await ledger.book_cdr(
+        conn,
+        pushed.key,
+        data,
+        emsp=addressee,
+        hub=pushed.hub,
+        fee=pushed.agreements.fee(owner, addressee),
+    )
+    if booked.outcome != ledger.Outcome.BOOKED:
+        log.info(
+            f"cdr_{booked.outcome.value}",
+            cdr="*".join((*owner, pushed.key.id)),
+            transaction=booked.transaction,
+            reason=booked.reason or None,
+        )
+
+
 def _held_as(pushed: Pushed, stored: dict[str, Any]) -> str | None:
     """The stored object's id when the platform the change came from means another object by
     the id it sent (its dialect's ids are case-sensitive: `loc1` is not `LOC1`); else None."""
@@ -115,13 +140,16 @@ def _held_as(pushed: Pushed, stored: dict[str, Any]) -> str | None:
 async def store_new(
     pool: asyncpg.Pool, cache: PlatformCache, pushed: Pushed, data: dict[str, Any]
 ) -> Plan | None:
-    """Store an object that must be new (CDRs are immutable) exactly as sent and queue its
-    deliveries, all or nothing; None, storing and sending nothing, when (owner, id) is taken."""
+    """Store an object that must be new (CDRs are immutable) exactly as sent, book it where its
+    module is money, and queue its deliveries, all or nothing; None, storing, booking and
+    sending nothing, when (owner, id) is taken."""
     addressee = pushed.spec.addressee(data) if pushed.spec.addressee else None
     async with pool.acquire() as conn, conn.transaction():
         last_updated = parse_datetime(data["last_updated"])
         if not await objects.insert(conn, pushed.key, data, last_updated, addressee):
             return None
+        if pushed.spec.booked and addressee is not None:
+            await _book(conn, pushed, data, addressee)
         planned = await deliveries(cache, pushed, addressee, whole=data)
         await enqueue(conn, planned, pushed.correlation_id)
     return planned

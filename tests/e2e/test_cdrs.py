@@ -249,14 +249,15 @@ async def test_refused_post_changes_nothing(
     code: int,
 ) -> None:
     """Invalid CDRs, a CDR of another CPO (2001 with HTTP 200: a field, not an unknown URL),
-    unroutable tokens, OCPI-to not the token's eMSP: refused, nothing stored or delivered (§1.4,
-    §4.3, §5; our choices for unknown eMSPs)."""
+    unroutable tokens, OCPI-to not the token's eMSP: refused, nothing stored, booked or delivered
+    (§1.4, §4.3, §5; our choices for unknown eMSPs)."""
     answer = await post(cpo, hub, {**a_cdr(), **change}, headers)
 
     assert_refused(answer, status, code)
     assert answer.header("Location") is None
     assert (await listing(cpo, hub)).data == []
     assert await outbox.counts(hub.pool) == {}
+    assert await hub.pool.fetchval("SELECT count(*) FROM ledger_transactions") == 0
 
 
 @pytest.mark.parametrize("owner", [("NL", "CPB"), ("DE", "EMA")], ids=["other CPO", "an eMSP"])
