@@ -1,10 +1,12 @@
-"""`ocpi-hub agreements allow|deny|remove|list`: who trades with whom (core.agreements).
+"""`ocpi-hub agreements allow|deny|remove|fee|list`: who trades with whom, and the hub's fee on
+the CDRs between two parties (core.agreements).
 
 A change is stored, announced to every serving process (it holds from their next request on,
 storage.platform_cache.announce) and, where it lets two parties newly trade in a broadcast
 module, the stored objects each may now see are queued for it (push.share), all in one
 transaction with the change. The policy is the one `serve` last started with
-(OCPI_HUB_AGREEMENT_POLICY); before any `serve`, this process's own setting.
+(OCPI_HUB_AGREEMENT_POLICY); before any `serve`, this process's own setting. A fee holds for
+the CDRs booked from the command's return on; those booked before keep the fee of their day.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from ocpi_hub.core.agreements import (
     Agreements,
     BadAgreement,
     Effect,
+    FeeAgreement,
     newly_trading,
     parse_party,
     party_text,
 )
+from ocpi_hub.core.ledger import BadAmount, Fee, parse_currency, parse_decimal
 from ocpi_hub.core.routing import BROADCAST_MODULES
 from ocpi_hub.push.share import share
 from ocpi_hub.settings import Settings
@@ -59,7 +63,18 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
             help=f"one or more of {', '.join(MODULES)}; default all",
         )
         action.add_argument("--json", action="store_true", help="print the pair's agreements")
-    listing = actions.add_parser("list", parents=[common], help="list every agreement")
+    fee = actions.add_parser(
+        "fee",
+        parents=[common],
+        help="set the hub's fee on the CDRs between two parties (zero: no fee)",
+    )
+    fee.add_argument("--between", required=True, metavar="CC*PID")
+    fee.add_argument("--and", dest="and_", required=True, metavar="CC*PID")
+    fee.add_argument("--percent", default="0", metavar="P", help="of each CDR's amount")
+    fee.add_argument("--fixed", default="0", metavar="AMOUNT", help="per CDR, in --currency")
+    fee.add_argument("--currency", required=True, metavar="CUR", help="of --fixed (ISO 4217)")
+    fee.add_argument("--json", action="store_true", help="print the pair's agreements")
+    listing = actions.add_parser("list", parents=[common], help="list every agreement and fee")
     listing.add_argument("--json", action="store_true")
 
 
@@ -85,7 +100,7 @@ async def _change(settings: Settings, args: argparse.Namespace, effect: Effect |
     except BadAgreement as exc:
         return fail(str(exc))
     if args.json:
-        print(orjson.dumps([r.as_json() for r in after.of_pair(a, b)]).decode())
+        print(orjson.dumps(after.as_json((a, b))).decode())
         return 0
     pair = f"{party_text(a)} and {party_text(b)}"
     now = [_describe(r.as_json()) for r in after.of_pair(a, b)]
@@ -117,18 +132,51 @@ async def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
     return await _change(settings, args, None)
 
 
+async def cmd_fee(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        a, b = parse_party(args.between), parse_party(args.and_)
+        fee = Fee.of(
+            parse_decimal(args.percent, "--percent"),
+            parse_decimal(args.fixed, "--fixed"),
+            parse_currency(args.currency),
+        )
+        agreed = FeeAgreement.of(a, b, fee)
+    except (BadAgreement, BadAmount) as exc:
+        return fail(str(exc))
+    async with open_database(settings) as pool:
+        await agreements.set_fee(pool, a, b, fee)
+        # Holds in every serving process (the CDRs they book) before we say so.
+        await announce(pool, None)
+        async with pool.acquire() as conn:
+            after = await _load(conn, settings)
+    if args.json:
+        print(orjson.dumps(after.as_json((a, b))).decode())
+        return 0
+    pair = f"{party_text(agreed.between)} and {party_text(agreed.and_)}"
+    print(f"{pair}: {_fee_text(fee) if not fee.zero else 'no fee'}")
+    return 0
+
+
+def _fee_text(fee: Fee) -> str:
+    terms = fee.as_json()
+    return f"{terms['percent']} % + {terms['fixed']} {terms['currency']} per CDR"
+
+
 async def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool, pool.acquire() as conn:
         found = await _load(conn, settings)
-    rows = [r.as_json() for r in found.rules]
     if args.json:
-        print(orjson.dumps(rows).decode())
+        print(orjson.dumps(found.as_json()).decode())
         return 0
     print(f"policy: {found.policy.value}")
+    rows = [r.as_json() for r in found.rules]
     table(
         [{**r, "modules": ", ".join(r["modules"]) if r["modules"] else "all"} for r in rows],
         ["between", "and", "effect", "modules"],
     )
+    if found.fees:
+        print("fees on the CDRs between two parties (none agreed: no fee):")
+        table([f.as_json() for f in found.fees], ["between", "and", "percent", "fixed", "currency"])
     return 0
 
 
@@ -136,5 +184,6 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "agreements allow": cmd_allow,
     "agreements deny": cmd_deny,
     "agreements remove": cmd_remove,
+    "agreements fee": cmd_fee,
     "agreements list": cmd_list,
 }

@@ -14,7 +14,14 @@ import orjson
 from aiohttp import web
 
 from conformance import cli as conformance_cli
-from ocpi_hub import agreements_cli, findings_cli, fraud_cli, parties_cli, routes_cli
+from ocpi_hub import (
+    agreements_cli,
+    findings_cli,
+    fraud_cli,
+    parties_cli,
+    routes_cli,
+    settlement_cli,
+)
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
 from ocpi_hub.settings import Settings
@@ -141,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     fraud_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
     findings_cli.add_parser(commands, common)
+    settlement_cli.add_parser(commands, common)
     return parser
 
 
@@ -251,4 +259,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **fraud_cli.COMMANDS,
     **routes_cli.COMMANDS,
     **findings_cli.COMMANDS,
+    **settlement_cli.COMMANDS,
 }
