@@ -32,7 +32,7 @@ from typing import Any
 
 from ocpi_hub.core.findings import Code, Finding
 from ocpi_hub.core.objects import credited
-from ocpi_hub.core.types import format_datetime, parse_datetime
+from ocpi_hub.core.types import format_datetime, json_decimal, parse_datetime
 from ocpi_hub.dialects import OCPI_221, Dialect, same_evse_id, same_id
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "Place",
     "check_cdr",
     "check_session",
-    "decimal",
     "evse_power_w",
     "figure",
     "find_place",
@@ -97,11 +96,6 @@ class Held:
     credits: tuple[Mapping[str, Any], ...] = ()  # a credit CDR: the CPO's CDRs under its reference
 
 
-def decimal(value: Any) -> Decimal:
-    """A JSON number as stored (int or float) as the Decimal it was written as."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def seconds(start: datetime, end: datetime) -> Decimal:
     """end - start in seconds, exactly (to the microsecond)."""
     return Decimal((end - start) // timedelta(microseconds=1)) / 1_000_000
@@ -128,12 +122,12 @@ def matching(
 def connector_power_w(connector: Mapping[str, Any]) -> Decimal | None:
     """A connector's power in W: max_electric_power, else voltage x amperage x phases."""
     if connector.get("max_electric_power") is not None:
-        return decimal(connector["max_electric_power"])
+        return json_decimal(connector["max_electric_power"])
     phases = _PHASES.get(str(connector.get("power_type")))
     voltage, amperage = connector.get("max_voltage"), connector.get("max_amperage")
     if phases is None or voltage is None or amperage is None:
         return None
-    return decimal(voltage) * decimal(amperage) * phases
+    return json_decimal(voltage) * json_decimal(amperage) * phases
 
 
 def evse_power_w(evse: Mapping[str, Any]) -> Decimal | None:
@@ -316,7 +310,7 @@ def check_cdr(cdr: Mapping[str, Any], held: Held, limits: Limits) -> list[Findin
     findings = _places(cdr, place, found, held)
     start = parse_datetime(str(cdr["start_date_time"]))
     end = parse_datetime(str(cdr["end_date_time"]))
-    findings += _physics(decimal(cdr["total_energy"]), start, end, found.evse, limits)
+    findings += _physics(json_decimal(cdr["total_energy"]), start, end, found.evse, limits)
     findings += _periods(cdr["charging_periods"], end)
     findings += _currency(cdr, held)
     reference = credited(cdr)
@@ -342,7 +336,7 @@ def check_session(session: Mapping[str, Any], held: Held, limits: Limits) -> lis
     start = parse_datetime(str(session["start_date_time"]))
     ended = session.get("end_date_time")
     end = parse_datetime(str(ended)) if ended else None
-    findings += _physics(decimal(session["kwh"]), start, end, found.evse, limits)
+    findings += _physics(json_decimal(session["kwh"]), start, end, found.evse, limits)
     findings += _periods(session.get("charging_periods") or (), end)
     findings += _currency(session, held)
     return findings

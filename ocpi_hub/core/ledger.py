@@ -55,6 +55,7 @@ from enum import StrEnum
 from typing import Any
 
 from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.core.types import json_decimal
 
 __all__ = [
     "MINOR_UNITS",
@@ -65,7 +66,6 @@ __all__ = [
     "Entry",
     "Fee",
     "book_cdr",
-    "decimal_of",
     "fee_of",
     "minor_unit",
     "parse_amount",
@@ -164,14 +164,6 @@ class CdrBooking:
     terms: Fee
 
 
-def decimal_of(value: Any) -> Decimal:
-    """A JSON number as stored (int or float) as the Decimal it was written as: a float's
-    shortest repr gives back any number of up to 15 significant digits exactly."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise BadAmount(f"{value!r} is not a number")
-    return value if isinstance(value, Decimal) else Decimal(repr(value))
-
-
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency`: 0.01 for most, 1 for JPY, 0.001 for KWD."""
     return Decimal(1).scaleb(-MINOR_UNITS.get(currency.upper(), 2))
@@ -189,7 +181,7 @@ def book_cdr(
 ) -> CdrBooking:
     """The entries of a CDR (not a credit CDR: see `reversal`) of `cpo` for a token of `emsp`."""
     currency = str(cdr["currency"]).upper()
-    amount = decimal_of(cdr["total_cost"]["excl_vat"])
+    amount = json_decimal(cdr["total_cost"]["excl_vat"])
     charged, terms = fee_of(amount, currency, fee)
     entries = (
         Entry(Account.RECEIVABLE, emsp, currency, amount),

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ocpi_hub.core.cdr_checks import Held, Place, decimal, figure, matching, same, seconds
+from ocpi_hub.core.cdr_checks import Held, Place, figure, matching, same, seconds
 from ocpi_hub.core.findings import Code, Finding
-from ocpi_hub.core.types import format_datetime, parse_datetime
+from ocpi_hub.core.types import format_datetime, json_decimal, parse_datetime
 
 __all__ = [
     "ENERGY_TOLERANCE_KWH",
@@ -65,7 +65,7 @@ def charge_of(cdr: Mapping[str, Any]) -> str | None:
 def _differences(cdr: Mapping[str, Any], session: Mapping[str, Any]) -> dict[str, Any]:
     """Energy, start and end where a CDR and its Session disagree beyond the tolerances."""
     found: dict[str, Any] = {}
-    energy, kwh = decimal(cdr["total_energy"]), decimal(session["kwh"])
+    energy, kwh = json_decimal(cdr["total_energy"]), json_decimal(session["kwh"])
     if abs(energy - kwh) > ENERGY_TOLERANCE_KWH:
         found["energy_kwh"] = {"cdr": str(energy), "session": str(kwh)}
     for field in ("start_date_time", "end_date_time"):

@@ -145,6 +145,15 @@ def _number_to_json(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def json_decimal(value: Any) -> Decimal:
+    """A JSON number as stored (an int or a float, as orjson reads it) as the Decimal it was
+    written as: the converse of `_number_to_json` (a float's shortest repr gives back any value
+    of up to 15 significant digits exactly). ValueError for anything but a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"{value!r} is not a number")
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
 _JSON_SCHEMA_RANGE = {
     "ge": "minimum",
     "le": "maximum",

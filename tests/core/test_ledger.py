@@ -21,7 +21,6 @@ from ocpi_hub.core.ledger import (
     Entry,
     Fee,
     book_cdr,
-    decimal_of,
     fee_of,
     minor_unit,
     parse_amount,
@@ -33,6 +32,7 @@ from ocpi_hub.core.ledger import (
     sums,
 )
 from ocpi_hub.core.statements import Line, balances, month, statement
+from ocpi_hub.core.types import json_decimal
 from tests import factories
 
 CPO, EMSP, HUB = ("NL", "CPA"), ("DE", "EMA"), ("XX", "HUB")
@@ -169,14 +169,14 @@ def test_a_credit_reverses_exactly(amount: Decimal, currency: str, fee: Fee) -> 
 def test_json_numbers_come_back_as_the_decimal_written(amount: Decimal) -> None:
     """A CDR's amount is read as the decimal the CPO wrote, not the binary float it was parsed
     into (up to 15 significant digits)."""
-    assert decimal_of(float(amount)) == amount
-    assert decimal_of(int(amount)) == int(amount)
+    assert json_decimal(float(amount)) == amount
+    assert json_decimal(int(amount)) == int(amount)
 
 
 def test_a_non_number_is_not_an_amount() -> None:
     for value in (True, "4.6", None):
-        with pytest.raises(BadAmount):
-            decimal_of(value)
+        with pytest.raises(ValueError, match="is not a number"):
+            json_decimal(value)
 
 
 # ---- payments ------------------------------------------------------------------------------
