@@ -19,6 +19,7 @@ from ocpi_hub import (
     findings_cli,
     fraud_cli,
     parties_cli,
+    pricing_cli,
     routes_cli,
     settlement_cli,
 )
@@ -144,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     # The simulators need no hub settings either: they are OCPI parties of their own.
     simulate_cli.add_parser(commands)
     dialects_cli.add_parser(commands)
+    # Pricing needs no hub settings either: a Tariff and a CDR or Session, from files.
+    pricing_cli.add_parser(commands)
     agreements_cli.add_parser(commands, common)
     fraud_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return simulate_cli.run(args)
     if args.command == "dialects":
         return dialects_cli.run(args)
+    if args.command == "price":
+        return pricing_cli.run(args)
     try:
         settings = settings_from(args)
     except ValueError as exc:  # a setting that does not parse: say which, no traceback

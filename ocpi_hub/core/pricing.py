@@ -73,10 +73,11 @@ __all__ = [
     "PricingError",
     "price_cdr",
     "price_session",
+    "round_amount",
 ]
 
 _EXACT = Context(prec=40)
-FOUR_DECIMALS = Decimal("0.0001")
+_FOUR_DECIMALS = Decimal("0.0001")
 # Sums of a period's parts may differ from the whole in the 40th digit; a step must not be added
 # for that, so step rounding looks at units (Wh, seconds) to 9 decimals.
 _UNIT_NOISE = Decimal("1e-9")
@@ -116,7 +117,7 @@ class Amount:
     incl_vat: Decimal
 
     def rounded(self) -> Amount:
-        return Amount(_round(self.excl_vat), _round(self.incl_vat))
+        return Amount(round_amount(self.excl_vat), round_amount(self.incl_vat))
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +430,8 @@ def _warnings(tariff: Tariff, start: datetime) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _round(value: Decimal) -> Decimal:
+def round_amount(value: Decimal) -> Decimal:
+    """The hub's one rounding of an amount: half up, to the 4 decimals of OCPI's `number`."""
     # Rounded to 20 places first: a total computed as 0.12344999...(40 digits) from parts that
     # add up to 0.12345 exactly must still round to 0.1235.
-    return value.quantize(Decimal("1e-20")).quantize(FOUR_DECIMALS, rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal("1e-20")).quantize(_FOUR_DECIMALS, rounding=ROUND_HALF_UP)
