@@ -40,7 +40,7 @@ _ZERO, _HALF, _ONE = Decimal(0), Decimal("0.5"), Decimal(1)
 _SECONDS_PER_HOUR = Decimal(3600)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Period:
     index: int  # in the session's charging periods
     start: datetime
@@ -82,22 +82,28 @@ def periods(
                 figures[dimension.type] = dimension.volume
         length = max(seconds(ends - begins), _ZERO)
         kwh = volumes.get(CdrDimensionType.ENERGY, _ZERO)
-        power = _range(figures, "POWER")
+        power = _range(figures, _POWER)
         if power is None and length > 0:
             average = kwh * _SECONDS_PER_HOUR / length
             power = (average, average)
         since_start = seconds(begins - start)
-        current = _range(figures, "CURRENT")
+        current = _range(figures, _CURRENT)
         found.append(Period(index, begins, length, since_start, energy, volumes, power, current))
         energy += kwh
     return found
 
 
+_POWER = (CdrDimensionType.MIN_POWER, CdrDimensionType.POWER, CdrDimensionType.MAX_POWER)
+_CURRENT = (CdrDimensionType.MIN_CURRENT, CdrDimensionType.CURRENT, CdrDimensionType.MAX_CURRENT)
+
+
 def _range(
-    figures: dict[CdrDimensionType, Decimal], quantity: str
+    figures: dict[CdrDimensionType, Decimal], quantity: tuple[CdrDimensionType, ...]
 ) -> tuple[Decimal, Decimal] | None:
     # Lowest: MIN_x, else the Session's live x, else MAX_x; highest the other way round.
-    low, live, high = (figures.get(CdrDimensionType(p + quantity)) for p in ("MIN_", "", "MAX_"))
+    if not figures:
+        return None
+    low, live, high = (figures.get(type_) for type_ in quantity)
     lowest = next((v for v in (low, live, high) if v is not None), None)
     highest = next((v for v in (high, live, low) if v is not None), None)
     return None if lowest is None or highest is None else (lowest, highest)

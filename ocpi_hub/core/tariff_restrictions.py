@@ -61,7 +61,7 @@ class Component:
     step_size: int  # Wh for ENERGY, seconds for TIME and PARKING_TIME
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cut:
     """A point inside a charging period: `part` of `whole`, its seconds or its kWh. Kept as the
     two numbers, so that a volume up to the cut (volume x part / whole) is exact whenever it can
@@ -75,7 +75,7 @@ class Cut:
         return self.part / self.whole
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Moment:
     """What the restrictions look at, at one instant of a session."""
 
@@ -209,10 +209,12 @@ class Restrictions:
     def __init__(self, tariff: Tariff) -> None:
         self.elements = tuple(Element.compile(i, e) for i, e in enumerate(tariff.elements))
         self.local = any(e.local for e in self.elements)
-        # Seconds of the local day at which a time window opens or closes; midnight always, since
-        # dates and days of the week change there.
-        clock = {0} | {e.start_time for e in self.elements if e.start_time is not None}
+        # Seconds of the local day at which a time window opens or closes; and midnight, where
+        # dates and days change and a window open at one end (from 18:00, until 08:00) too.
+        clock = {e.start_time for e in self.elements if e.start_time is not None}
         clock |= {e.end_time for e in self.elements if e.end_time is not None}
+        if self.local:
+            clock.add(0)
         self._clock = tuple(sorted(clock))
         self._durations = tuple(
             sorted(
@@ -266,31 +268,56 @@ class Restrictions:
         `energy_before` kWh and consumes `energy` kWh evenly. Sorted, unique, strictly inside."""
         found: list[Cut] = []
         if length > 0:
-            found += [Cut(limit - since_start, length) for limit in self._durations]
-            if self.local:
-                end = start + timedelta(microseconds=int(length * _MICROSECONDS))
-                instants = self._clock_instants(start, end, zone)
-                found += [Cut(seconds(t - start), length) for t in instants]
+            for limit in self._durations:
+                if 0 < limit - since_start < length:
+                    found.append(Cut(limit - since_start, length))
+            if self._clock:
+                found += [Cut(t, length) for t in self._clock_offsets(start, length, zone)]
         if energy > 0:
-            found += [Cut(limit - energy_before, energy) for limit in self._kwh]
-        inside = {cut.share: cut for cut in found if 0 < cut.share < 1}
+            for limit in self._kwh:
+                if energy_before < limit < energy_before + energy:
+                    found.append(Cut(limit - energy_before, energy))
+        if len(found) < 2:
+            return found
+        inside = {cut.share: cut for cut in found}
         return [inside[share] for share in sorted(inside)]
 
-    def _clock_instants(self, start: datetime, end: datetime, zone: tzinfo) -> Iterator[datetime]:
-        # Each boundary of each local day the period touches, in both readings of a wall time
-        # that a DST change repeats or skips (fold 0 and 1), and the DST change itself, where the
-        # wall clock jumps over a boundary.
-        day = start.astimezone(zone).date()
-        last = end.astimezone(zone).date()
-        while day <= last:
+    def _clock_offsets(self, start: datetime, length: Decimal, zone: tzinfo) -> Iterator[Decimal]:
+        """Seconds after `start`, within `length`, at which the local wall clock passes a
+        boundary of the local day (`self._clock`)."""
+        micro = int(length * _MICROSECONDS)
+        end = start + timedelta(microseconds=micro)
+        local, local_end = start.astimezone(zone), end.astimezone(zone)
+        if local.utcoffset() == local_end.utcoffset():
+            # One UTC offset throughout (a period would have to last months to hide two DST
+            # changes): the wall clock runs with real time, so offsets are plain arithmetic.
+            clock = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
+            clock += local.microsecond
+            for days in range((local_end.date() - local.date()).days + 1):
+                for second in self._clock:
+                    offset = (days * SECONDS_PER_DAY + second) * 1_000_000 - clock
+                    if 0 < offset < micro:
+                        yield Decimal(offset) / _MICROSECONDS
+            return
+        # Across a DST change: each boundary in both readings of a wall time the change repeats
+        # or skips (fold 0 and 1), and the change itself, where the clock jumps over boundaries.
+        instants = []
+        day = local.date()
+        while day <= local_end.date():
             for second in self._clock:
-                wall = datetime.combine(day, time(second // 3600, second // 60 % 60), zone)
-                yield wall.astimezone(UTC)
-                yield wall.replace(fold=1).astimezone(UTC)
+                wall_time = datetime.combine(day, _wall_time(second), zone)
+                instants += [wall_time.astimezone(UTC), wall_time.replace(fold=1).astimezone(UTC)]
             day += timedelta(days=1)
         change = _offset_change(start, end, zone)
         if change is not None:
-            yield change
+            instants.append(change)
+        for instant in instants:
+            if start < instant < end:
+                yield seconds(instant - start)
+
+
+def _wall_time(second: int) -> time:
+    return time(second // 3600, second // 60 % 60)
 
 
 def seconds(delta: timedelta) -> Decimal:

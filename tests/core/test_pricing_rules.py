@@ -94,6 +94,16 @@ def test_only_a_start_time_or_only_an_end_time() -> None:
     assert excl(one_kwh_at("2024-03-04 09:00", restricted(end_time="08:00"))) == FALLBACK
 
 
+def test_a_window_open_at_one_end_changes_at_midnight_inside_a_period() -> None:
+    """From 18:00 (no end) holds until the day ends: 2 kWh over 23:30-00:30 are half DEAR, half
+    FALLBACK; until 08:00 (no start) holds from midnight: the other way round."""
+    c = cdr("2024-03-04 23:30", "2024-03-05 00:30", period("2024-03-04 23:30", ENERGY=2))
+    evening = price_cdr(restricted(start_time="18:00"), c, UTC)
+    morning = price_cdr(restricted(end_time="08:00"), c, UTC)
+    assert [(x.element, x.volume) for x in evening.lines] == [(0, 1), (1, 1)]
+    assert [(x.element, x.volume) for x in morning.lines] == [(1, 1), (0, 1)]
+
+
 def test_start_time_equal_to_end_time_is_the_whole_day() -> None:
     """Choice: 09:00-09:00 is read as the whole day (not as an empty window)."""
     t = restricted(start_time="09:00", end_time="09:00")
