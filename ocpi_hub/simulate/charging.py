@@ -3,8 +3,9 @@
 While it runs, the CPO reports it period by period: each PATCH carries the one new
 ChargingPeriod since the last report (the receiver appends it, checklist §4.2), the session's
 kWh so far and its running cost. When it ends, the last PATCH says COMPLETED, and the CDR holds
-the same periods, the Location as it was at the start, the Tariff, and totals priced by
-`pricing.price_session` from the delivered energy and the charging time.
+the same periods, the Location as it was at the start, the Tariff, and totals priced by the
+hub's one pricing (`core.pricing.price_session`, in the Location's time zone), which the
+simulated CPO rounds to the cent, each total on its own (its choice: OCPI sets no rounding).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from ocpi_hub.core.modules.cdrs import CDR
 from ocpi_hub.core.modules.sessions import Session
 from ocpi_hub.core.modules.tariffs import Tariff, TariffDimensionType
+from ocpi_hub.core.pricing import Amount, Cost, price_session
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.simulate.generate import JsonObject, as_json, stamp, valid
-from ocpi_hub.simulate.pricing import SessionCost, component, price_session
 
 WH = Decimal("0.001")  # energy is metered to the Wh
+CENT = Decimal("0.01")
 MICRO_HOUR = Decimal("0.000001")
 _HOUR = Decimal(3600)
 
@@ -51,7 +53,7 @@ class ChargingSession:
     hours: Decimal = Decimal(0)  # charging time so far
     periods: list[JsonObject] = field(default_factory=list)
     status: str = "ACTIVE"
-    cost: SessionCost | None = None
+    cost: Cost | None = None
 
     def __post_init__(self) -> None:
         self.last_report = self.started
@@ -61,12 +63,16 @@ class ChargingSession:
     def running(self) -> bool:
         return self.status == "ACTIVE"
 
-    def _priced(self, until: datetime) -> SessionCost:
-        seconds = Decimal(str((until - self.started).total_seconds()))
-        return price_session(self._tariff, self.kwh, seconds)
+    def _priced(self, until: datetime) -> Cost:
+        """The session so far, its periods up to `until`, as the hub prices it."""
+        session = Session.model_validate(self._session(stamp(until)))
+        return price_session(self._tariff, session, self.location["time_zone"])
 
     def session(self, last_updated: str) -> JsonObject:
         """The full Session as it stands (what a PUT sends, and what the Sender lists)."""
+        return valid(Session, self._session(last_updated))
+
+    def _session(self, last_updated: str) -> JsonObject:
         body: JsonObject = {
             "country_code": self.owner[0],
             "party_id": self.owner[1],
@@ -88,8 +94,8 @@ class ChargingSession:
         if self.ended is not None:
             body["end_date_time"] = stamp(self.ended)
         if self.cost is not None:
-            body["total_cost"] = self.cost.total.as_price()
-        return valid(Session, body)
+            body["total_cost"] = _cents(self.cost.total)
+        return body
 
     def _period(self, until: datetime) -> JsonObject:
         """The period since the last report. Its volumes are differences of running totals
@@ -118,7 +124,7 @@ class ChargingSession:
         patch: JsonObject = {
             "kwh": self.kwh,
             "charging_periods": [period],
-            "total_cost": self.cost.total.as_price(),
+            "total_cost": _cents(self.cost.total),
             "last_updated": last_updated,
         }
         wire: JsonObject = as_json(patch)  # Decimals to JSON numbers
@@ -165,16 +171,25 @@ class ChargingSession:
             "currency": self._tariff.currency,
             "tariffs": [self.tariff],
             "charging_periods": self.periods,
-            "total_cost": self.cost.total.as_price(),
+            "total_cost": _cents(self.cost.total),
             "total_energy": self.kwh,
             "total_time": self.hours,
             "last_updated": last_updated,
         }
-        for name, dimension, part in (
-            ("total_fixed_cost", TariffDimensionType.FLAT, self.cost.fixed),
-            ("total_energy_cost", TariffDimensionType.ENERGY, self.cost.energy),
-            ("total_time_cost", TariffDimensionType.TIME, self.cost.time),
+        parts = self.cost.cdr_totals()
+        for name, dimension in (
+            ("total_fixed_cost", TariffDimensionType.FLAT),
+            ("total_energy_cost", TariffDimensionType.ENERGY),
+            ("total_time_cost", TariffDimensionType.TIME),
         ):
-            if component(self._tariff, dimension) is not None:
-                body[name] = part.as_price()
+            if any(c.type == dimension for e in self._tariff.elements for c in e.price_components):
+                body[name] = _cents(parts[name])
         return valid(CDR, {k: v for k, v in body.items() if v is not None})
+
+
+def _cents(amount: Amount) -> dict[str, Decimal]:
+    """An amount as the simulated CPO states it: an OCPI Price, rounded half up to the cent."""
+    return {
+        "excl_vat": amount.excl_vat.quantize(CENT, rounding=ROUND_HALF_UP),
+        "incl_vat": amount.incl_vat.quantize(CENT, rounding=ROUND_HALF_UP),
+    }

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +23,6 @@ from ocpi_hub.core.types import DATETIME_MAX_LENGTH, parse_datetime
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, SimulatorConfig, commands
 from ocpi_hub.simulate.charging import ChargingSession, cdr_token
 from ocpi_hub.simulate.generate import Clock, location, tariffs, tokens
-from ocpi_hub.simulate.pricing import price_session
 
 IDENTITIES = st.sampled_from(
     [("NL", "CPA"), ("DE", "EMA"), ("BE", "X"), ("FR", "ABC"), ("US", "Q")]
@@ -105,10 +103,12 @@ def ac_session(power: str = "11") -> ChargingSession:
 
 
 def test_session_pushes_and_cdr_validate_and_follow_the_tariff() -> None:
-    """Session PUT/PATCHes and the CDR validate, and the CDR's totals follow its tariff."""
+    """Session PUT/PATCHes and the CDR validate, and the CDR's totals follow its tariff as
+    core.pricing prices it, each rounded to the cent."""
     # 11 kW for 30 min is 5.5 kWh: energy 5.5 * 0.39 = 2.145 → €2.15 excl. VAT, * 1.21 =
-    # 2.59545 → €2.60 incl.; time 0.5 h * 0.60 = €0.30, * 1.21 = 0.363 → €0.36; the PATCHes'
-    # periods are appended by the receiver (patch_session), as the hub and the eMSP do.
+    # 2.59545 → €2.60 incl.; time 0.5 h * 0.60 = €0.30, * 1.21 = 0.363 → €0.36; in all 2.445 →
+    # €2.45 and 2.95845 → €2.96. The PATCHes' periods are appended by the receiver
+    # (patch_session), as the hub and the eMSP do.
     session = ac_session()
     stored = session.session(STAMP)
     Session.model_validate(stored)
@@ -132,74 +132,6 @@ def test_session_pushes_and_cdr_validate_and_follow_the_tariff() -> None:
     assert cdr["total_cost"] == {"excl_vat": 2.45, "incl_vat": 2.96}
     assert "total_fixed_cost" not in cdr  # the AC tariff has no FLAT component
     assert cdr["tariffs"][0]["id"] == cdr["charging_periods"][0]["tariff_id"] == "NLCPA-AC"
-
-
-def tariff(*components: dict[str, Any], **extra: Any) -> Tariff:
-    body = {
-        "country_code": "NL",
-        "party_id": "CPA",
-        "id": "T",
-        "currency": "EUR",
-        "elements": [{"price_components": list(components)}],
-        "last_updated": STAMP,
-        **extra,
-    }
-    return Tariff.model_validate(body)
-
-
-def component(kind: str, price: str, step: int = 1, vat: str | None = "21") -> dict[str, Any]:
-    body: dict[str, Any] = {"type": kind, "price": Decimal(price), "step_size": step}
-    if vat is not None:
-        body["vat"] = Decimal(vat)
-    return body
-
-
-@pytest.mark.parametrize(
-    ("components", "extra", "kwh", "seconds", "total"),
-    [
-        # step_size rounds the session's total up: 5.5 kWh in whole kWh is 6 kWh.
-        ([component("ENERGY", "0.30", step=1000)], {}, "5.5", 0, ("1.80", "2.18")),
-        # TIME per quarter hour: 16 minutes bill as 30; absent VAT means none applies.
-        ([component("TIME", "2.00", step=900, vat=None)], {}, "0", 960, ("1.00", "1.00")),
-        # FLAT once, whatever was delivered.
-        ([component("FLAT", "1.00"), component("ENERGY", "0.50")], {}, "2", 60, ("2.00", "2.42")),
-        # min_price lifts the totals, excl. and incl. VAT separately.
-        (
-            [component("ENERGY", "0.50")],
-            {"min_price": {"excl_vat": 3, "incl_vat": 3.5}},
-            "1",
-            60,
-            ("3", "3.5"),
-        ),
-        # max_price caps them.
-        ([component("ENERGY", "0.50")], {"max_price": {"excl_vat": 1}}, "10", 60, ("1", "6.05")),
-    ],
-)
-def test_price_session(
-    components: list[dict[str, Any]],
-    extra: dict[str, Any],
-    kwh: str,
-    seconds: int,
-    total: tuple[str, str],
-) -> None:
-    """Pricing follows the spec's tariff semantics, in Decimal, rounded to the cent."""
-    cost = price_session(tariff(*components, **extra), Decimal(kwh), Decimal(seconds))
-    assert (cost.total.excl_vat, cost.total.incl_vat) == (Decimal(total[0]), Decimal(total[1]))
-
-
-def test_price_skips_restricted_elements() -> None:
-    """Pricing skips restricted elements and uses the first unrestricted one."""
-    priced = tariff(
-        component("ENERGY", "9.99"),
-        elements=[
-            {
-                "price_components": [component("ENERGY", "9.99")],
-                "restrictions": {"start_time": "18:00", "end_time": "22:00"},
-            },
-            {"price_components": [component("ENERGY", "0.25")]},
-        ],
-    )
-    assert price_session(priced, Decimal(4), Decimal(0)).total.excl_vat == Decimal("1.00")
 
 
 def test_clock_is_strictly_increasing_ocpi_datetimes() -> None:
