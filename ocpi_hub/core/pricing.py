@@ -113,6 +113,8 @@ _VOLUME: dict[PricedDimension, CdrDimensionType] = {
 
 @dataclass(frozen=True, slots=True)
 class Amount:
+    """Money in the tariff's currency, excluding and including VAT."""
+
     excl_vat: Decimal
     incl_vat: Decimal
 
@@ -137,6 +139,8 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Cost:
+    """What a session costs: its lines, in period order, and its totals."""
+
     currency: str  # the tariff's
     lines: tuple[Line, ...]
     total: Amount  # rounded, after min_price/max_price
@@ -147,16 +151,7 @@ class Cost:
     def cdr_totals(self) -> dict[str, Amount]:
         """The lines' sums as the CDR names them (total_fixed_cost excludes the reservation fee,
         total_reservation_cost includes it, mod_cdrs), rounded; min/max price not applied."""
-        sums = {
-            name: [_ZERO, _ZERO]
-            for name in (
-                "total_fixed_cost",
-                "total_energy_cost",
-                "total_time_cost",
-                "total_parking_cost",
-                "total_reservation_cost",
-            )
-        }
+        sums = {name: [_ZERO, _ZERO] for name in _CDR_FIELD.values()}
         for line in self.lines:
             name = "total_reservation_cost" if line.reservation else _CDR_FIELD[line.dimension]
             sums[name][0] += line.cost.excl_vat
@@ -377,22 +372,14 @@ def _cost(tariff: Tariff, lines: _Lines, warnings: tuple[str, ...]) -> Cost:
         vat = None if component is None else component.vat
         excl = price * billed
         incl = excl if vat is None else excl * (_ONE + vat / _HUNDRED)
+        element = None if component is None else component.element
+        cost = Amount(excl, incl)
         priced.append(
-            Line(
-                period=line.period,
-                dimension=line.dimension,
-                element=None if component is None else component.element,
-                reservation=line.reservation,
-                volume=line.volume,
-                billed_volume=billed,
-                price=price,
-                vat=vat,
-                cost=Amount(excl, incl),
-            )
-        )
-    uncapped = Amount(
-        sum((x.cost.excl_vat for x in priced), _ZERO), sum((x.cost.incl_vat for x in priced), _ZERO)
-    )
+            Line(line.period, line.dimension, element, line.reservation, line.volume, billed,
+                 price, vat, cost)
+        )  # fmt: skip
+    lines_excl = sum((x.cost.excl_vat for x in priced), _ZERO)
+    uncapped = Amount(lines_excl, sum((x.cost.incl_vat for x in priced), _ZERO))
     total, limits = _limit(tariff, uncapped)
     return Cost(
         currency=tariff.currency,
