@@ -237,13 +237,21 @@ def test_splitting_a_period_at_any_instant_keeps_the_cost(
 @given(tariffs(), sessions(), st.sampled_from(ZONES))
 def test_flat_is_counted_once(t: Tariff, session: tuple[datetime, list[Piece]], zone: str) -> None:
     """At most one FLAT line for the charging and one for the reservation, each at volume 1;
-    and the charging's exactly when an element with FLAT applies at some moment of it."""
+    exactly one for the charging when a charging element with FLAT has no restriction (it
+    applies at every moment) and the session has charging periods."""
     start, pieces = session
     cost = price_cdr(t, as_cdr(start, pieces), zone)
     flats = [x for x in cost.lines if x.dimension == PricedDimension.FLAT]
-    assert len([x for x in flats if not x.reservation]) <= 1
+    charging = [x for x in flats if not x.reservation]
+    assert len(charging) <= 1
     assert len([x for x in flats if x.reservation]) <= 1
     assert all(x.volume == x.billed_volume == 1 for x in flats)
+    always = any(
+        e.restrictions is None and any(c.type == "FLAT" for c in e.price_components)
+        for e in t.elements
+    )
+    if always and any(p.kind != "RESERVATION" for p in pieces):
+        assert len(charging) == 1
 
 
 @PROPERTY
