@@ -8,7 +8,8 @@ mod_cdrs "step_size"): sans-I/O, every amount a Decimal. The one pricing of the 
     cost.cdr_totals()["total_energy_cost"]             # named as the CDR's fields are
 
 `price_session` does the same for a Session. Both raise `PricingError` (a ValueError) for an
-unknown time zone or a charging period that names another tariff; everything else is priced.
+unknown time zone, a charging period that names another tariff, or a figure too large to price
+exactly (40 digits); everything else is priced.
 
 How (each rule names its clause; the choices where the spec is silent are marked "choice"):
 
@@ -50,7 +51,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,7 +85,7 @@ __all__ = [
 ]
 
 _EXACT = Context(prec=40)
-_FOUR_DECIMALS = Decimal("0.0001")
+_FOUR_DECIMALS, _TWENTY_DECIMALS = Decimal("1e-4"), Decimal("1e-20")
 # Sums of a period's parts may differ from the whole in the 40th digit; a step must not be added
 # for that, so step rounding looks at units (Wh, seconds) to 9 decimals.
 _UNIT_NOISE = Decimal("1e-9")
@@ -239,9 +247,12 @@ def _price(
                 f" not {tariff.id!r}"
             )
     with localcontext(_EXACT):
-        lines = _consume(Restrictions(tariff), periods(charging_periods, start, end), where)
-        _round_steps(lines)
-        return _cost(tariff, lines, _warnings(tariff, start))
+        try:
+            lines = _consume(Restrictions(tariff), periods(charging_periods, start, end), where)
+            _round_steps(lines)
+            return _cost(tariff, lines, _warnings(tariff, start))
+        except InvalidOperation as exc:  # a figure past what 40 digits hold to 9 decimals
+            raise PricingError("a volume or price is too large to be priced exactly") from exc
 
 
 @dataclass(slots=True)
@@ -421,4 +432,5 @@ def round_amount(value: Decimal) -> Decimal:
     """The hub's one rounding of an amount: half up, to the 4 decimals of OCPI's `number`."""
     # Rounded to 20 places first: a total computed as 0.12344999...(40 digits) from parts that
     # add up to 0.12345 exactly must still round to 0.1235.
-    return value.quantize(Decimal("1e-20")).quantize(_FOUR_DECIMALS, rounding=ROUND_HALF_UP)
+    near = value.quantize(_TWENTY_DECIMALS, context=_EXACT)
+    return near.quantize(_FOUR_DECIMALS, rounding=ROUND_HALF_UP, context=_EXACT)

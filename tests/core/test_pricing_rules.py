@@ -580,3 +580,11 @@ def test_a_session_before_the_tariff_starts_is_priced_with_a_warning() -> None:
     assert cost.warnings == (
         "the tariff is valid from 2024-04-01T00:00:00Z, after the session started",
     )
+
+
+def test_a_figure_too_large_to_price_exactly_is_refused() -> None:
+    """Amounts are exact to 40 digits; a volume of 1e300 kWh cannot be, and is refused by name
+    (PricingError) rather than priced approximately."""
+    c = cdr("2024-03-04 10:00", "2024-03-04 11:00", period("2024-03-04 10:00", ENERGY="1e300"))
+    with pytest.raises(PricingError, match="too large to be priced exactly"):
+        price_cdr(tariff(element(energy(0.25))), c, UTC)
