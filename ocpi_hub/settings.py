@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,18 @@ def _seconds(name: str, default: str, unit: str = "seconds") -> float:
     if not 0 < number < math.inf:
         raise ValueError(f"{name} is {value!r}: it takes a number of {unit} above 0")
     return number
+
+
+def _tolerance(name: str, default: str) -> Decimal:
+    """An amount of money not below zero, read from `name` as a decimal (never a float)."""
+    value = _env(name, default)
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{name} is {value!r}: it takes an amount of 0 or more, as 0.01")
+    return amount
 
 
 @dataclass(frozen=True)
@@ -120,12 +133,13 @@ class Settings:
     fraud_refused_window: float = 600.0
     # CDR checks and reconciliation (core.cdr_checks, core.reconcile; storage.checker): how
     # often new CDRs and completed Sessions are checked, how often reconciliation runs, the
-    # longest plausible charge, and how long a completed Session may wait for its CDR (hours,
-    # decimal).
+    # longest plausible charge, how long a completed Session may wait for its CDR (hours,
+    # decimal), and how far a CDR's total_cost may be from its tariff's price (its currency).
     check_interval: float = 10.0
     reconcile_interval: float = 3600.0
     max_session_hours: float = 48.0
     cdr_grace_hours: float = 48.0
+    price_tolerance: Decimal = Decimal("0.01")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -185,6 +199,7 @@ class Settings:
             reconcile_interval=_seconds("OCPI_HUB_RECONCILE_INTERVAL", "3600"),
             max_session_hours=_seconds("OCPI_HUB_MAX_SESSION_HOURS", "48", "hours"),
             cdr_grace_hours=_seconds("OCPI_HUB_CDR_GRACE_HOURS", "48", "hours"),
+            price_tolerance=_tolerance("OCPI_HUB_PRICE_TOLERANCE", "0.01"),
         )
         return settings.with_overrides(**overrides)
 

@@ -227,12 +227,14 @@ def cdr(
 
 def plausible_cdr(id: str = "CDR1", **overrides: Any) -> JsonObject:
     """A CDR every check passes against NL*CPA's `location(party_id="CPA")`, `tariff("TARIFF-AC")`
-    and `completed_session()`: 10:00-11:00, 11.5 kWh, charging 45 minutes, then parking."""
+    and `completed_session()`: 10:00-11:00, 11.5 kWh, charging 45 minutes, then parking; priced
+    as the tariff prices it (11.5 kWh x 0.25 = 2.875, 3.47875 incl. VAT), rounded to the cent."""
     periods = [
         charging_period(0, dimensions=[{"type": "ENERGY", "volume": 11.5}]),
         charging_period(45, dimensions=[{"type": "PARKING_TIME", "volume": 0.25}]),
     ]
-    return cdr(id, **{"charging_periods": periods, **overrides})
+    priced = {"charging_periods": periods, "total_cost": {"excl_vat": 2.88, "incl_vat": 3.48}}
+    return cdr(id, **{**priced, **overrides})
 
 
 def completed_session(id: str = "SESS1", **overrides: Any) -> JsonObject:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from ocpi_hub.settings import Settings
@@ -74,4 +76,27 @@ def test_hours_that_are_not_above_zero_are_refused_by_name(
     with pytest.raises(
         ValueError, match=f"{name} is '{value}': it takes a number of hours above 0"
     ):
+        Settings.from_env()
+
+
+def test_the_price_tolerance_is_a_decimal_amount_zero_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OCPI_HUB_PRICE_TOLERANCE: 0.01 by default, read as a Decimal (never a float); 0 asks for
+    the exact price."""
+    monkeypatch.delenv("OCPI_HUB_PRICE_TOLERANCE", raising=False)
+    assert Settings.from_env().price_tolerance == Decimal("0.01")
+    monkeypatch.setenv("OCPI_HUB_PRICE_TOLERANCE", "0.1")
+    assert Settings.from_env().price_tolerance == Decimal("0.1")  # not 0.1000000000000000055
+    monkeypatch.setenv("OCPI_HUB_PRICE_TOLERANCE", "0")
+    assert Settings.from_env().price_tolerance == 0
+
+
+@pytest.mark.parametrize("value", ["a cent", "-0.01", "nan", "inf"])
+def test_a_price_tolerance_that_is_not_an_amount_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("OCPI_HUB_PRICE_TOLERANCE", value)
+    refused = f"OCPI_HUB_PRICE_TOLERANCE is {value!r}: it takes an amount"
+    with pytest.raises(ValueError, match=refused):
         Settings.from_env()

@@ -32,6 +32,7 @@ from typing import Any
 
 from ocpi_hub.core.findings import Code, Finding
 from ocpi_hub.core.objects import credited
+from ocpi_hub.core.price_check import DEFAULT_TOLERANCE, price_findings
 from ocpi_hub.core.types import format_datetime, json_decimal, parse_datetime
 from ocpi_hub.dialects import OCPI_221, Dialect, same_evse_id, same_id
 
@@ -64,6 +65,7 @@ class Limits:
     """The settings the checks read (settings.py)."""
 
     max_duration: timedelta = timedelta(hours=48)  # OCPI_HUB_MAX_SESSION_HOURS
+    price_tolerance: Decimal = DEFAULT_TOLERANCE  # OCPI_HUB_PRICE_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -303,8 +305,8 @@ def _currency(obj: Mapping[str, Any], held: Held) -> list[Finding]:
 
 
 def check_cdr(cdr: Mapping[str, Any], held: Held, limits: Limits) -> list[Finding]:
-    """The findings of one CDR: physics, places and token, currency, a second CDR for its
-    Session, a credit CDR's unknown reference."""
+    """The findings of one CDR: physics, places and token, currency, its price (core.price_check),
+    a second CDR for its Session, a credit CDR's unknown reference."""
     place = Place.of(cdr)
     found = find_place(place, held)
     findings = _places(cdr, place, found, held)
@@ -313,6 +315,7 @@ def check_cdr(cdr: Mapping[str, Any], held: Held, limits: Limits) -> list[Findin
     findings += _physics(json_decimal(cdr["total_energy"]), start, end, found.evse, limits)
     findings += _periods(cdr["charging_periods"], end)
     findings += _currency(cdr, held)
+    findings += price_findings(cdr, tariffs_of(cdr, held), found.location, limits.price_tolerance)
     reference = credited(cdr)
     if reference is not None:
         if matching(held.speaks, held.credits, "id", reference) is None:

@@ -51,6 +51,7 @@ class Code(StrEnum):
     UNKNOWN_EVSE = "UNKNOWN_EVSE"
     UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    PRICE_MISMATCH = "PRICE_MISMATCH"
     SECOND_CDR_FOR_SESSION = "SECOND_CDR_FOR_SESSION"
     UNKNOWN_CREDIT_REFERENCE = "UNKNOWN_CREDIT_REFERENCE"
     MISSING_CDR = "MISSING_CDR"
@@ -104,6 +105,12 @@ CODES: Mapping[Code, CodeInfo] = {
         _M, _BOTH, "the token's eMSP shares its Tokens with the hub, and not this one"
     ),
     Code.CURRENCY_MISMATCH: CodeInfo(_H, _BOTH, "its currency differs from its tariff's"),
+    Code.PRICE_MISMATCH: CodeInfo(
+        _H,
+        "CDR",
+        "its total_cost differs from its tariff's price of its charging periods (core.pricing)"
+        " by more than OCPI_HUB_PRICE_TOLERANCE",
+    ),
     Code.SECOND_CDR_FOR_SESSION: CodeInfo(
         _H, "CDR", "another CDR for the same Session, neither credited, was checked before"
     ),

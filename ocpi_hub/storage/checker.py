@@ -81,7 +81,10 @@ class Checker:
         self.pool = pool
         self.settings = settings
         self.database = database or DatabaseWatch(pool)
-        self.limits = Limits(max_duration=timedelta(hours=settings.max_session_hours))
+        self.limits = Limits(
+            max_duration=timedelta(hours=settings.max_session_hours),
+            price_tolerance=settings.price_tolerance,
+        )
         self.grace = timedelta(hours=settings.cdr_grace_hours)
         self._floor = 0
         self._candidate: tuple[float, int] | None = None  # (monotonic time, highest seq seen)

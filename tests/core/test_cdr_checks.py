@@ -48,6 +48,12 @@ def held(**overrides: Any) -> Held:
     return replace(base, **overrides)
 
 
+def unpriced() -> Held:
+    """The hub holding no tariff to price by: the periods of tests that reshape them are not
+    also a PRICE_MISMATCH (tested on its own below)."""
+    return held(tariffs={})
+
+
 def codes(findings: list[Finding]) -> list[Code]:
     return [f.code for f in findings]
 
@@ -125,7 +131,7 @@ def test_an_end_before_the_start_is_found_and_nothing_is_measured_on_it() -> Non
     cdr = a_cdr(
         end_date_time="2024-03-01T09:00:00Z", charging_periods=[factories.charging_period(0)]
     )
-    findings = check_cdr(cdr, held(), LIMITS)
+    findings = check_cdr(cdr, unpriced(), LIMITS)
     assert codes(findings) == [Code.END_BEFORE_START, Code.PERIOD_NEGATIVE_LENGTH]
     assert findings[0].evidence == {
         "start_date_time": "2024-03-01T10:00:00Z",
@@ -146,7 +152,7 @@ def test_a_charge_longer_than_the_limit_is_found() -> None:
 
 def test_periods_out_of_order_are_found_by_index() -> None:
     periods = [factories.charging_period(m) for m in (0, 30, 15)]
-    findings = check_cdr(a_cdr(charging_periods=periods), held(), LIMITS)
+    findings = check_cdr(a_cdr(charging_periods=periods), unpriced(), LIMITS)
     assert codes(findings) == [Code.PERIODS_OUT_OF_ORDER]
     assert findings[0].evidence == {
         "periods": [
@@ -161,7 +167,7 @@ def test_periods_out_of_order_are_found_by_index() -> None:
 
 def test_a_period_starting_after_the_end_has_a_negative_length() -> None:
     periods = [factories.charging_period(0), factories.charging_period(75)]
-    findings = check_cdr(a_cdr(charging_periods=periods), held(), LIMITS)
+    findings = check_cdr(a_cdr(charging_periods=periods), unpriced(), LIMITS)
     assert codes(findings) == [Code.PERIOD_NEGATIVE_LENGTH]
     assert findings[0].evidence["index"] == 1
 
@@ -169,7 +175,7 @@ def test_a_period_starting_after_the_end_has_a_negative_length() -> None:
 def test_zero_length_periods_are_found_between_periods_and_at_the_end() -> None:
     """A period ends where the next starts, the last one where the charge ends."""
     periods = [factories.charging_period(m) for m in (0, 20, 20, 60)]
-    findings = check_cdr(a_cdr(charging_periods=periods), held(), LIMITS)
+    findings = check_cdr(a_cdr(charging_periods=periods), unpriced(), LIMITS)
     assert codes(findings) == [Code.PERIOD_ZERO_LENGTH]
     assert findings[0].evidence == {"periods": [1, 3]}
     assert findings[0].severity == Severity.LOW
@@ -280,7 +286,12 @@ def test_a_second_cdr_for_a_session_is_found_unless_credited() -> None:
 
 
 def test_a_credit_cdr_with_an_unknown_reference_is_found() -> None:
-    credit = a_cdr(id="CDR1-C", credit=True, credit_reference_id="CDR1")
+    credit = a_cdr(
+        id="CDR1-C",
+        credit=True,
+        credit_reference_id="CDR1",
+        total_cost={"excl_vat": -2.88, "incl_vat": -3.48},
+    )
     findings = check_cdr(credit, held(same_session=(OtherCdr("CDR1", "SESS1"),)), LIMITS)
     assert codes(findings) == [Code.UNKNOWN_CREDIT_REFERENCE]
     assert findings[0].evidence == {"credit_reference_id": "CDR1"}

@@ -42,6 +42,12 @@ async def the_cpos_place(pool: asyncpg.Pool) -> None:
     await store(pool, "tariffs", factories.tariff("TARIFF-AC"))
 
 
+def credit_of(credited: str, id: str) -> dict[str, Any]:
+    """A credit CDR of `credited`: its periods, the negative of its price (mod_cdrs)."""
+    negative = {"excl_vat": -2.88, "incl_vat": -3.48}
+    return a_cdr(id=id, credit=True, credit_reference_id=credited, total_cost=negative)
+
+
 def checker(pool: asyncpg.Pool, **settings: Any) -> Checker:
     return Checker(pool, Settings(**settings))
 
@@ -170,7 +176,7 @@ async def test_a_second_cdr_for_a_session_is_closed_by_a_credit(pool: asyncpg.Po
     (row,) = await findings.listing(pool)
     assert row.evidence == {"session_id": "SESS1", "other_cdrs": ["CDR1"]}
 
-    await store(pool, "cdrs", a_cdr(id="CDR1-C", credit=True, credit_reference_id="CDR1"))
+    await store(pool, "cdrs", credit_of("CDR1", "CDR1-C"))
     await run.reconcile()
     assert await open_codes(pool) == {}
 
@@ -205,7 +211,7 @@ async def test_a_pair_is_found_on_the_later_cdr_whichever_is_judged_again(
 
 async def test_a_credit_cdr_naming_no_cdr_is_found(pool: asyncpg.Pool) -> None:
     await the_cpos_place(pool)
-    await store(pool, "cdrs", a_cdr(id="CDR9-C", credit=True, credit_reference_id="CDR9"))
+    await store(pool, "cdrs", credit_of("CDR9", "CDR9-C"))
     await checker(pool).check_pending()
     assert await open_codes(pool) == {"NL*CPA*CDR9-C": ["UNKNOWN_CREDIT_REFERENCE"]}
 
