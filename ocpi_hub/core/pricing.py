@@ -31,8 +31,11 @@ How (each rule names its clause; the choices where the spec is silent are marked
    the total ENERGY, and to the total of whichever of TIME or PARKING_TIME was consumed last
    (charging followed by parking rounds only the parking; d2 examples; a part reporting both
    counts its parking as the later), each with the step of the last component that priced a
-   volume. The volume added is billed on that last line, at its price. Restrictions are applied
-   first, on what was consumed; the step never moves a restriction. Choice: reservation time is
+   volume. Which was consumed last is read whether an element prices it or not: charging
+   followed by free parking rounds no time at all (else more energy, bringing a price for the
+   parking into force, could make the session cheaper: a property test found it). The volume
+   added is billed on that last line, at its price. Restrictions are applied first, on what was
+   consumed; the step never moves a restriction. Choice: reservation time is
    rounded on its own, as a part of the session apart.
 6. VAT per component: incl = excl x (1 + vat/100); no `vat` means no VAT applies, incl = excl
    (PriceComponent.vat).
@@ -258,9 +261,11 @@ def _price(
 @dataclass(slots=True)
 class _Lines:
     by_key: dict[_Key, _Line] = field(default_factory=dict)
-    # Per step_size group (ENERGY, TIME with PARKING_TIME, reservation time): the line of the
-    # last part of the session whose volume a component priced.
-    last: dict[str, _Key] = field(default_factory=dict)
+    # Per dimension (but FLAT): the line of the last part of the session whose volume a
+    # component priced.
+    last: dict[PricedDimension, _Key] = field(default_factory=dict)
+    # Which of TIME and PARKING_TIME was consumed last, priced or not: the one step_size rounds.
+    last_time: PricedDimension | None = None
 
     def add(
         self,
@@ -272,21 +277,21 @@ class _Lines:
     ) -> None:
         if volume <= 0:
             return
+        if dimension in (PricedDimension.TIME, PricedDimension.PARKING_TIME):
+            self.last_time = dimension
         key = (period, dimension, reservation, None if component is None else component.element)
         line = self.by_key.get(key)
         if line is None:
             line = self.by_key[key] = _Line(period, dimension, reservation, component)
         line.volume += volume
         if component is not None and dimension != PricedDimension.FLAT:
-            self.last[_STEP_GROUP[dimension]] = key
+            self.last[dimension] = key
 
-
-_STEP_GROUP = {
-    PricedDimension.ENERGY: "ENERGY",
-    PricedDimension.TIME: "TIME",
-    PricedDimension.PARKING_TIME: "TIME",
-    PricedDimension.RESERVATION_TIME: "RESERVATION_TIME",
-}
+    def rounded(self) -> list[_Key]:
+        """The lines step_size rounds: the last priced line of ENERGY, of the one of TIME and
+        PARKING_TIME consumed last, and of reservation time (rule 5)."""
+        rounded = [PricedDimension.ENERGY, PricedDimension.RESERVATION_TIME, self.last_time]
+        return [key for d in rounded if d is not None and (key := self.last.get(d)) is not None]
 
 
 def _consume(restrictions: Restrictions, session: list[Period], where: ZoneInfo) -> _Lines:
@@ -347,7 +352,7 @@ class _First:
 
 def _round_steps(lines: _Lines) -> None:
     """step_size, once per group, on the group's last line (rule 5 of the module docstring)."""
-    for key in lines.last.values():
+    for key in lines.rounded():
         last = lines.by_key[key]
         if last.component is None:  # never: only a priced line is a group's last
             continue

@@ -18,6 +18,7 @@ from ocpi_hub.core.pricing import (
     price_session,
 )
 from tests.core.pricing_builders import (
+    Number,
     cdr,
     element,
     energy,
@@ -588,3 +589,19 @@ def test_a_figure_too_large_to_price_exactly_is_refused() -> None:
     c = cdr("2024-03-04 10:00", "2024-03-04 11:00", period("2024-03-04 10:00", ENERGY="1e300"))
     with pytest.raises(PricingError, match="too large to be priced exactly"):
         price_cdr(tariff(element(energy(0.25))), c, UTC)
+
+
+def test_charging_then_free_parking_rounds_no_time() -> None:
+    """step_size rounds whichever of TIME and PARKING_TIME came last, priced or not: parking no
+    element prices (below min_kwh here) leaves the charging TIME unrounded, as priced parking
+    would; else more energy, pricing the parking at 0, made the session cheaper (hypothesis)."""
+    t = tariff(element(parking(0, step=0), min_kwh=1), element(time(0.01, step=300)))
+
+    def charged(kwh: Number) -> Cost:
+        start, parked, end = "2024-03-04 06:00", "2024-03-04 06:01", "2024-03-04 06:02"
+        minute = Decimal(1) / 60
+        periods = period(start, ENERGY=kwh, TIME=minute), period(parked, PARKING_TIME=minute)
+        return price_cdr(t, cdr(start, end, *periods), UTC)
+
+    assert charged(Decimal("0.008")).total.excl_vat == Decimal("0.0002")  # 60 s x 0.01/h
+    assert charged(1).total.excl_vat == Decimal("0.0002")
