@@ -13,9 +13,13 @@ one transaction sum to zero in each currency (`sums`; the database checks it aga
 | `payable`    | a party  | minus what the hub owes the party (a CPO, for its CDRs)         |
 | `fees`       | the hub  | minus the fees the hub has earned                               |
 | `cash`       | the hub  | the money the hub has received less what it has paid out        |
+| `disputed`   | a party  | what an eMSP disputes: taken out of its `receivable` while its  |
+|              |          | disputes are open (core.disputes), owed by nobody until settled |
 
-So a party's balance, the sum of its accounts, is positive when it owes the hub and negative
-when the hub owes it; that is the one sign every command prints.
+So a party's balance, the sum of its `receivable` and `payable`, is positive when it owes the hub
+and negative when the hub owes it; that is the one sign every command prints. Its `disputed`
+amount is shown beside the balance, not in it: an open dispute is owed by nobody until it is
+rejected (back to `receivable`) or accepted (the CPO's claim reduced).
 
 **A CDR** of amount A, with the hub's fee F between its CPO and its token's eMSP, books
 `receivable(eMSP) +A`, `payable(CPO) -(A - F)`, `fees(hub) -F`. The amount is
@@ -104,6 +108,7 @@ class Account(StrEnum):
     PAYABLE = "payable"
     FEES = "fees"
     CASH = "cash"
+    DISPUTED = "disputed"
 
 
 @dataclass(frozen=True)

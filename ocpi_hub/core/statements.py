@@ -9,16 +9,22 @@ entry on one of its accounts, in booking order. A month's statement is final onc
 over: a transaction falls in the month the hub booked it, so a credit CDR for an earlier month's
 CDR appears in the month it came, with the CDR it credits named. Each line carries:
 
-- `amount`: the CDR's amount (what its eMSP is charged; negative on a credit's reversal), or
-  the payment's (positive received by the hub, negative paid by it);
-- `fee`: the hub's fee on that CDR (none on a payment);
-- `net`: what the line changes in what the party owes: a CDR's amount for its eMSP, minus
-  (amount - fee) for its CPO, minus the payment for a payment;
+- `amount`: the CDR's amount (what its eMSP is charged; negative on a credit's reversal), the
+  payment's (positive received by the hub, negative paid by it), or the dispute's (on the lines
+  of a dispute's steps, core.disputes);
+- `fee`: the hub's fee on that CDR (none on a payment; on a dispute's step, what it changes in
+  the fee: minus the fee returned on an acceptance);
+- `net`: the entry's amount, what the line changes in what the party owes: a CDR's amount for
+  its eMSP, minus (amount - fee) for its CPO, minus the payment for a payment; on the
+  `disputed` account, what it changes in the party's disputed amount instead, which is held
+  aside and not owed;
 - `running`: the party's balance in the line's currency after the line, from the balance the
-  month opened with.
+  month opened with (`disputed` lines leave it as it is).
 
 Per currency the statement totals the month: the opening balance, the CDRs and their amounts
-and fees, the payments, the net change and the closing balance (`opening + net`).
+and fees (less the fees returned on accepted disputes), the payments, the net change of the
+dispute steps (`disputes`), the net change and the closing balance (`opening + net`), and
+the change in the amount disputed (`disputed`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from ocpi_hub.core.ledger import Account, BadAmount
 from ocpi_hub.core.routing import PartyKey
 
 __all__ = [
+    "DISPUTE_KINDS",
     "Balance",
     "Balances",
     "HubBalance",
@@ -65,8 +72,8 @@ class Line:
 
     transaction: int
     booked_at: datetime
-    kind: str  # cdr, credit, payment
-    cdr: str | None  # CC*PID*ID of the CDR booked (for a credit: the credit CDR)
+    kind: str  # cdr, credit, payment, dispute, dispute_accepted|_rejected|_credited
+    cdr: str | None  # CC*PID*ID of the CDR booked (a credit: the credit CDR; a dispute's: its)
     reference: str | None  # a payment's
     account: str
     currency: str
@@ -74,6 +81,10 @@ class Line:
     fee: Decimal | None
     net: Decimal
     running: Decimal = ZERO
+    dispute: int | None = None  # the dispute a dispute step's line is of
+
+
+DISPUTE_KINDS = frozenset({"dispute", "dispute_accepted", "dispute_rejected", "dispute_credited"})
 
 
 @dataclass
@@ -86,7 +97,9 @@ class Totals:
     amount: Decimal = ZERO  # of the CDR and credit lines
     fee: Decimal = ZERO
     payments: Decimal = ZERO  # net of the payment lines
+    disputes: Decimal = ZERO  # net of the dispute steps' lines on owed accounts
     net: Decimal = ZERO
+    disputed: Decimal = ZERO  # net of the `disputed` lines: the change in what is disputed
 
     @property
     def closing(self) -> Decimal:
@@ -110,10 +123,18 @@ def statement(
     done: list[Line] = []
     for line in lines:
         total = totals.setdefault(line.currency, Totals(line.currency))
-        running[line.currency] = running.get(line.currency, ZERO) + line.net
-        total.net += line.net
+        running.setdefault(line.currency, ZERO)
+        if line.account == Account.DISPUTED:
+            total.disputed += line.net
+        else:
+            running[line.currency] += line.net
+            total.net += line.net
         if line.kind == "payment":
             total.payments += line.net
+        elif line.kind in DISPUTE_KINDS:
+            total.fee += line.fee or ZERO
+            if line.account != Account.DISPUTED:
+                total.disputes += line.net
         else:
             total.cdrs += 1
             total.amount += line.amount or ZERO
@@ -130,6 +151,7 @@ class Balance:
     currency: str
     receivable: Decimal = ZERO
     payable: Decimal = ZERO
+    disputed: Decimal = ZERO  # held aside by its open disputes: not in `balance`
 
     @property
     def balance(self) -> Decimal:
@@ -171,6 +193,8 @@ def balances(rows: Iterable[tuple[PartyKey, Account, str, Decimal]]) -> Balances
         balance = parties.setdefault((party, currency), Balance(party, currency))
         if account == Account.RECEIVABLE:
             balance.receivable += value
+        elif account == Account.DISPUTED:
+            balance.disputed += value
         else:
             balance.payable += value
     return Balances(list(parties.values()), [own[c] for c in sorted(own)], total)
