@@ -7,7 +7,9 @@ Two callers: the web layer, for what a party pushes to the hub's Receiver interf
 `Pushed` (what came, from whom, addressed how); this module stores it, asks the one delivery
 planner (core.planner) who is sent it, and queues that in the outbox, all or nothing. A module
 whose objects are money (CDRs, `ObjectModule.booked`) is booked in the settlement ledger in the
-same transaction (storage.repositories.ledger): a CDR is stored, booked and queued, or none of it.
+same transaction (storage.repositories.ledger): a CDR is stored, booked and queued, or none of it;
+a credit CDR settles the disputes of the CDR it credits in that transaction too
+(storage.repositories.disputes.credited).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import Connection
 from ocpi_hub.storage.platform_cache import PlatformCache
-from ocpi_hub.storage.repositories import ledger, objects, outbox
+from ocpi_hub.storage.repositories import disputes, ledger, objects, outbox
 from ocpi_hub.storage.repositories.objects import ObjectKey
 
 __all__ = ["Apply", "Pushed", "Stored", "deliveries", "enqueue", "store", "store_new"]
@@ -110,7 +112,8 @@ async def store(
 async def _book(
     conn: Connection, pushed: Pushed, data: dict[str, Any], addressee: PartyKey
 ) -> None:
-    """Book a stored CDR (for a token of `addressee`) at the fee its CPO and that eMSP agreed."""
+    """Book a stored CDR (for a token of `addressee`) at the fee its CPO and that eMSP agreed; a
+    credit CDR's reversal also settles the disputes of the CDR it credits (core.disputes)."""
     _, country_code, party_id, _, _ = pushed.key.args()
     owner = (country_code, party_id)
     booked = await ledger.book_cdr(
@@ -121,6 +124,13 @@ async def _book(
         hub=pushed.hub,
         fee=pushed.agreements.fee(owner, addressee),
     )
+    if booked.outcome == ledger.Outcome.REVERSED:
+        assert booked.reverses is not None and booked.transaction is not None
+        settled = await disputes.credited(
+            conn, booked.reverses, booked.transaction, "*".join((*owner, pushed.key.id))
+        )
+        if settled:
+            log.info("disputes_credited", cdr="*".join((*owner, pushed.key.id)), disputes=settled)
     if booked.outcome != ledger.Outcome.BOOKED:
         log.info(
             f"cdr_{booked.outcome.value}",

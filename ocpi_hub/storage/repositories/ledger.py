@@ -8,7 +8,9 @@ second.
 
 A credit CDR and the CDR it credits take one advisory lock, keyed by the credited CDR, before
 either reads the ledger: whichever commits second sees the first, so a credit stored while its
-CDR is being stored (or before it: `ledger_awaited_credits`) is never lost.
+CDR is being stored (or before it: `ledger_awaited_credits`) is never lost. A dispute's steps take
+the same lock (`lock_cdr`, storage.repositories.disputes), so a credit and a dispute of one CDR
+never book on what the other has not committed.
 
 Reads: a party's statement lines and opening balances, and every account's balance; the
 figures a command prints are computed from these rows (core.statements).
@@ -39,9 +41,11 @@ __all__ = [
     "PaymentRecorded",
     "balance_of",
     "balances",
+    "book",
     "book_cdr",
     "entries_of",
     "known_party",
+    "lock_cdr",
     "record_payment",
     "statement_lines",
 ]
@@ -89,6 +93,7 @@ class Booked:
     outcome: Outcome
     transaction: int | None = None
     reason: str = ""
+    reverses: int | None = None  # REVERSED: the transaction of the CDR credited
 
 
 def _columns(entries: Sequence[Entry]) -> tuple[list[Any], ...]:
@@ -111,11 +116,7 @@ async def book_cdr(
     _, country_code, party_id, _, _ = key.args()
     owner = (country_code, party_id)
     reference = credited(cdr)
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-        _LOCK_CLASS,
-        f"{country_code}*{party_id}*{(reference or key.id).upper()}",
-    )
+    await lock_cdr(conn, owner, reference or key.id)
     if reference is not None:
         return await _book_credit(conn, owner, key.id, reference)
     booking = ledger.book_cdr(cdr, owner, emsp, hub, fee)
@@ -129,6 +130,32 @@ async def book_cdr(
     if row["awaited"] is not None:  # a credit stored before this CDR
         await _reverse(conn, owner, row["awaited"], row["id"], booking.entries)
     return Booked(Outcome.BOOKED, row["id"])
+
+
+async def lock_cdr(conn: Connection, owner: PartyKey, cdr_id: str) -> None:
+    """Hold, until the caller's transaction ends, the lock of what the ledger books of the CDR
+    `cdr_id` of `owner` (its booking, its credit's, its disputes' steps)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        _LOCK_CLASS,
+        f"{owner[0]}*{owner[1]}*{cdr_id.upper()}",
+    )
+
+
+async def book(conn: Connection, kind: str, entries: Sequence[Entry]) -> int:
+    """Book a transaction of `kind` naming no CDR (a dispute's step) with its entries, in one
+    statement; its id."""
+    found: int = await conn.fetchval(
+        "WITH booked AS (INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id),"
+        " entries AS (INSERT INTO ledger_entries"
+        "  (transaction_id, account, country_code, party_id, currency, amount)"
+        "  SELECT booked.id, x.* FROM booked,"
+        "  unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[]) AS x)"
+        " SELECT id FROM booked",
+        kind,
+        *_columns(entries),
+    )
+    return found
 
 
 async def _book_credit(conn: Connection, owner: PartyKey, credit_id: str, reference: str) -> Booked:
@@ -164,7 +191,7 @@ async def _book_credit(conn: Connection, owner: PartyKey, credit_id: str, refere
     reversed_by = await _reverse(conn, owner, credit_id, rows[0]["id"], entries)
     if reversed_by is None:
         return Booked(Outcome.NOT_BOOKED, reason=f"CDR {credit_id!r} is booked already")
-    return Booked(Outcome.REVERSED, reversed_by)
+    return Booked(Outcome.REVERSED, reversed_by, reverses=rows[0]["id"])
 
 
 async def _reverse(
@@ -252,13 +279,19 @@ async def statement_lines(
 ) -> list[Line]:
     """Each entry on `party`'s accounts booked in [start, end), in booking order, with the
     figures of its transaction: the CDR's amount (its receivable entry) and the hub's fee (its
-    fees entry, negated), or the payment's amount (its cash entry)."""
+    fees entry, negated), the payment's amount (its cash entry), or a dispute step's dispute,
+    its CDR and amount (and the fee entry, negated, where it has one)."""
     rows = await conn.fetch(
-        "SELECT t.id, t.booked_at, t.kind, t.cdr_country_code, t.cdr_party_id, t.cdr_id,"
-        " p.reference, e.account, e.currency, e.amount, f.receivable, f.fees, f.cash"
+        "SELECT t.id, t.booked_at, t.kind, p.reference, e.account, e.currency, e.amount,"
+        " f.receivable, f.fees, f.cash, d.id AS dispute, d.amount AS disputed,"
+        " coalesce(t.cdr_country_code, d.cdr_country_code) AS cdr_country_code,"
+        " coalesce(t.cdr_party_id, d.cdr_party_id) AS cdr_party_id,"
+        " coalesce(t.cdr_id, d.cdr_id) AS cdr_id"
         " FROM ledger_entries e"
         " JOIN ledger_transactions t ON t.id = e.transaction_id"
         " LEFT JOIN ledger_payments p ON p.transaction_id = t.id"
+        " LEFT JOIN dispute_events v ON v.transaction_id = t.id"
+        " LEFT JOIN disputes d ON d.id = v.dispute_id"
         " CROSS JOIN LATERAL ("
         "  SELECT sum(x.amount) FILTER (WHERE x.account = 'receivable') AS receivable,"
         "   sum(x.amount) FILTER (WHERE x.account = 'fees') AS fees,"
@@ -271,33 +304,42 @@ async def statement_lines(
         start,
         end,
     )
-    return [
-        Line(
-            transaction=r["id"],
-            booked_at=r["booked_at"],
-            kind=r["kind"],
-            cdr=f"{r['cdr_country_code']}*{r['cdr_party_id']}*{r['cdr_id']}"
-            if r["cdr_id"] is not None
-            else None,
-            reference=r["reference"],
-            account=r["account"],
-            currency=r["currency"],
-            amount=r["cash"] if r["kind"] == "payment" else r["receivable"],
-            fee=None if r["kind"] == "payment" else -(r["fees"] or ZERO),
-            net=r["amount"],
-        )
-        for r in rows
-    ]
+    return [_line(r) for r in rows]
+
+
+def _line(r: asyncpg.Record) -> Line:
+    if r["kind"] == "payment":
+        amount, fee = r["cash"], None
+    elif r["dispute"] is not None:
+        amount, fee = r["disputed"], None if r["fees"] is None else -r["fees"]
+    else:
+        amount, fee = r["receivable"], -(r["fees"] or ZERO)
+    return Line(
+        transaction=r["id"],
+        booked_at=r["booked_at"],
+        kind=r["kind"],
+        cdr=f"{r['cdr_country_code']}*{r['cdr_party_id']}*{r['cdr_id']}"
+        if r["cdr_id"] is not None
+        else None,
+        reference=r["reference"],
+        account=r["account"],
+        currency=r["currency"],
+        amount=amount,
+        fee=fee,
+        net=r["amount"],
+        dispute=r["dispute"],
+    )
 
 
 async def balance_of(
     conn: Executor, party: PartyKey, before: datetime | None = None
 ) -> dict[str, Decimal]:
-    """`party`'s balance per currency: of everything booked (before `before`, if given)."""
+    """`party`'s balance per currency: of everything booked (before `before`, if given) but
+    what its open disputes hold aside (core.ledger: not owed while disputed)."""
     rows = await conn.fetch(
         "SELECT e.currency, sum(e.amount) FROM ledger_entries e"
         " JOIN ledger_transactions t ON t.id = e.transaction_id"
-        " WHERE e.country_code = $1 AND e.party_id = $2"
+        " WHERE e.country_code = $1 AND e.party_id = $2 AND e.account <> 'disputed'"
         " AND ($3::timestamptz IS NULL OR t.booked_at < $3)"
         " GROUP BY e.currency ORDER BY e.currency",
         *party,
