@@ -16,6 +16,7 @@ from aiohttp import web
 from conformance import cli as conformance_cli
 from ocpi_hub import (
     agreements_cli,
+    disputes_cli,
     findings_cli,
     fraud_cli,
     parties_cli,
@@ -152,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     routes_cli.add_parser(commands, common)
     findings_cli.add_parser(commands, common)
     settlement_cli.add_parser(commands, common)
+    disputes_cli.add_parser(commands, common)
     return parser
 
 
@@ -265,4 +267,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **routes_cli.COMMANDS,
     **findings_cli.COMMANDS,
     **settlement_cli.COMMANDS,
+    **disputes_cli.COMMANDS,
 }

@@ -5,7 +5,8 @@ Every figure printed is computed from the ledger's rows by core.statements: noth
 beside them. Amounts are printed in at least their currency's decimals, and in `--json` as
 strings, so that no figure passes through a binary float. The sign is the ledger's: a party's
 balance is positive when it owes the hub, negative when the hub owes it; a payment is positive
-when the hub received it, negative when the hub paid it.
+when the hub received it, negative when the hub paid it. An amount in dispute (ocpi-hub disputes)
+is shown beside a party's balance (`disputed`), not in it: nobody owes it until it is resolved.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from ocpi_hub.terminal import fail, table
 __all__ = ["COMMANDS", "add_parser"]
 
 SIGNS = "positive: owes the hub; negative: the hub owes it"
-_LINE_COLUMNS = ["booked_at", "transaction", "kind", "cdr", "reference", "account", "currency",
-                 "amount", "fee", "net", "running"]  # fmt: skip
-_TOTAL_COLUMNS = ["currency", "opening", "cdrs", "amount", "fee", "payments", "net", "closing"]
+_LINE_COLUMNS = ["booked_at", "transaction", "kind", "cdr", "dispute", "reference", "account",
+                 "currency", "amount", "fee", "net", "running"]  # fmt: skip
+_TOTAL_COLUMNS = ["currency", "opening", "cdrs", "amount", "fee", "payments", "disputes", "net",
+                  "closing", "disputed"]  # fmt: skip
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -115,6 +117,7 @@ def _line_json(line: Line) -> dict[str, Any]:
         "transaction": line.transaction,
         "kind": line.kind,
         "cdr": line.cdr,
+        "dispute": line.dispute,
         "reference": line.reference,
         "account": line.account,
         "currency": c,
@@ -134,8 +137,10 @@ def _totals_json(totals: Totals) -> dict[str, Any]:
         "amount": shown(totals.amount, c),
         "fee": shown(totals.fee, c),
         "payments": shown(totals.payments, c),
+        "disputes": shown(totals.disputes, c),
         "net": shown(totals.net, c),
         "closing": shown(totals.closing, c),
+        "disputed": shown(totals.disputed, c),
     }
 
 
@@ -183,7 +188,7 @@ async def cmd_balances(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     body = _balances_json(found)
     print(f"balances ({SIGNS})")
-    table(body["parties"], ["party", "currency", "receivable", "payable", "balance"])
+    table(body["parties"], ["party", "currency", "receivable", "payable", "balance", "disputed"])
     print(f"the hub {party_text((settings.country_code, settings.party_id))}:")
     table(body["hub"], ["currency", "fees", "cash"])
     print("sum of every entry: " + (", ".join(f"{v} {c}" for c, v in body["total"].items())
@@ -200,6 +205,7 @@ def _balances_json(found: Balances) -> dict[str, Any]:
                 "receivable": shown(b.receivable, b.currency),
                 "payable": shown(b.payable, b.currency),
                 "balance": shown(b.balance, b.currency),
+                "disputed": shown(b.disputed, b.currency),
             }
             for b in found.parties
         ],

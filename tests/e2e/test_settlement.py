@@ -94,7 +94,7 @@ async def test_cdrs_through_the_hub_are_booked_at_the_agreed_fee(
     balances = await ok(run, "settlement", "balances")
     assert party(balances, "DE*EMA") == {"party": "DE*EMA", "currency": "EUR",
                                          "receivable": "4.60", "payable": "0.00",
-                                         "balance": "4.60"}  # fmt: skip
+                                         "balance": "4.60", "disputed": "0.00"}  # fmt: skip
     assert party(balances, "FR*EMB")["balance"] == "4.60"
     assert party(balances, "NL*CPA")["payable"] == "-9.01"  # 4.41 + 4.60
     assert balances["hub"] == [{"currency": "EUR", "fees": "0.19", "cash": "0.00"}]
@@ -190,7 +190,8 @@ async def test_statement_and_payments_through_the_cli(
     ]  # fmt: skip
     assert statement["totals"] == [{"currency": "EUR", "opening": "0.00", "cdrs": 2,
                                     "amount": "9.20", "fee": "0.38", "payments": "-5.00",
-                                    "net": "4.20", "closing": "4.20"}]  # fmt: skip
+                                    "disputes": "0.00", "net": "4.20", "closing": "4.20",
+                                    "disputed": "0.00"}]  # fmt: skip
 
     as_csv = await run("settlement", "statement", "--party", "DE*EMA", "--period", month, "--csv")
     assert as_csv.returncode == 0, as_csv.stderr
