@@ -1,42 +1,55 @@
-"""Settlement ledger: CDRs/s stored and booked through the one store path, against the same path
-with booking left out (issue 9 §3: book 100,000 CDRs).
+"""Settlement ledger: 100,000 CDRs priced and booked (issue 9 "Done when": a benchmark prices
+100,000 CDRs and books them), CDRs/s against the same store path with neither.
 
-    .venv/bin/python -m bench.bench_ledger [--cdrs 100000] [--concurrency 16]
+    .venv/bin/python -m bench.bench_ledger [--cdrs 100000] [--concurrency 16] [--distinct 5000]
 
-Each run stores `--cdrs` distinct CDRs with `storage.changes.store_new`, `--concurrency` in
-flight, on a fresh embedded PostgreSQL with fsync on (every commit flushed), in this process: the
-CDR inserted, booked in the ledger at a fee of 1.5 % + 0.30 EUR (three entries, the balance
-trigger, the advisory lock a CDR and its credit share) and its deliveries planned, in one
-transaction. Every tenth CDR is a credit CDR of the one before it, booked as its reversal. No
-eMSP is registered (each is only invited, known to the hub but with no endpoints), so no delivery
-is queued: what is measured is the store and the book.
+The CDRs are bench_pricing's (4-10 charging periods under four tariffs with restrictions, read in
+Europe/Amsterdam), `--distinct` of them generated and validated before the clock starts and used
+in turn under new ids. Each run stores `--cdrs` CDRs with `storage.changes.store_new`,
+`--concurrency` in flight, on a fresh embedded PostgreSQL with fsync on (every commit flushed),
+in this process:
 
-- booked: the CDRs module as the hub describes it (`core.stored.CDRS`, `booked=True`);
-- unbooked: the same description with `booked=False`: the store alone, the baseline.
+- priced+booked: each CDR priced by `core.pricing.price_cdr` (its total_cost set from the price,
+  as the CPO would), then stored, booked in the ledger at a fee of 1.5 % + 0.30 EUR (three
+  entries, the balance trigger, the advisory lock a CDR and its credit share) and its deliveries
+  planned, in one transaction; every tenth CDR is a credit CDR of the one before it (the negative
+  of its price), booked as its reversal;
+- stored: the same CDRs, priced before the clock starts, stored under the CDRs module with
+  `booked=False`: the store alone, the baseline.
 
-Reports CDRs/s, the latency of one CDR's transaction (p50, p99), this process's CPU per CDR
-(the Python side: the rules, asyncpg), and booked/unbooked. The database's CPU is not read: it
-shares the machine. Never run in CI.
+No eMSP is registered (each is only invited, known to the hub but with no endpoints), so no
+delivery is queued: what is measured is the pricing, the store and the book. Reports CDRs/s, the
+latency of one CDR (pricing and transaction; p50, p99), this process's CPU per CDR (the Python
+side: pricing, the rules, asyncpg), the sum of what was priced and booked, and the ratio. The
+database's CPU is not read: it shares the machine. Never run in CI.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 
+from bench.bench_pricing import ZONE, bodies
 from bench.common import Measured, bench_database, measure
 from ocpi_hub.core.agreements import Agreements, FeeAgreement
 from ocpi_hub.core.ledger import Fee
+from ocpi_hub.core.modules.cdrs import CDR
+from ocpi_hub.core.modules.tariffs import Tariff
 from ocpi_hub.core.objects import ObjectModule
 from ocpi_hub.core.parties import Role
+from ocpi_hub.core.pricing import price_cdr
+from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.core.stored import CDRS
+from ocpi_hub.core.types import json_decimal
 from ocpi_hub.storage import changes
 from ocpi_hub.storage.db import create_pool
 from ocpi_hub.storage.migrate import migrate
@@ -50,22 +63,36 @@ FEES = Agreements(
     fees=tuple(FeeAgreement.of(CPO, e, Fee(Decimal("1.5"), Decimal("0.30"), "EUR")) for e in EMSPS)
 )
 SOURCE = factories.platform(1)
+Job = Callable[[], dict[str, Any]]
 
 
-def cdrs(count: int) -> Iterator[dict[str, Any]]:
-    """`count` CDRs for the two eMSPs' tokens, of amounts 0.01 to 99.99 EUR; every tenth a
-    credit CDR of the one before it."""
+def priced(body: dict[str, Any], tariff: Tariff, id: str, emsp: PartyKey) -> dict[str, Any]:
+    """`body` under `id` for a token of `emsp`, its total_cost what `tariff` prices it at."""
+    cost = price_cdr(tariff, CDR.model_validate(body), ZONE).total
+    total = {"excl_vat": float(cost.excl_vat), "incl_vat": float(cost.incl_vat)}
+    return {**body, "id": id, "cdr_token": factories.cdr_token(emsp), "total_cost": total}
+
+
+def cdrs(count: int, templates: Sequence[tuple[Tariff, dict[str, Any]]]) -> Iterator[Job]:
+    """`count` CDRs for the two eMSPs' tokens, made of `templates` in turn; every tenth a credit
+    CDR of the one before it. Each a function giving the CDR to store (pricing it, for
+    priced+booked)."""
     for n in range(count):
         if n % 10 == 9:
-            yield factories.cdr(
-                f"C{n - 1}-C", emsp=EMSPS[(n - 1) % 2], credit=True,
-                credit_reference_id=f"C{n - 1}",
-                total_cost={"excl_vat": -((n - 1) % 9999 + 1) / 100},
-            )  # fmt: skip
+            tariff, body = templates[(n - 1) % len(templates)]
+            emsp = EMSPS[(n - 1) % 2]
+
+            def credit(tariff: Tariff = tariff, body: dict[str, Any] = body, n: int = n,
+                       emsp: PartyKey = emsp) -> dict[str, Any]:  # fmt: skip
+                cdr = priced(body, tariff, f"C{n - 1}-C", emsp)
+                negative = {k: -v for k, v in cdr["total_cost"].items()}
+                return {**cdr, "credit": True, "credit_reference_id": f"C{n - 1}",
+                        "total_cost": negative}  # fmt: skip
+
+            yield credit
         else:
-            yield factories.cdr(
-                f"C{n}", emsp=EMSPS[n % 2], total_cost={"excl_vat": (n % 9999 + 1) / 100}
-            )
+            tariff, body = templates[n % len(templates)]
+            yield functools.partial(priced, body, tariff, f"C{n}", EMSPS[n % 2])
 
 
 def pushed(spec: ObjectModule, cdr: dict[str, Any]) -> changes.Pushed:
@@ -84,9 +111,11 @@ def pushed(spec: ObjectModule, cdr: dict[str, Any]) -> changes.Pushed:
     )
 
 
-async def run(spec: ObjectModule, count: int, concurrency: int) -> tuple[Measured, int]:
-    """Store `count` CDRs as `spec` describes them on a fresh database; the measure, and how
-    many ledger transactions they booked."""
+async def run(
+    spec: ObjectModule, jobs: Iterator[Job], count: int, concurrency: int
+) -> tuple[Measured, int, Decimal]:
+    """Store `count` CDRs of `jobs` as `spec` describes them on a fresh database; the measure,
+    how many ledger transactions they booked and what the CDRs stored cost in all."""
     async with bench_database() as dsn:
         conn = await asyncpg.connect(dsn)
         await migrate(conn)
@@ -99,10 +128,11 @@ async def run(spec: ObjectModule, count: int, concurrency: int) -> tuple[Measure
         await cache.start()
         await cache.platforms_of_party(*EMSPS[0])  # loaded before the clock starts
         try:
-            queue = cdrs(count)
+            stored = [Decimal(0)]
 
             async def store() -> None:
-                cdr = next(queue)
+                cdr = next(jobs)()
+                stored[0] += json_decimal(cdr["total_cost"]["excl_vat"])
                 planned = await changes.store_new(pool, cache, pushed(spec, cdr), cdr)
                 assert planned is not None
 
@@ -113,13 +143,14 @@ async def run(spec: ObjectModule, count: int, concurrency: int) -> tuple[Measure
         finally:
             await cache.close()
             await pool.close()
-    return replace(measured, user_us=cpu_us), int(booked)
+    return replace(measured, user_us=cpu_us), int(booked), stored[0]
 
 
-def line(name: str, m: Measured, booked: int) -> str:
+def line(name: str, m: Measured, booked: int, total: Decimal) -> str:
     return (
-        f"  {name:9}: {m.rate:6.0f} CDRs/s, p50 {m.p50:6.2f} ms, p99 {m.p99:6.2f} ms,"
-        f" {m.user_us:4.0f} us CPU/CDR here, {booked} ledger transactions"
+        f"  {name:13}: {m.rate:6.0f} CDRs/s, p50 {m.p50:6.2f} ms, p99 {m.p99:6.2f} ms,"
+        f" {m.user_us:4.0f} us CPU/CDR here, {booked} ledger transactions,"
+        f" {total:.4f} EUR excl. VAT stored"
     )
 
 
@@ -127,16 +158,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cdrs", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--distinct", type=int, default=5_000)
     args = parser.parse_args()
-    results = {}
-    for name, spec in (("booked", CDRS), ("unbooked", replace(CDRS, booked=False))):
-        results[name] = await run(spec, args.cdrs, args.concurrency)
-        print(line(name, *results[name]), flush=True)
-    booked, unbooked = results["booked"][0], results["unbooked"][0]
-    extra = (1 / booked.rate - 1 / unbooked.rate) * 1e6
+    distinct = args.distinct
+    # As the hub receives them: JSON numbers, parsed (the store path takes what the web parsed).
+    templates = [(t, orjson.loads(orjson.dumps(b, default=float))) for t, b in bodies(distinct, 1)]
+    print(f"{args.cdrs} CDRs ({args.distinct} distinct, {args.concurrency} in flight):")
+    booked = await run(CDRS, cdrs(args.cdrs, templates), args.cdrs, args.concurrency)
+    print(line("priced+booked", *booked), flush=True)
+    ready = [job() for job in cdrs(args.cdrs, templates)]  # priced before the clock starts
+    baseline = await run(
+        replace(CDRS, booked=False), (lambda c=c: c for c in ready), args.cdrs, args.concurrency
+    )
+    print(line("stored", *baseline), flush=True)
+    extra = (1 / booked[0].rate - 1 / baseline[0].rate) * 1e6
     print(
-        f"  booked/unbooked: {booked.rate / unbooked.rate:.2f}x"
-        f" ({extra:.0f} us of wall time per CDR for the booking, at {args.concurrency} in flight)"
+        f"  priced+booked/stored: {booked[0].rate / baseline[0].rate:.2f}x"
+        f" ({extra:.0f} us of wall time per CDR for pricing and booking)"
     )
 
 

@@ -118,6 +118,11 @@ TARIFFS = [
 
 def generate(count: int, seed: int) -> list[tuple[Tariff, CDR]]:
     """`count` CDRs, each with the tariff it is priced under."""
+    return [(tariff, CDR.model_validate(body)) for tariff, body in bodies(count, seed)]
+
+
+def bodies(count: int, seed: int) -> list[tuple[Tariff, dict[str, Any]]]:
+    """`count` CDRs as JSON objects (as a CPO sends them), each with the tariff that prices it."""
     rng = random.Random(seed)
     found = []
     for number in range(count):
@@ -152,7 +157,7 @@ def generate(count: int, seed: int) -> list[tuple[Tariff, CDR]]:
                 for moment, dims in periods
             ],
         )
-        found.append((tariff, CDR.model_validate(body)))
+        found.append((tariff, body))
     return found
 
 
