@@ -120,7 +120,7 @@ async def run(
         conn = await asyncpg.connect(dsn)
         await migrate(conn)
         await conn.close()
-        # Room beside the CDRs in flight for the platform cache's own reads and its listener.
+        # Room beside the CDRs in flight for the platform cache's listener.
         pool = await create_pool(dsn, max_size=concurrency + 2)
         for emsp in EMSPS:  # known to the cache, so no CDR looks its eMSP up in the database
             await invite(pool, HUB, Role.EMSP, *emsp)

@@ -53,6 +53,26 @@ async def ping(pool: asyncpg.Pool, timeout: float) -> None:
         await conn.fetchval("SELECT 1")
 
 
+async def companion_pool(pool: asyncpg.Pool, max_size: int) -> asyncpg.Pool:
+    """A small pool of its own on the database `pool` connects to, for a reader that code
+    holding one of `pool`'s connections waits for (the platform cache): were it to read on
+    `pool`, callers holding every connection of it while waiting for that reader would wait
+    forever. Connections are opened when first needed."""
+    # asyncpg keeps a pool's connect arguments but has no public accessor for them (0.32).
+    args = pool._connect_args  # type: ignore[attr-defined]
+    kwargs = pool._connect_kwargs  # type: ignore[attr-defined]
+    companion = await asyncpg.create_pool(
+        *args,
+        min_size=0,
+        max_size=max_size,
+        reset=_nothing_to_reset,
+        max_inactive_connection_lifetime=0,
+        **kwargs,
+    )
+    assert companion is not None
+    return companion
+
+
 @asynccontextmanager
 async def open_database(
     settings: Settings, *, apply_migrations: bool = True

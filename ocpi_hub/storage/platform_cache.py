@@ -23,6 +23,9 @@ and, per push, loading every registered platform. A `PlatformCache` answers from
   once it listens again it reloads everything (it may have missed announcements meanwhile).
 - A token or party the cache does not know is looked up in the database before the answer is
   "unknown": a platform registered a moment ago works at once.
+- Its reads (loads and those lookups) run on a small pool of their own (`db.companion_pool`):
+  the store path asks the cache while it holds a connection of the hub's pool, and with every
+  connection held so, a load waiting for one more would never get it.
 
 Tokens are found by their SHA-256 hash, as in the database's index: an attacker controls the
 token, not its hash, so the time a lookup takes says nothing about any stored token.
@@ -49,12 +52,16 @@ from ocpi_hub.core.parties import InterfaceRole, Party, Platform, Role
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.db import companion_pool
 from ocpi_hub.storage.repositories import agreements, platforms
 from ocpi_hub.storage.repositories import routes as route_choices
 from ocpi_hub.storage.repositories.platforms import StoredPlatform
 
 log = get_logger("ocpi_hub.storage.platform_cache")
 
+# Connections of the cache's own pool: loads take one at a time (under a lock), the lookups of
+# what the snapshot does not know one each.
+READERS = 3
 # Seconds after which everything is reloaded even without an announcement.
 DEFAULT_TTL = 30.0
 # Seconds between two attempts to listen again after the connection was lost.
@@ -130,6 +137,8 @@ class PlatformCache:
         policy: Policy = Policy.OPEN,
     ) -> None:
         self._pool = pool
+        self._reads = pool  # its own pool once started (module docstring)
+        self._own_reads: asyncpg.Pool | None = None
         self._policy = policy  # OCPI_HUB_AGREEMENT_POLICY, read at start
         self._ttl = ttl
         # Where a database outage is reported (logged once per outage, not by each loop).
@@ -152,6 +161,7 @@ class PlatformCache:
     async def start(self, timeout: float = 5.0) -> None:
         """Listen for announcements; wait up to `timeout` s for the first LISTEN (until it
         succeeds every lookup reads the database)."""
+        self._own_reads = self._reads = await companion_pool(self._pool, READERS)
         self._task = asyncio.create_task(self._listen(), name="platform-cache")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._listening_once.wait(), timeout)
@@ -166,6 +176,10 @@ class PlatformCache:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._own_reads is not None:
+            self._reads = self._pool
+            await self._own_reads.close()
+            self._own_reads = None
 
     # ---- lookups ----------------------------------------------------------------------------
 
@@ -174,7 +188,7 @@ class PlatformCache:
         stored = (await self._fresh()).stored.get(platform_id)
         if stored is not None:
             return stored.platform
-        found = await platforms.get(self._pool, platform_id)
+        found = await platforms.get(self._reads, platform_id)
         if found is not None:
             self._dirty.add(found.id)
         return found
@@ -192,7 +206,7 @@ class PlatformCache:
             # never trusted from a copy known to be stale, so the database answers.
             if platform_id is not None and not (self._all_dirty or platform_id in self._dirty):
                 return snapshot.stored[platform_id].platform, token
-        found = await platforms.by_token(self._pool, candidates)
+        found = await platforms.by_token(self._reads, candidates)
         if found is not None:
             self._dirty.add(found[0].id)
         return found
@@ -205,7 +219,7 @@ class PlatformCache:
         hosts = snapshot.by_party.get(key)
         if hosts is not None:
             return routes.routes(hosts, key, snapshot.chosen.get(key))
-        found = await platforms.platforms_of_party(self._pool, *key)
+        found = await platforms.platforms_of_party(self._reads, *key)
         self._dirty.update(p.id for p in found)
         return routes.routes(found, key, snapshot.chosen.get(key))
 
@@ -285,13 +299,13 @@ class PlatformCache:
                     if everything or snapshot is None:
                         started = time.monotonic()
                         snapshot = _Snapshot.of(
-                            await platforms.load(self._pool),
-                            await agreements.load(self._pool, self._policy),
-                            await route_choices.chosen_routes(self._pool),
+                            await platforms.load(self._reads),
+                            await agreements.load(self._reads, self._policy),
+                            await route_choices.chosen_routes(self._reads),
                         )
                         self._expires = started + self._ttl
                     else:
-                        reloaded = await platforms.load(self._pool, sorted(ids))
+                        reloaded = await platforms.load(self._reads, sorted(ids))
                         snapshot = snapshot.replaced(ids, reloaded)
                 except BaseException:
                     self._dirty |= ids

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from ocpi_hub.core.parties import Endpoint, InterfaceRole, Party, Role
+from ocpi_hub.core.parties import Endpoint, InterfaceRole, Party, Platform, Role
 from ocpi_hub.storage.db import create_pool
 from ocpi_hub.storage.platform_cache import LISTENER_NAME, PlatformCache, announce
 from ocpi_hub.storage.repositories import clientinfo, platforms
@@ -303,3 +303,31 @@ async def test_the_chosen_route_is_first_in_every_process(
 
 async def _first_route(cache: PlatformCache, platform_id: int) -> bool:
     return (await cache.platforms_of_party("DE", "EMA"))[0].id == platform_id
+
+
+async def test_lookups_while_every_connection_of_the_pool_is_held_do_not_wait_forever(
+    database_url: str,
+) -> None:
+    """The store path asks the cache while it holds a connection of the hub's pool. With every
+    connection held so and the snapshot due for a reload, the reload reads on the cache's own
+    pool: before, it waited for a connection of the full pool, which never came."""
+    small = await create_pool(database_url, max_size=3)
+    cache = PlatformCache(small, ttl=0.001)  # every lookup reloads
+    await cache.start()  # its listener holds one connection; the two stores hold the others
+    try:
+        assert cache.listening
+        await registered(small, EMSP, "c-emsp")
+
+        both_held = asyncio.Barrier(2)
+
+        async def store() -> list[Platform]:
+            async with small.acquire():
+                await both_held.wait()
+                return await cache.platforms_of_party(*EMSP.key)
+
+        # A bound for a hang, not a time measured: it passes at once or never.
+        found = await asyncio.wait_for(asyncio.gather(store(), store()), 30)
+        assert [len(hosts) for hosts in found] == [1, 1]
+    finally:
+        await cache.close()
+        await small.close()
