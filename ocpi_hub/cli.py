@@ -89,6 +89,8 @@ environment:
   OCPI_HUB_MAX_SESSION_HOURS   hours a charge may last before it is a finding (default 48)
   OCPI_HUB_CDR_GRACE_HOURS     hours a completed Session may wait for its CDR (default 48;
                                decimal, e.g. 0.5)
+  OCPI_HUB_PRICE_TOLERANCE     how far a CDR's total_cost may be from its tariff's price
+                               (default 0.01, in the CDR's currency; 0: exact)
 """
 
 
