@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ocpi_hub.core.agreements import Policy
+from ocpi_hub.core.credit import Action, parse_action, parse_warn
 from ocpi_hub.core.networks import DEFAULT_PEER_NETWORKS, PeerNetworks
 
 
@@ -140,6 +141,11 @@ class Settings:
     max_session_hours: float = 48.0
     cdr_grace_hours: float = 48.0
     price_tolerance: Decimal = Decimal("0.01")
+    # Credit exposure (core.credit, storage.credit_watch): how often each eMSP's exposure is
+    # assessed, the fraction of its limit that alerts, and what being over it does.
+    credit_interval: float = 60.0
+    credit_warn: Decimal = Decimal("0.8")
+    credit_action: Action = Action.ALERT
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -200,6 +206,9 @@ class Settings:
             max_session_hours=_seconds("OCPI_HUB_MAX_SESSION_HOURS", "48", "hours"),
             cdr_grace_hours=_seconds("OCPI_HUB_CDR_GRACE_HOURS", "48", "hours"),
             price_tolerance=_tolerance("OCPI_HUB_PRICE_TOLERANCE", "0.01"),
+            credit_interval=_seconds("OCPI_HUB_CREDIT_INTERVAL", "60"),
+            credit_warn=parse_warn(_env("OCPI_HUB_CREDIT_WARN", "0.8")),
+            credit_action=parse_action(_env("OCPI_HUB_CREDIT_ACTION", "alert")),
         )
         return settings.with_overrides(**overrides)
 

@@ -1,5 +1,6 @@
-"""`ocpi-hub settlement statement|balances|pay`: the money the hub carries between its parties
-(issue 9 §3), read from and written to the settlement ledger (core.ledger, core.statements).
+"""`ocpi-hub settlement statement|balances|pay` (and `limit|exposure`, credit_cli): the money
+the hub carries between its parties (issue 9 §3), read from and written to the settlement
+ledger (core.ledger, core.statements).
 
 Every figure printed is computed from the ledger's rows by core.statements: nothing is kept
 beside them. Amounts are printed in at least their currency's decimals, and in `--json` as
@@ -20,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from ocpi_hub import credit_cli
 from ocpi_hub.core.agreements import BadAgreement, parse_party, party_text
 from ocpi_hub.core.ledger import BadAmount, parse_amount, parse_currency, payment, shown
 from ocpi_hub.core.routing import PartyKey
@@ -27,6 +29,7 @@ from ocpi_hub.core.statements import Balances, Line, Statement, Totals, balances
 from ocpi_hub.core.types import format_datetime
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Executor
+from ocpi_hub.storage.credit_watch import reassess
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.repositories import ledger, platforms
 from ocpi_hub.terminal import fail, table
@@ -71,6 +74,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     pay.add_argument("--currency", required=True, metavar="C")
     pay.add_argument("--reference", required=True, metavar="REF", help="once per party")
     pay.add_argument("--json", action="store_true")
+    credit_cli.add_actions(actions, common)
 
 
 async def _known(conn: Executor, party: PartyKey) -> bool:
@@ -248,6 +252,9 @@ async def cmd_pay(settings: Settings, args: argparse.Namespace) -> int:
                 f" already{where}: nothing recorded"
             )
         now = (await ledger.balance_of(conn, party)).get(currency, Decimal(0))
+        # A payment may bring an eMSP under its credit limit: its suspension is lifted, in
+        # every serving process, before this command returns.
+        credit = await reassess(pool, party, settings)
     done = {
         "transaction": transaction,
         "party": party_text(party),
@@ -255,6 +262,7 @@ async def cmd_pay(settings: Settings, args: argparse.Namespace) -> int:
         "currency": currency,
         "reference": reference,
         "balance": shown(now, currency),
+        "credit": credit.why,
     }
     if args.json:
         print(orjson.dumps(done).decode())
@@ -272,4 +280,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "settlement statement": cmd_statement,
     "settlement balances": cmd_balances,
     "settlement pay": cmd_pay,
+    **credit_cli.COMMANDS,
 }

@@ -1,6 +1,6 @@
 """The aiohttp application: routes, middleware, the peer client, the outbox worker, the
-puller, route choice (the meter of every request sent, and the chooser), and the checker of
-CDRs and Sessions (with reconciliation)."""
+puller, route choice (the meter of every request sent, and the chooser), the checker of
+CDRs and Sessions (with reconciliation), and the credit watch."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.checker import Checker
+from ocpi_hub.storage.credit_watch import CreditWatch
 from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements
@@ -98,6 +99,7 @@ def create_app(
         app.cleanup_ctx.append(background("route-chooser", _route_chooser))
         app.cleanup_ctx.append(background("fraud-watch", _fraud_watch))
         app.cleanup_ctx.append(background("checker", _checker))
+        app.cleanup_ctx.append(background("credit-watch", _credit_watch))
         for module in MODULES:
             app.cleanup_ctx.extend(getattr(module, "BACKGROUND", []))
     return app
@@ -161,3 +163,8 @@ def _puller(app: web.Application) -> Coroutine[Any, Any, None]:
 def _fraud_watch(app: web.Application) -> Coroutine[Any, Any, None]:
     """Raise fraud alerts from what the hub carried (core.fraud), while the application serves."""
     return FraudWatch(app[POOL], app[SETTINGS], app[AUTHORIZATIONS], app[DATABASE]).run()
+
+
+def _credit_watch(app: web.Application) -> Coroutine[Any, Any, None]:
+    """Assess each eMSP's credit exposure every OCPI_HUB_CREDIT_INTERVAL (core.credit)."""
+    return CreditWatch(app[POOL], app[SETTINGS], app[DATABASE]).run()

@@ -15,9 +15,21 @@ What the hub's own events mean for a party's ConnectionStatus (`TRANSITIONS`, de
 | UNREACHABLE (the liveness probe failed) | OFFLINE    | CONNECTED only            |
 | HEARD_FROM (probe answered, or the      | CONNECTED  | OFFLINE only              |
 |   platform called the hub)              |            |                           |
+| CREDIT_SUSPENDED (an eMSP over its      | SUSPENDED  | CONNECTED or OFFLINE      |
+|   credit limit, core.credit)            |            |                           |
+| CREDIT_LIFTED (its suspension lifted;   | CONNECTED  | SUSPENDED only            |
+|   its platform registered, reachable)   |            |                           |
+| CREDIT_LIFTED_UNREACHABLE (lifted; its  | OFFLINE    | SUSPENDED only            |
+|   platform marked unreachable)          |            |                           |
 
 UNREACHABLE and HEARD_FROM are narrow on purpose: a probe says nothing about a party that is
 only PLANNED or already SUSPENDED, and a call from a platform must not resurrect either.
+
+The CREDIT_ events concern one eMSP, not a platform: a party whose credit is suspended
+(issue 9 §7) is SUSPENDED whatever its platform does meanwhile (`next_status` with
+`credit_suspended`: an event that would make it CONNECTED or OFFLINE leaves it SUSPENDED), and
+its lift is stored only for a party of a registered platform, so a credentials DELETE
+(UNREGISTERED, also SUSPENDED) is never undone by a payment.
 
 Who is told (`snapshot_after`): a change is pushed to every *other* registered platform with a
 hubclientinfo Receiver. A platform that (re-)registers, or comes back from OFFLINE, is also sent
@@ -84,6 +96,9 @@ class PartyEvent(StrEnum):
     UNREGISTERED = auto()
     UNREACHABLE = auto()
     HEARD_FROM = auto()
+    CREDIT_SUSPENDED = auto()
+    CREDIT_LIFTED = auto()
+    CREDIT_LIFTED_UNREACHABLE = auto()
 
 
 @dataclass(frozen=True)
@@ -108,14 +123,30 @@ TRANSITIONS = MappingProxyType(
         PartyEvent.UNREGISTERED: Transition(_S.SUSPENDED),
         PartyEvent.UNREACHABLE: Transition(_S.OFFLINE, frozenset({_S.CONNECTED})),
         PartyEvent.HEARD_FROM: Transition(_S.CONNECTED, frozenset({_S.OFFLINE})),
+        PartyEvent.CREDIT_SUSPENDED: Transition(
+            _S.SUSPENDED, frozenset({_S.CONNECTED, _S.OFFLINE})
+        ),
+        PartyEvent.CREDIT_LIFTED: Transition(_S.CONNECTED, frozenset({_S.SUSPENDED})),
+        PartyEvent.CREDIT_LIFTED_UNREACHABLE: Transition(_S.OFFLINE, frozenset({_S.SUSPENDED})),
     }
+)
+_CREDIT_EVENTS = frozenset(
+    {PartyEvent.CREDIT_SUSPENDED, PartyEvent.CREDIT_LIFTED, PartyEvent.CREDIT_LIFTED_UNREACHABLE}
 )
 
 
-def next_status(event: PartyEvent, current: ConnectionStatus) -> ConnectionStatus | None:
-    """The party's status after `event`, or None when the event changes nothing."""
+def next_status(
+    event: PartyEvent, current: ConnectionStatus, *, credit_suspended: bool = False
+) -> ConnectionStatus | None:
+    """The party's status after `event`, or None when the event changes nothing. A party whose
+    credit is suspended stays SUSPENDED through the platform's events (module docstring)."""
     transition = TRANSITIONS[event]
-    return transition.status if transition.applies_to(current) else None
+    if not transition.applies_to(current):
+        return None
+    status = transition.status
+    if credit_suspended and event not in _CREDIT_EVENTS and status in (_S.CONNECTED, _S.OFFLINE):
+        return None if current == _S.SUSPENDED else _S.SUSPENDED
+    return status
 
 
 def snapshot_after(event: PartyEvent, changed: bool) -> bool:

@@ -37,6 +37,7 @@ __all__ = [
     "TokenType",
     "WhitelistType",
     "answer_on_behalf",
+    "refused_for_credit",
     "token_type",
 ]
 
@@ -152,6 +153,44 @@ def answer_on_behalf(
     if alert is not None and info["allowed"] == AllowedType.ALLOWED.value:
         info["allowed"] = AllowedType.NOT_ALLOWED.value
         info["info"]["text"] = ON_BEHALF_ALERT_TEXT.format(code=alert)
+    if location is not None:
+        info["location"] = dict(location)
+    return info
+
+
+CREDIT_SUSPENDED_TEXT = "The hub refused without asking the eMSP: the eMSP's {why}."
+
+
+def refused_for_credit(
+    token: Mapping[str, Any] | None,
+    key: tuple[str, str, str, str],
+    location: Mapping[str, Any] | None,
+    why: str,
+    now: str,
+) -> dict[str, Any]:
+    """The AuthorizationInfo the hub gives, without asking, for a token of an eMSP whose credit
+    is suspended (issue 9 §7): NOT_ALLOWED, `info` saying why. The stored token is returned;
+    one the hub does not hold (asked with OCPI-to) is described by what the request says of it
+    (`key`: country_code, party_id, uid, type), its contract id its uid, the eMSP its issuer,
+    and a whitelist of NEVER: the hub vouches for nothing about it."""
+    if token is None:
+        country_code, party_id, uid, kind = key
+        token = {
+            "country_code": country_code,
+            "party_id": party_id,
+            "uid": uid,
+            "type": kind,
+            "contract_id": uid,
+            "issuer": f"{country_code}*{party_id}",
+            "valid": True,
+            "whitelist": WhitelistType.NEVER.value,
+            "last_updated": now,
+        }
+    info: dict[str, Any] = {
+        "allowed": AllowedType.NOT_ALLOWED.value,
+        "token": dict(token),
+        "info": {"language": "en", "text": CREDIT_SUSPENDED_TEXT.format(why=why)},
+    }
     if location is not None:
         info["location"] = dict(location)
     return info

@@ -162,26 +162,25 @@ async def apply_event(
     audience and the picture are read as they are then."""
     await _one_at_a_time(conn)
     rows = await conn.fetch(
-        "SELECT id, connection_status FROM parties WHERE platform_id = $1 ORDER BY id FOR UPDATE",
+        "SELECT q.id, q.connection_status, s.suspended IS TRUE AS credit_suspended"
+        " FROM parties q LEFT JOIN credit_states s ON q.role = 'EMSP'"
+        "  AND s.country_code = q.country_code AND s.party_id = q.party_id AND s.suspended"
+        " WHERE q.platform_id = $1 ORDER BY q.id FOR UPDATE OF q",
         platform_id,
     )
     moves = [
         (row["id"], status.value)
         for row in rows
-        if (status := next_status(event, ConnectionStatus(row["connection_status"]))) is not None
-    ]
-    changed: list[ClientInfo] = []
-    if moves:
-        updated = await conn.fetch(
-            "UPDATE parties q SET connection_status = m.status,"
-            " status_updated = date_trunc('second', now())"
-            " FROM unnest($1::bigint[], $2::text[]) AS m(id, status) WHERE q.id = m.id"
-            " RETURNING q.id, q.country_code, q.party_id, q.role, q.connection_status,"
-            " q.status_updated",
-            [party_row for party_row, _ in moves],
-            [status for _, status in moves],
+        if (
+            status := next_status(
+                event,
+                ConnectionStatus(row["connection_status"]),
+                credit_suspended=row["credit_suspended"],
+            )
         )
-        changed = [client_info(r) for r in sorted(updated, key=lambda r: r["id"])]
+        is not None
+    ]
+    changed = await _move(conn, moves)
     await push(conn, changed, exclude=platform_id, hub=hub)
     if hub is not None and snapshot_after(event, bool(changed)):
         receivers = await _receivers(conn, "p.id = $1", platform_id)
@@ -194,6 +193,55 @@ async def apply_event(
                 platform_id,
             )
             await _enqueue(conn, [client_info(r) for r in others], receivers, hub)
+    return changed
+
+
+async def _move(conn: Connection, moves: Sequence[tuple[int, str]]) -> list[ClientInfo]:
+    """Give each party row its new status; the ClientInfo of each, in party order."""
+    if not moves:
+        return []
+    updated = await conn.fetch(
+        "UPDATE parties q SET connection_status = m.status,"
+        " status_updated = date_trunc('second', now())"
+        " FROM unnest($1::bigint[], $2::text[]) AS m(id, status) WHERE q.id = m.id"
+        " RETURNING q.id, q.country_code, q.party_id, q.role, q.connection_status,"
+        " q.status_updated",
+        [party_row for party_row, _ in moves],
+        [status for _, status in moves],
+    )
+    return [client_info(r) for r in sorted(updated, key=lambda r: r["id"])]
+
+
+async def credit_changed(
+    conn: Connection, emsp: PartyKey, suspended: bool, hub: PartyKey | None
+) -> list[ClientInfo]:
+    """The eMSP's credit was suspended or its suspension lifted (core.credit): each of its
+    eMSP parties moves as the table says (a lift only on a registered platform: OFFLINE where
+    the platform is marked unreachable), pushed to every other platform. What changed."""
+    await _one_at_a_time(conn)
+    rows = await conn.fetch(
+        "SELECT q.id, q.platform_id, q.connection_status, p.offline FROM parties q"
+        " JOIN platforms p ON p.id = q.platform_id"
+        " WHERE q.country_code = $1 AND q.party_id = $2 AND q.role = 'EMSP'"
+        "  AND (p.status = $3 OR $4)"
+        " ORDER BY q.id FOR UPDATE OF q",
+        *emsp,
+        PlatformStatus.REGISTERED.value,
+        suspended,
+    )
+    changed: list[ClientInfo] = []
+    for row in rows:
+        if suspended:
+            event = PartyEvent.CREDIT_SUSPENDED
+        elif row["offline"]:
+            event = PartyEvent.CREDIT_LIFTED_UNREACHABLE
+        else:
+            event = PartyEvent.CREDIT_LIFTED
+        status = next_status(event, ConnectionStatus(row["connection_status"]))
+        if status is not None:
+            moved = await _move(conn, [(row["id"], status.value)])
+            await push(conn, moved, exclude=row["platform_id"], hub=hub)
+            changed += moved
     return changed
 
 

@@ -27,12 +27,17 @@ LocationReferences body (validated when present, relayed as sent):
 - A route whose dialect requires LocationReferences fields the CPO left out (Gireve: a
   location_id) is answered 2002 by the hub, naming them, and nothing is sent: the CPO's
   request is incomplete, so no fallback either.
+- The eMSP's credit is suspended (issue 9 §7, storage.credit_watch; known to every process
+  through the platform cache): the hub answers 1000 with AuthorizationInfo {allowed:
+  NOT_ALLOWED, the stored token, an `info` text saying why} itself, FROM the hub, and asks
+  nobody (core.modules.tokens.refused_for_credit).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -41,11 +46,17 @@ from ocpi_hub import dialects
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.fraud import Severity
 from ocpi_hub.core.model import validate
-from ocpi_hub.core.modules.tokens import LocationReferences, answer_on_behalf, token_type
+from ocpi_hub.core.modules.tokens import (
+    LocationReferences,
+    answer_on_behalf,
+    refused_for_credit,
+    token_type,
+)
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.core.stored import TOKENS
+from ocpi_hub.core.types import format_datetime
 from ocpi_hub.core.urls import object_path
 from ocpi_hub.errors import (
     ForwardTimeout,
@@ -59,7 +70,7 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
 from ocpi_hub.storage.repositories import fraud
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import AUTHORIZATIONS, POOL, SETTINGS
+from ocpi_hub.web.keys import AUTHORIZATIONS, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
@@ -226,6 +237,16 @@ async def authorize(request: web.Request) -> web.Response:
     body, location = await location_references(request)
     emsp, stored = await token_owner(request, call, uid, kind)
     token, evse = f"{emsp[0]}*{emsp[1]}*{uid}", authorized_evse(call.sender, location)
+    suspension = await request.app[PLATFORMS].credit_suspension(emsp)
+    if suspension is not None:
+        if stored is None:
+            key = ObjectKey(ModuleID.TOKENS.value, emsp, uid, kind)
+            stored = await named_object(request, call, key)
+        now = format_datetime(datetime.now(UTC))
+        refused = refused_for_credit(stored, (*emsp, uid, kind), location, suspension, now)
+        request.app[AUTHORIZATIONS].record(token, evse, refused["allowed"], on_behalf=True)
+        log.info("authorization_refused_for_credit", emsp="*".join(emsp), uid=uid, type=kind)
+        return ocpi_response(envelope(refused))
     try:
         answer = await ask_emsp(request, call, emsp, uid, kind, (body, location), deadline)
     except UnknownReceiver:
