@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from ocpi_hub.core.credit import Action
 from ocpi_hub.settings import Settings
 
 
@@ -99,4 +100,39 @@ def test_a_price_tolerance_that_is_not_an_amount_is_refused_by_name(
     monkeypatch.setenv("OCPI_HUB_PRICE_TOLERANCE", value)
     refused = f"OCPI_HUB_PRICE_TOLERANCE is {value!r}: it takes an amount"
     with pytest.raises(ValueError, match=refused):
+        Settings.from_env()
+
+
+def test_the_credit_settings_default_to_the_documented_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("CREDIT_INTERVAL", "CREDIT_WARN", "CREDIT_ACTION"):
+        monkeypatch.delenv(f"OCPI_HUB_{name}", raising=False)
+    settings = Settings.from_env()
+    assert (settings.credit_interval, settings.credit_warn) == (60.0, Decimal("0.8"))
+    assert settings.credit_action == Action.ALERT
+
+
+def test_the_credit_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCPI_HUB_CREDIT_INTERVAL", "0.5")
+    monkeypatch.setenv("OCPI_HUB_CREDIT_WARN", "0.9")
+    monkeypatch.setenv("OCPI_HUB_CREDIT_ACTION", "SUSPEND")
+    settings = Settings.from_env()
+    assert (settings.credit_interval, settings.credit_warn) == (0.5, Decimal("0.9"))
+    assert settings.credit_action == Action.SUSPEND
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("OCPI_HUB_CREDIT_INTERVAL", "0", "a number of seconds above 0"),
+        ("OCPI_HUB_CREDIT_WARN", "80", "a fraction of the limit above 0 and at most 1"),
+        ("OCPI_HUB_CREDIT_ACTION", "block", "alert or suspend"),
+    ],
+)
+def test_a_credit_setting_that_cannot_be_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} is '{value}': it takes {says}"):
         Settings.from_env()

@@ -197,10 +197,10 @@ def estimate(
     name = f"{session['country_code']}*{session['party_id']}*{session['id']}".upper()
     reasons = []
     best: Estimate | None = None
-    if not tariffs:
+    if time_zone is None:
+        reasons.append("its Location (its time zone, its connector's tariffs) is not known")
+    elif not tariffs:
         reasons.append("no tariff known")
-    elif time_zone is None:
-        reasons.append("its Location (and time zone) is not known")
     else:
         parsed = Session.model_validate(session)
         for tariff in tariffs:

@@ -119,6 +119,16 @@ def test_an_event_moves_a_party_to_its_status_or_not_at_all(
         (PartyEvent.HEARD_FROM, ConnectionStatus.OFFLINE, ConnectionStatus.CONNECTED),
         (PartyEvent.HEARD_FROM, ConnectionStatus.SUSPENDED, None),
         (PartyEvent.HEARD_FROM, ConnectionStatus.PLANNED, None),
+        (PartyEvent.CREDIT_SUSPENDED, ConnectionStatus.CONNECTED, ConnectionStatus.SUSPENDED),
+        (PartyEvent.CREDIT_SUSPENDED, ConnectionStatus.OFFLINE, ConnectionStatus.SUSPENDED),
+        (PartyEvent.CREDIT_SUSPENDED, ConnectionStatus.PLANNED, None),
+        (PartyEvent.CREDIT_LIFTED, ConnectionStatus.SUSPENDED, ConnectionStatus.CONNECTED),
+        (PartyEvent.CREDIT_LIFTED, ConnectionStatus.OFFLINE, None),
+        (
+            PartyEvent.CREDIT_LIFTED_UNREACHABLE,
+            ConnectionStatus.SUSPENDED,
+            ConnectionStatus.OFFLINE,
+        ),
     ],
 )
 def test_status_table(
@@ -135,3 +145,24 @@ def test_full_picture_on_registration_and_on_coming_back() -> None:
     assert not snapshot_after(PartyEvent.HEARD_FROM, changed=False)
     for event in (PartyEvent.INVITED, PartyEvent.UNREGISTERED, PartyEvent.UNREACHABLE):
         assert not snapshot_after(event, changed=True)
+
+
+@pytest.mark.parametrize(
+    ("event", "current", "expected"),
+    [
+        (PartyEvent.REGISTERED, ConnectionStatus.SUSPENDED, None),
+        (PartyEvent.REGISTERED, ConnectionStatus.PLANNED, ConnectionStatus.SUSPENDED),
+        (PartyEvent.HEARD_FROM, ConnectionStatus.OFFLINE, ConnectionStatus.SUSPENDED),
+        (PartyEvent.UNREACHABLE, ConnectionStatus.SUSPENDED, None),
+        (PartyEvent.UNREGISTERED, ConnectionStatus.SUSPENDED, None),
+        (PartyEvent.INVITED, ConnectionStatus.SUSPENDED, ConnectionStatus.PLANNED),
+        (PartyEvent.CREDIT_LIFTED, ConnectionStatus.SUSPENDED, ConnectionStatus.CONNECTED),
+    ],
+)
+def test_a_party_whose_credit_is_suspended_stays_suspended_through_its_platform_events(
+    event: PartyEvent, current: ConnectionStatus, expected: ConnectionStatus | None
+) -> None:
+    """Credit suspension (issue 9 §7): re-registering or coming back online does not make a
+    suspended eMSP CONNECTED or OFFLINE; only its lift does (an invitation re-issued is PLANNED:
+    not connected, so not shown as refused either)."""
+    assert next_status(event, current, credit_suspended=True) == expected
