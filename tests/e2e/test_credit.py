@@ -237,3 +237,61 @@ async def _refusal_logged(hub: RunningHub) -> bool:
         f"DE*EMA*{UID}",
     )
     return bool(found)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--party", "DEEMA", "--amount", "10", "--currency", "EUR"], "write it CC*PID"),
+        (["--party", "NL*CPA", "--amount", "10", "--currency", "EUR"], "not an eMSP"),
+        (["--party", "XX*HUB", "--amount", "10", "--currency", "EUR"], "not an eMSP"),
+        (["--party", "DE*EMA", "--amount", "ten", "--currency", "EUR"], "is not a number"),
+        (["--party", "DE*EMA", "--amount", "-1", "--currency", "EUR"], "0 or more"),
+        (["--party", "DE*EMA", "--amount", "10.001", "--currency", "EUR"], "EUR has 2 decimals"),
+        (["--party", "DE*EMA", "--amount", "10", "--currency", "EURO"], "three-letter"),
+        (["--party", "DE*EMA", "--amount", "10"], "--amount A --currency C, or --remove"),
+        (["--party", "DE*EMA", "--remove", "--amount", "10"], "--remove takes no --amount"),
+        (["--party", "FR*EMB", "--remove"], "has no credit limit"),
+    ],
+)
+async def test_bad_input_to_limit_is_refused_and_changes_nothing(
+    hub: RunningHub, make_party: MakeParty, run: Run, args: list[str], says: str
+) -> None:
+    await trading(hub, make_party)
+    await ok(run, "settlement", "limit", "--party", "DE*EMA", "--amount", "5", "--currency", "EUR")
+    before = [tuple(r) for r in await hub.pool.fetch("SELECT * FROM credit_limits")]
+
+    done = await run("settlement", "limit", *args)
+
+    assert done.returncode == 1
+    assert says in done.stderr, done.stderr
+    assert [tuple(r) for r in await hub.pool.fetch("SELECT * FROM credit_limits")] == before
+
+
+async def test_exposure_as_text_and_a_removed_limit(
+    hub: RunningHub, make_party: MakeParty, run: Run
+) -> None:
+    """A limit of 0 and a session at a Location the hub does not hold, counted as its
+    total_cost: over, suspended. The table names each column and says which session it could
+    not price; `--remove` lifts the limit, and the suspension with it."""
+    cpo, _emsp, _watcher = await trading(hub, make_party)
+    await ok(run, "settlement", "limit", "--party", "DE*EMA", "--amount", "0", "--currency", "EUR")
+    unknown_place = factories.session(
+        "S9", location_id="NOWHERE", kwh=1, total_cost={"excl_vat": 1.25}
+    )
+    await put(cpo, hub, "sessions", unknown_place)
+    await eventually(lambda: _has(hub, ["over_limit", "suspended"]), message="suspended")
+
+    shown = await run("settlement", "exposure")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].split() == ["PARTY", "CURRENCY", "LIMIT", "OWED", "IN_PROGRESS", "EXPOSURE",
+                                "RATIO", "STATE", "SUSPENDED", "SESSIONS", "UNPRICED"]  # fmt: skip
+    # No ratio against a limit of 0: that column is empty.
+    assert lines[2].split() == ["DE*EMA", "EUR", "0.00", "0.00", "1.25", "1.25", "over", "True",
+                                "1", "1"]  # fmt: skip
+    assert "not priced: NL*CPA*S9 counted as 1.25 (total_cost): its Location" in shown.stdout
+
+    removed = await ok(run, "settlement", "limit", "--party", "DE*EMA", "--remove")
+    assert removed["limit"] is None
+    assert await events(hub) == [["over_limit", "suspended"], ["under_limit", "lifted"]]
