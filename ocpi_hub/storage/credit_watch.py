@@ -10,9 +10,10 @@
 - `reassess`: the same for one eMSP right after a payment or a new limit, by the command that
   made it: it may lift a suspension, never impose one (it does not know the serving action).
 
-A suspension changed is announced to every hub process (storage.platform_cache keeps the
-suspended eMSPs) before the round or the command returns: a request that reaches any process
-after that is judged on the new state. New alerts are logged as `credit_alert`, every move as
+Every hub process reads a suspension from the database per authorization and START_SESSION
+(repositories.credit.suspension), so a request that reaches any process after the assessment
+committed is judged on the new state: a payment's lift holds when `settlement pay` returns.
+New alerts are logged as `credit_alert`, every move as
 `credit_moved`.
 """
 
@@ -35,7 +36,6 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.availability import DatabaseWatch
-from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import clientinfo, objects, platforms
 from ocpi_hub.storage.repositories import credit as stored
 from ocpi_hub.storage.repositories.objects import ObjectKey
@@ -130,13 +130,10 @@ async def assess(
 
 
 async def reassess(pool: asyncpg.Pool, party: PartyKey, settings: Settings) -> Assessment:
-    """Assess one eMSP now, lifting (never imposing) a suspension; every process has the lift
-    when this returns."""
+    """Assess one eMSP now, lifting (never imposing) a suspension; committed (so every process
+    has it) when this returns."""
     async with pool.acquire() as conn, conn.transaction():
-        done = await assess(conn, party, settings, None)
-    if done.suspension_changed:
-        await announce(pool, None)
-    return done
+        return await assess(conn, party, settings, None)
 
 
 class CreditWatch:
@@ -164,6 +161,4 @@ class CreditWatch:
                 done = await assess(conn, party, self.settings, self.settings.credit_action)
             if done.step.events:
                 moved.append(done)
-        if any(done.suspension_changed for done in moved):
-            await announce(self.pool, None)
         return moved

@@ -1,7 +1,7 @@
 """Credit exposure as stored and assessed (migration 0017, storage.credit_watch): the exposure
 read from the ledger and the stored sessions in progress, the moves and events an assessment
-stores, the HubClientInfo status they give the eMSP, and the suspension every process's
-platform cache knows once announced."""
+stores, the HubClientInfo status they give the eMSP, and the suspension every process
+reads."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from ocpi_hub.core.parties import Party, Role
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.credit_watch import CreditWatch, exposure_of, reassess
-from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import clientinfo, credit, ledger, objects
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from tests import factories
@@ -175,21 +174,16 @@ async def test_a_lift_does_not_undo_an_unregistration(pool: asyncpg.Pool) -> Non
     assert await listed(pool) == {"EMA": "SUSPENDED"}
 
 
-async def test_every_process_knows_a_suspension_once_the_round_returns(
+async def test_a_suspension_is_read_as_committed_once_the_round_returns(
     pool: asyncpg.Pool,
 ) -> None:
-    """Another process's platform cache (listening) answers the suspension, and its lift,
-    from its next lookup after the round or the payment's assessment returns."""
-    cache = PlatformCache(pool)
-    await cache.start()
-    try:
-        assert await cache.credit_suspension(EMSP) is None
-        await over_its_limit(pool)
-        await watch(pool).round()
-        why = await cache.credit_suspension(EMSP)
-        assert why is not None and why.startswith("credit suspended")
-        await pay(pool, "4.60")
-        await reassess(pool, EMSP, Settings())
-        assert await cache.credit_suspension(EMSP) is None
-    finally:
-        await cache.close()
+    """What every authorization reads: the suspension and why after the round, nothing after
+    the payment's assessment returned."""
+    assert await credit.suspension(pool, EMSP) is None
+    await over_its_limit(pool)
+    await watch(pool).round()
+    why = await credit.suspension(pool, EMSP)
+    assert why is not None and why.startswith("credit suspended")
+    await pay(pool, "4.60")
+    await reassess(pool, EMSP, Settings())
+    assert await credit.suspension(pool, EMSP) is None

@@ -39,24 +39,8 @@ CREATE TABLE credit_events (
 );
 CREATE INDEX credit_events_party ON credit_events (country_code, party_id, id);
 
--- Every hub process keeps the suspended eMSPs beside its platforms (storage/platform_cache.py):
--- a suspension or its lift is announced on the platforms' channel with a payload that makes
--- each process reload everything (as agreements are, 0010). Only those changes: an assessment
--- that moves a level alone concerns no request.
-CREATE FUNCTION notify_credit_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('ocpi_hub_platforms', 'credit');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER credit_states_suspension_set
-    AFTER INSERT ON credit_states FOR EACH ROW WHEN (NEW.suspended)
-    EXECUTE FUNCTION notify_credit_changed();
-CREATE TRIGGER credit_states_suspension_changed
-    AFTER UPDATE ON credit_states FOR EACH ROW WHEN (OLD.suspended IS DISTINCT FROM NEW.suspended)
-    EXECUTE FUNCTION notify_credit_changed();
-CREATE TRIGGER credit_states_suspension_gone
-    AFTER DELETE ON credit_states FOR EACH ROW WHEN (OLD.suspended)
-    EXECUTE FUNCTION notify_credit_changed();
+-- Every hub process reads a suspension here, per authorization and START_SESSION: one primary
+-- key lookup, exact in every process the moment the assessment commits.
 
 -- An eMSP's sessions in progress (the eMSP is a session's audience), for its exposure.
 CREATE INDEX objects_sessions_in_progress ON objects (audience)

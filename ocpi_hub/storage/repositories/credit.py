@@ -35,6 +35,7 @@ __all__ = [
     "set_limit",
     "standing",
     "suspended",
+    "suspension",
 ]
 
 _LOCK = 0xC4ED_17  # the assessments' advisory lock
@@ -189,7 +190,18 @@ async def events(conn: Executor, party: PartyKey | None = None) -> list[dict[str
     return [dict(r) for r in rows]
 
 
+async def suspension(conn: Executor, party: PartyKey) -> str | None:
+    """Why the eMSP's credit is suspended; None when it is not. Read by every real-time
+    authorization and START_SESSION: one primary-key lookup, exact in every hub process as soon
+    as the assessment that suspended or lifted it committed."""
+    found: str | None = await conn.fetchval(
+        "SELECT why FROM credit_states WHERE country_code = $1 AND party_id = $2 AND suspended",
+        *party,
+    )
+    return found
+
+
 async def suspended(conn: Executor) -> dict[PartyKey, str]:
-    """Every suspended eMSP, and why (what the platform cache keeps)."""
+    """Every suspended eMSP, and why."""
     rows = await conn.fetch("SELECT country_code, party_id, why FROM credit_states WHERE suspended")
     return {(r[0], r[1]): r[2] for r in rows}
