@@ -91,6 +91,9 @@ environment:
                                decimal, e.g. 0.5)
   OCPI_HUB_PRICE_TOLERANCE     how far a CDR's total_cost may be from its tariff's price
                                (default 0.01, in the CDR's currency; 0: exact)
+  OCPI_HUB_CREDIT_INTERVAL     seconds between assessments of eMSPs' credit exposure (60)
+  OCPI_HUB_CREDIT_WARN         fraction of a credit limit that alerts, in (0, 1] (default 0.8)
+  OCPI_HUB_CREDIT_ACTION       alert, or suspend an eMSP at its limit (default alert)
 """
 
 
