@@ -52,12 +52,9 @@ class LivenessProbe:
 
     async def run(self) -> None:
         """Probe every interval until cancelled; survives database hiccups."""
-        while True:
-            try:
-                await self.probe_once()
-            except Exception as exc:
-                self.database.round_failed(exc, "liveness_round_failed")
-            await asyncio.sleep(self.settings.liveness_interval)
+        await self.database.every(
+            self.settings.liveness_interval, self.probe_once, "liveness_round_failed"
+        )
 
     async def probe_once(self) -> int:
         """Claim the silent platforms and probe them concurrently; return how many."""

@@ -95,12 +95,7 @@ class Puller:
 
     async def run(self) -> None:
         """Pull what is due every interval until cancelled; survives database hiccups."""
-        while True:
-            try:
-                await self.pull_once()
-            except Exception as exc:
-                self.database.round_failed(exc, "pull_round_failed")
-            await asyncio.sleep(self.settings.pull_interval)
+        await self.database.every(self.settings.pull_interval, self.pull_once, "pull_round_failed")
 
     async def pull_once(self) -> int:
         """Make every pull due now, each network's modules in order, networks side by side;

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -79,6 +80,18 @@ class DatabaseWatch:
             return False
         self.failed(exc)
         return True
+
+    async def every(
+        self, interval: float, round: Callable[[], Awaitable[object]], event: str
+    ) -> None:
+        """A background loop: `round()` every `interval` seconds until cancelled; a failed round
+        is logged as `event` (`round_failed`) and the loop goes on."""
+        while True:
+            try:
+                await round()
+            except Exception as exc:
+                self.round_failed(exc, event)
+            await asyncio.sleep(interval)
 
     def round_failed(self, exc: Exception, event: str, **fields: object) -> None:
         """Log a background loop's failed round as `event`: a warning for a database error, the

@@ -23,7 +23,6 @@ push's path: a CDR is delivered as it would be without it, and checked a moment 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -91,12 +90,7 @@ class Checker:
 
     async def run(self) -> None:
         """Check and reconcile every interval until cancelled; survives database hiccups."""
-        while True:
-            try:
-                await self.round()
-            except Exception as exc:
-                self.database.round_failed(exc, "check_round_failed")
-            await asyncio.sleep(self.settings.check_interval)
+        await self.database.every(self.settings.check_interval, self.round, "check_round_failed")
 
     async def round(self) -> None:
         """Reconcile when due, else check what is new since the floor."""

@@ -19,7 +19,6 @@ New alerts are logged as `credit_alert`, every move as
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -145,12 +144,7 @@ class CreditWatch:
         self.database = database
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except Exception as exc:
-                self.database.round_failed(exc, "credit_round_failed")
-            await asyncio.sleep(self.settings.credit_interval)
+        await self.database.every(self.settings.credit_interval, self.round, "credit_round_failed")
 
     async def round(self) -> Sequence[Assessment]:
         """Assess every eMSP with a limit or a standing to clear; what moved."""

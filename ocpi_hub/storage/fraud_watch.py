@@ -15,7 +15,6 @@ New alerts are stored once per code and subject while open (`raise_alerts`), and
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -76,12 +75,7 @@ class FraudWatch:
         self.database = database
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except Exception as exc:
-                self.database.round_failed(exc, "fraud_round_failed")
-            await asyncio.sleep(self.settings.fraud_interval)
+        await self.database.every(self.settings.fraud_interval, self.round, "fraud_round_failed")
 
     async def round(self) -> list[Alert]:
         """One round: the authorizations written, refusal bursts raised; what it raised."""

@@ -13,7 +13,6 @@ two CDRs are 92 % (warn), with the session 112 % (over); after a payment of 9.20
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from tests.e2e.test_cdrs import assert_ok, post
 from tests.e2e.test_commands import TOKEN, command, start_session
 from tests.e2e.test_fraud import put
 from tests.e2e.test_network_cli import ocpi_hub
+from tests.e2e.test_settlement import ok
 
 FAST = {"credit_interval": 0.05, "fraud_interval": 0.05}
 UID = str(TOKEN["uid"])
@@ -48,12 +48,6 @@ async def hub(database_url: str) -> AsyncIterator[RunningHub]:
 @pytest.fixture
 def run(hub: RunningHub, hub_env_for: Callable[[str], dict[str, str]]) -> Run:
     return ocpi_hub(hub, hub_env_for)
-
-
-async def ok(run: Run, *args: str) -> Any:
-    done = await run(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 async def trading(hub: RunningHub, make_party: MakeParty) -> tuple[FakeParty, ...]:
