@@ -15,6 +15,7 @@ import contextlib
 import json
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import orjson
 
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.core.parties import Role
+from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.simulate.config import (
     HOST_VARIABLE,
     PUBLIC_URL_VARIABLE,
@@ -60,6 +62,13 @@ DEFAULT_IDENTITY = {Role.CPO: ("NL", "CPO", 9101), Role.EMSP: ("DE", "MSP", 9102
 def _fault(text: str) -> Fault:
     try:
         return Fault.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_datetime(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -103,6 +112,19 @@ def _common(role: Role) -> argparse.ArgumentParser:
     run.add_argument("--fault", type=_fault, action="append", default=[], metavar="MODE[=ARG]")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds per request to the hub")
     run.add_argument("--stats-interval", type=float, default=0.0, help="log counters every N s")
+    run.add_argument(
+        "--clock-start",
+        type=_instant,
+        metavar="DATETIME",
+        help="simulated time: timestamps from this UTC instant on (default: the wall clock)",
+    )
+    run.add_argument(
+        "--clock-scale",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="simulated seconds per real second (default 1; 3600: an hour a second)",
+    )
     run.add_argument(
         "--log-format",
         choices=["console", "json"],
@@ -195,6 +217,8 @@ def config_from(args: argparse.Namespace) -> SimulatorConfig:
         faults=list(args.fault),
         timeout=args.timeout,
         stats_interval=args.stats_interval,
+        clock_start=args.clock_start,
+        clock_scale=args.clock_scale,
         **own,
     )
 

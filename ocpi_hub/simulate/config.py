@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ocpi_hub.core.parties import Role
 from ocpi_hub.simulate.faults import Fault
@@ -35,6 +36,10 @@ class SimulatorConfig:
     faults: list[Fault] = field(default_factory=list)
     timeout: float = 10.0  # seconds one request to the hub may take
     stats_interval: float = 0.0  # log the counters every so many seconds; 0: only at exit
+    # Simulated time (generate.Clock): timestamps from clock_start on, clock_scale simulated
+    # seconds per real second. None and 1: the wall clock. Rates and intervals stay real seconds.
+    clock_start: datetime | None = None
+    clock_scale: float = 1.0
     # --- CPO ---
     locations: int = 3
     max_evses: int = 4  # EVSEs per Location: 1 to this many
@@ -55,7 +60,14 @@ class SimulatorConfig:
             raise ValueError("country_code takes 2 characters and party_id 1 to 3")
         if self.role not in (Role.CPO, Role.EMSP):
             raise ValueError(f"a simulator is a CPO or an EMSP, not {self.role}")
-        for name in ("status_rate", "rfid_rate", "start_rate", "duration", "stats_interval"):
+        for name in (
+            "status_rate",
+            "rfid_rate",
+            "start_rate",
+            "duration",
+            "stats_interval",
+            "clock_scale",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("patch_interval", "session_duration", "stop_after", "timeout"):

@@ -28,7 +28,8 @@ from ocpi_hub.core.modules.tariffs import Tariff
 from ocpi_hub.core.modules.tokens import AuthorizationInfo
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.logging import get_logger
-from ocpi_hub.simulate import commands
+from ocpi_hub.simulate import anomalies, commands
+from ocpi_hub.simulate.anomalies import Anomaly
 from ocpi_hub.simulate.charging import ChargingSession, cdr_token
 from ocpi_hub.simulate.generate import JsonObject, location, random_uuid, stamp, tariffs, valid
 from ocpi_hub.simulate.party import BASE, Party
@@ -69,7 +70,8 @@ class CpoSimulator(Party):
         self.tokens = TokenStore(self.stats)
         self.sessions: dict[str, ChargingSession] = {}
         self.session_json: dict[str, JsonObject] = {}  # each Session as last reported
-        self.cdrs: list[JsonObject] = []
+        self.cdrs: list[JsonObject] = []  # every CDR sent, in order
+        self.injected: list[JsonObject] = []  # each anomaly injected, with the ids it touched
         self.busy: set[str] = set()  # EVSE uids charging, or a driver there being authorized
         self.stops: dict[str, asyncio.Event] = {}
         self.flows: set[asyncio.Task[Any]] = set()
@@ -291,6 +293,29 @@ class CpoSimulator(Party):
     ) -> None:
         """One session, from PUT to CDR: PATCHes every `patch_interval` until an eMSP stops it
         or about `session_duration` has passed (or traffic stops)."""
+        evse = spot[1]
+        try:
+            session = await self.open_session(spot, token, method, reference)
+            stop = self.stops[session.id] = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.config.session_duration * self.rng.uniform(0.5, 1.5)
+            while not stop.is_set() and self.trafficking and loop.time() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    wait = min(self.config.patch_interval, deadline - loop.time())
+                    await asyncio.wait_for(stop.wait(), max(wait, 0))
+                if stop.is_set() or loop.time() >= deadline:
+                    break
+                await self.progress(session)
+            self.stops.pop(session.id, None)
+            await self.deliver(await self.close_session(session))
+        finally:
+            self.busy.discard(evse["uid"])
+
+    async def open_session(
+        self, spot: Spot, token: JsonObject, method: str, reference: str | None
+    ) -> ChargingSession:
+        """A driver plugs in at `spot` (Location, EVSE, Connector) with `token` (a CdrToken):
+        the EVSE turns CHARGING and the Session is PUT, ACTIVE, starting now."""
         loc, evse, connector = spot
         tariff = self.tariffs[connector["tariff_ids"][0]]
         power = (
@@ -311,52 +336,64 @@ class CpoSimulator(Party):
             power,
             self.clock.now(),
         )
-        stop = self.stops[session.id] = asyncio.Event()
         self.sessions[session.id] = session
-        tail = self._tail(session.id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.session_duration * self.rng.uniform(0.5, 1.5)
-        try:
-            await self.set_status(loc, evse, "CHARGING")
-            moment = self.clock.stamp()
-            self.session_json[session.id] = session.session(moment)
-            await self.push(ModuleID.SESSIONS, "PUT", tail, self.session_json[session.id])
-            while not stop.is_set() and self.trafficking and loop.time() < deadline:
-                with contextlib.suppress(TimeoutError):
-                    wait = min(self.config.patch_interval, deadline - loop.time())
-                    await asyncio.wait_for(stop.wait(), max(wait, 0))
-                if stop.is_set() or loop.time() >= deadline:
-                    break
-                await self._report(session, tail, session.progress)
-            await self._report(session, tail, session.complete)
-            cdr = session.cdr(random_uuid(self.rng), self.clock.stamp())
-            self.cdrs.append(cdr)
-            response = await self.link.send(
-                "cdrs POST", "POST", self.link.url(ModuleID.CDRS, R), cdr, key=self._tail(cdr["id"])
-            )
-            log.info(
-                "cdr",
-                session=session.id,
-                kwh=cdr["total_energy"],
-                cost=cdr["total_cost"],
-                ok=bool(response and response.ok),
-            )
-        finally:
-            self.stops.pop(session.id, None)
-            self.busy.discard(evse["uid"])
+        await self.set_status(loc, evse, "CHARGING")
+        self.session_json[session.id] = session.session(self.clock.stamp())
+        await self.push(
+            ModuleID.SESSIONS, "PUT", self._tail(session.id), self.session_json[session.id]
+        )
+        return session
+
+    async def progress(self, session: ChargingSession) -> None:
+        """PATCH the running session with its new period, kWh and cost until now."""
+        await self._report(session, session.progress)
+
+    async def close_session(self, session: ChargingSession) -> JsonObject:
+        """The driver unplugs now: the last PATCH says COMPLETED, the EVSE is AVAILABLE again;
+        returns the session's CDR, priced, for `deliver`."""
+        await self._report(session, session.complete)
+        cdr = session.cdr(random_uuid(self.rng), self.clock.stamp())
+        loc = self.locations[session.location["id"]]
+        evse = next(e for e in loc["evses"] if e["uid"] == session.evse["uid"])
         await self.set_status(loc, evse, "AVAILABLE")
+        return cdr
+
+    async def deliver(self, cdr: JsonObject, anomaly: Anomaly | None = None) -> None:
+        """Send the CDR of a closed session, as it is or with `anomaly` injected (recorded in
+        `injected`): wrong-priced, not at all, followed by a duplicate or by its Credit CDR."""
+        if anomaly is None:
+            await self.send_cdr(cdr)
+            return
+        injected = await anomalies.inject(
+            anomaly, cdr, self.send_cdr, lambda: random_uuid(self.rng), self.clock.stamp
+        )
+        self.injected.append(injected)
+        log.info("anomaly_injected", **injected)
+
+    async def send_cdr(self, cdr: JsonObject) -> bool:
+        """POST a CDR to the hub (and list it in our CDRs Sender interface)."""
+        self.cdrs.append(cdr)
+        response = await self.link.send(
+            "cdrs POST", "POST", self.link.url(ModuleID.CDRS, R), cdr, key=self._tail(cdr["id"])
+        )
+        accepted = bool(response and response.ok)
+        log.info(
+            "cdr",
+            session=cdr.get("session_id"),
+            kwh=cdr["total_energy"],
+            cost=cdr["total_cost"],
+            ok=accepted,
+        )
+        return accepted
 
     async def _report(
-        self,
-        session: ChargingSession,
-        tail: str,
-        step: Callable[[datetime, str], JsonObject],
+        self, session: ChargingSession, step: Callable[[datetime, str], JsonObject]
     ) -> None:
         """PATCH the session with what `step` (progress or complete) reports now."""
         moment = self.clock.now()
         patch = step(moment, stamp(moment))
         self.session_json[session.id] = session.session(patch["last_updated"])
-        await self.push(ModuleID.SESSIONS, "PATCH", tail, patch)
+        await self.push(ModuleID.SESSIONS, "PATCH", self._tail(session.id), patch)
 
     async def wind_down(self) -> None:
         """Every session still running ends now, with its CDR."""
@@ -372,5 +409,6 @@ class CpoSimulator(Party):
             "tokens_known": len(self.tokens.all()),
             "sessions": {s: statuses.count(s) for s in sorted(set(statuses))},
             "cdrs": len(self.cdrs),
+            "injected": dict(sorted(Counter(a["anomaly"] for a in self.injected).items())),
             "command_responses": dict(sorted(self.answers.items())),
         }

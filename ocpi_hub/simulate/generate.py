@@ -10,6 +10,7 @@ owner by its id).
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,18 +46,43 @@ def random_uuid(rng: random.Random) -> str:
 
 class Clock:
     """Strictly increasing times: each `last_updated` a party writes is later than the one
-    before, so (object, last_updated) names one version of an object, even within a second."""
+    before, so (object, last_updated) names one version of an object, even within a second.
 
-    def __init__(self) -> None:
+    By default the wall clock. Given a `start`, simulated time: it begins at `start` and each
+    real second moves it on `scale` seconds (3600: an hour a second, so a month passes in
+    twelve minutes; 0: it stands still), and `advance_to` moves it on at once. A scenario that
+    plans its sessions at given instants (simulate.scenario) uses a clock standing still and
+    moves it itself, so its timestamps do not depend on how fast the machine is."""
+
+    def __init__(self, start: datetime | None = None, scale: float = 1.0) -> None:
+        if scale < 0:
+            raise ValueError("a clock's scale must not be negative")
+        self.scale = scale
+        self._simulated = start is not None or scale != 1
+        self._origin = start or datetime.now(UTC)  # the simulated time at _began
+        self._began = time.monotonic()
         self._last = datetime(1970, 1, 1, tzinfo=UTC)
 
+    def _time(self) -> datetime:
+        if not self._simulated:
+            return datetime.now(UTC)
+        return self._origin + timedelta(seconds=(time.monotonic() - self._began) * self.scale)
+
     def now(self) -> datetime:
-        moment = max(datetime.now(UTC), self._last + timedelta(milliseconds=1))
+        moment = max(self._time(), self._last + timedelta(milliseconds=1))
         self._last = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
         return self._last
 
     def stamp(self) -> str:
         return stamp(self.now())
+
+    def advance_to(self, moment: datetime) -> None:
+        """Simulated time jumps on to `moment` (a moment already passed changes nothing)."""
+        if not self._simulated:
+            raise ValueError("the wall clock cannot be moved: give the clock a start")
+        ahead = moment - self._time()
+        if ahead > timedelta(0):
+            self._origin += ahead
 
 
 def stamp(moment: datetime) -> str:

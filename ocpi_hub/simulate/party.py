@@ -66,7 +66,9 @@ class Party:
     # The interfaces this role offers besides credentials, as (module, interface).
     interfaces: ClassVar[tuple[tuple[ModuleID, InterfaceRole], ...]]
 
-    def __init__(self, config: SimulatorConfig) -> None:
+    def __init__(self, config: SimulatorConfig, clock: Clock | None = None) -> None:
+        """`clock`: one shared by several parties (a scenario moving simulated time for all);
+        by default the party's own, as `config.clock_start` and `clock_scale` say."""
         self.config = config
         self.identity = config.identity
         # One generator per party, seeded by the seed and the identity: two simulators with one
@@ -78,7 +80,7 @@ class Party:
         self.faults = Faults(self.stats, random.Random(f"faults:{config.seed}"))
         self.faults.go_dark = self.go_dark
         self.faults.add(config.faults)
-        self.clock = Clock()
+        self.clock = clock or Clock(config.clock_start, config.clock_scale)
         self.link = HubLink(self.identity, self.stats, config.timeout)
         self.registration = Registration(self.link, self.credentials, self._registration_changed)
         self.clientinfo = ClientInfoStore(self.stats)

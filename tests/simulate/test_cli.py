@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from ocpi_hub import cli
 from ocpi_hub.core.parties import Role
+from ocpi_hub.simulate.cli import config_from
 from ocpi_hub.simulate.party import Party
 from tests.conftest import RunningHub
 from tests.e2e.conftest import eventually
@@ -94,12 +96,28 @@ async def test_simulator_process_reports_a_refused_registration(hub: RunningHub)
         ["cpo", "--invitation", "/nonexistent/invitation.json"],
         ["cpo", "--issue-token", "--country-code", "NLD"],
         ["emsp", "--issue-token", "--start-rate", "-1"],
+        ["cpo", "--issue-token", "--clock-scale", "-2"],
     ],
 )
 def test_bad_flags_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """Contradictory or impossible flags: exit 2 with a message, nothing started."""
     assert cli.main(["simulate", *args]) == 2
     assert "ocpi-hub simulate:" in capsys.readouterr().err
+
+
+def test_clock_flags_set_simulated_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--clock-start` takes an OCPI DateTime (else a usage error naming it), `--clock-scale`
+    simulated seconds per real second; without them the wall clock."""
+    parser = cli._parser()
+    clock = ["--clock-start", "2026-11-01T00:00:00Z", "--clock-scale", "3600"]
+    args = parser.parse_args(["simulate", "cpo", "--issue-token", *clock])
+    config = config_from(args)
+    assert (config.clock_start, config.clock_scale) == (datetime(2026, 11, 1, tzinfo=UTC), 3600)
+    plain = config_from(parser.parse_args(["simulate", "emsp", "--issue-token"]))
+    assert (plain.clock_start, plain.clock_scale) == (None, 1.0)
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", "cpo", "--issue-token", "--clock-start", "November"])
+    assert "not an OCPI DateTime" in capsys.readouterr().err
 
 
 def test_bad_fault_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

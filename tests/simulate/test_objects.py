@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,6 +142,37 @@ def test_clock_is_strictly_increasing_ocpi_datetimes() -> None:
     assert all(len(s) <= DATETIME_MAX_LENGTH for s in stamps)
     moments = [parse_datetime(s) for s in stamps]
     assert all(a < b for a, b in itertools.pairwise(moments))
+
+
+def test_a_clock_with_a_start_runs_scaled_and_moves_on_when_told() -> None:
+    """Simulated time: it starts at `start`, moves `scale` seconds per real second (0: stands
+    still but for the millisecond each stamp adds), and `advance_to` jumps, never back."""
+    still = Clock(START, scale=0)
+    first, second = still.now(), still.now()
+    assert first == START
+    assert second - first == timedelta(milliseconds=1)
+    still.advance_to(START + timedelta(days=3))
+    assert still.now() == START + timedelta(days=3)
+    still.advance_to(START)  # the past: nothing changes, times keep increasing
+    assert still.now() == START + timedelta(days=3, milliseconds=1)
+    fast = Clock(START, scale=3600)
+    assert START <= fast.now() < START + timedelta(hours=3600)  # under an hour of real time
+    with pytest.raises(ValueError, match="cannot be moved"):
+        Clock().advance_to(START)
+    with pytest.raises(ValueError, match="negative"):
+        Clock(START, scale=-1)
+
+
+def test_a_simulator_takes_its_clock_from_its_config_or_shares_one() -> None:
+    """`clock_start` and `clock_scale` make the party's clock (its first objects stamped
+    then); a clock given to several parties is theirs together."""
+    config = SimulatorConfig(Role.CPO, "NL", "CPA", clock_start=START, clock_scale=0)
+    cpo = CpoSimulator(config)
+    assert all(parse_datetime(t["last_updated"]) - START < timedelta(seconds=1)
+               for t in cpo.tariffs.values())  # fmt: skip
+    shared = Clock(START, scale=0)
+    emsp = EmspSimulator(SimulatorConfig(Role.EMSP, "DE", "EMA"), clock=shared)
+    assert emsp.clock is shared
 
 
 def test_commands_validate() -> None:
