@@ -157,24 +157,36 @@ class EmspSimulator(Party):
         if not drivers or not free:
             return
         loc, evse = self.rng.choice(free)
+        await self.start_session(self.rng.choice(drivers), loc["id"], evse)
+
+    async def start_session(self, token: JsonObject, location_id: str, evse: JsonObject) -> str:
+        """START_SESSION for `token` at the EVSE's first connector, through the hub; returns
+        the command's id (its record in `commands`)."""
         command_id = random_uuid(self.rng)
         body = commands.start_session(
             f"{self.module_url(ModuleID.COMMANDS)}/{command_id}",
-            self.rng.choice(drivers),
-            loc["id"],
+            token,
+            location_id,
             evse["uid"],
             evse["connectors"][0]["id"],
             authorization_reference=command_id,
         )
         self.started_by_us.add(command_id)
         await self._issue("START_SESSION", command_id, body)
+        return command_id
 
     async def _issue(self, kind: str, command_id: str, body: JsonObject) -> None:
-        self.commands[command_id] = {"type": kind, "response": None, "result": None}
+        """Send a command; its record keeps the OCPI status of the answer, the CommandResponse's
+        `result` and `message` (what a refusal says), and later the CommandResult."""
+        issued: dict[str, Any] = {"type": kind, "response": None, "result": None}
+        self.commands[command_id] = issued
         url = f"{self.link.url(ModuleID.COMMANDS, R)}/{kind}"
         response = await self.link.send(f"commands {kind}", "POST", url, body)
+        if response is not None:
+            issued["status_code"] = response.status_code
         if response is not None and isinstance(response.data, dict):
-            self.commands[command_id]["response"] = response.data.get("result")
+            issued["response"] = response.data.get("result")
+            issued["message"] = response.data.get("message")
             log.info("command_response", command=kind, result=response.data.get("result"))
 
     def _session_changed(self, session: JsonObject) -> None:

@@ -11,15 +11,22 @@ import pytest
 from ocpi_hub.core.handshake import authorization_header
 from ocpi_hub.core.parties import Role
 from ocpi_hub.simulate import CpoSimulator, EmspSimulator, SimulatorConfig
+from ocpi_hub.simulate.generate import Clock
 from ocpi_hub.simulate.party import Party
 from tests.conftest import RunningHub
 
 
 class StartSimulator(Protocol):
-    """`await start(role, country_code, party_id, **config)`: a started, unregistered party."""
+    """`await start(role, country_code, party_id, clock=None, **config)`: a started,
+    unregistered party (with `clock`, one it shares with others)."""
 
     async def __call__(
-        self, role: Role, country_code: str, party_id: str, **config: Any
+        self,
+        role: Role,
+        country_code: str,
+        party_id: str,
+        clock: Clock | None = None,
+        **config: Any,
     ) -> Party: ...
 
 
@@ -27,11 +34,13 @@ class StartSimulator(Protocol):
 async def start_simulator() -> AsyncIterator[StartSimulator]:
     started: list[Party] = []
 
-    async def start(role: Role, country_code: str, party_id: str, **config: Any) -> Party:
+    async def start(
+        role: Role, country_code: str, party_id: str, clock: Clock | None = None, **config: Any
+    ) -> Party:
         settings = SimulatorConfig(
             role=role, country_code=country_code, party_id=party_id, **config
         )
-        party: Party = (CpoSimulator if role == Role.CPO else EmspSimulator)(settings)
+        party: Party = (CpoSimulator if role == Role.CPO else EmspSimulator)(settings, clock)
         await party.start()
         started.append(party)
         return party
