@@ -1,11 +1,10 @@
-"""The simulated CPO: charging Locations whose EVSEs change status, Tariffs, and the sessions
-drivers start, by RFID card (real-time authorization through the hub) or remotely (commands
-from an eMSP), each reported by PATCH and closed with a priced CDR.
+"""The simulated CPO: Locations whose EVSEs change status, Tariffs, and sessions started by
+RFID card (real-time authorization through the hub) or remotely (an eMSP's commands), reported
+by PATCH and closed with a priced CDR (a scenario may drive each step: simulate.scenario).
 
-Interfaces it offers: the Sender of Locations, Tariffs, Sessions and CDRs (paged lists, for a
-party that pulls), and the Receiver of Tokens and Commands. What it pushes goes to the hub's
-Receiver interfaces: Locations and Tariffs to everyone (OCPI-to the hub), Sessions and CDRs by
-open routing (the hub finds the token's eMSP), CommandResults to the command's response_url.
+Interfaces: the Sender of Locations, Tariffs, Sessions and CDRs (paged lists), the Receiver of
+Tokens and Commands. Pushes go to the hub's Receivers: Locations and Tariffs to everyone (OCPI-to
+the hub), Sessions and CDRs by open routing, CommandResults to the command's response_url.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import contextlib
 import copy
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -293,9 +291,10 @@ class CpoSimulator(Party):
     ) -> None:
         """One session, from PUT to CDR: PATCHes every `patch_interval` until an eMSP stops it
         or about `session_duration` has passed (or traffic stops)."""
-        evse = spot[1]
+        session_id = None
         try:
             session = await self.open_session(spot, token, method, reference)
+            session_id = session.id
             stop = self.stops[session.id] = asyncio.Event()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.config.session_duration * self.rng.uniform(0.5, 1.5)
@@ -306,10 +305,10 @@ class CpoSimulator(Party):
                 if stop.is_set() or loop.time() >= deadline:
                     break
                 await self.progress(session)
-            self.stops.pop(session.id, None)
             await self.deliver(await self.close_session(session))
         finally:
-            self.busy.discard(evse["uid"])
+            self.stops.pop(session_id or "", None)
+            self.busy.discard(spot[1]["uid"])
 
     async def open_session(
         self, spot: Spot, token: JsonObject, method: str, reference: str | None
@@ -344,14 +343,18 @@ class CpoSimulator(Party):
         )
         return session
 
-    async def progress(self, session: ChargingSession) -> None:
-        """PATCH the running session with its new period, kWh and cost until now."""
-        await self._report(session, session.progress)
+    async def progress(self, session: ChargingSession, *, final: bool = False) -> None:
+        """PATCH the running session with its new period, kWh and cost until now (`final`:
+        the last PATCH, COMPLETED)."""
+        moment = self.clock.now()
+        patch = (session.complete if final else session.progress)(moment, stamp(moment))
+        self.session_json[session.id] = session.session(patch["last_updated"])
+        await self.push(ModuleID.SESSIONS, "PATCH", self._tail(session.id), patch)
 
     async def close_session(self, session: ChargingSession) -> JsonObject:
         """The driver unplugs now: the last PATCH says COMPLETED, the EVSE is AVAILABLE again;
         returns the session's CDR, priced, for `deliver`."""
-        await self._report(session, session.complete)
+        await self.progress(session, final=True)
         cdr = session.cdr(random_uuid(self.rng), self.clock.stamp())
         loc = self.locations[session.location["id"]]
         evse = next(e for e in loc["evses"] if e["uid"] == session.evse["uid"])
@@ -377,23 +380,8 @@ class CpoSimulator(Party):
             "cdrs POST", "POST", self.link.url(ModuleID.CDRS, R), cdr, key=self._tail(cdr["id"])
         )
         accepted = bool(response and response.ok)
-        log.info(
-            "cdr",
-            session=cdr.get("session_id"),
-            kwh=cdr["total_energy"],
-            cost=cdr["total_cost"],
-            ok=accepted,
-        )
+        log.info("cdr", id=cdr["id"], kwh=cdr["total_energy"], cost=cdr["total_cost"], ok=accepted)
         return accepted
-
-    async def _report(
-        self, session: ChargingSession, step: Callable[[datetime, str], JsonObject]
-    ) -> None:
-        """PATCH the session with what `step` (progress or complete) reports now."""
-        moment = self.clock.now()
-        patch = step(moment, stamp(moment))
-        self.session_json[session.id] = session.session(patch["last_updated"])
-        await self.push(ModuleID.SESSIONS, "PATCH", self._tail(session.id), patch)
 
     async def wind_down(self) -> None:
         """Every session still running ends now, with its CDR."""
