@@ -118,7 +118,10 @@ async def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(f"--party: {exc}")
     async with open_database(settings) as pool:
-        judged = await Checker(pool, settings).reconcile()
+        # Judged as the serving hub judges (its limits, recorded when it started), not by this
+        # shell's environment: a finding must not close because a default differs here.
+        served = await findings.served_checks(pool, settings)
+        judged = await Checker(pool, served).reconcile()
         rows = await findings.listing(pool, party=party)
     _print(rows, args.json)
     if not args.json:

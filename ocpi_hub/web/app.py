@@ -23,7 +23,7 @@ from ocpi_hub.storage.checker import Checker
 from ocpi_hub.storage.credit_watch import CreditWatch
 from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
-from ocpi_hub.storage.repositories import agreements
+from ocpi_hub.storage.repositories import agreements, findings
 from ocpi_hub.storage.route_meter import RouteMeter
 from ocpi_hub.web import credentials, versions
 from ocpi_hub.web.background import background
@@ -116,8 +116,10 @@ async def _stop_database_probe(app: web.Application) -> None:
 
 
 async def _platform_cache(app: web.Application) -> AsyncIterator[None]:
-    # The CLI judges agreement changes under the policy the hub serves with.
+    # The CLI judges agreement changes under the policy the hub serves with, and findings
+    # (`ocpi-hub reconcile`) under its check limits.
     await agreements.record_policy(app[POOL], app[SETTINGS].agreement_policy)
+    await findings.record_served_checks(app[POOL], app[SETTINGS])
     await app[PLATFORMS].start()
     yield
     await app[PLATFORMS].close()

@@ -172,6 +172,30 @@ def command(
     return lambda *args: asyncio.to_thread(cli, full, *args)
 
 
+async def test_reconcile_judges_with_the_limits_serve_runs_with(
+    reconciling_hub: RunningHub, make_party: MakeParty, hub_env_for: Callable[[str], dict[str, str]]
+) -> None:
+    """`ocpi-hub reconcile` run from a shell without serve's environment (the default grace of
+    48 hours) judges the missing CDR with serve's grace, recorded when it started: the finding
+    stays open instead of being closed under the shell's default."""
+    hub = reconciling_hub
+    cpo = await registered(hub, await make_party("CPO", "NL", "CPA"))
+    await registered(hub, await make_party("EMSP", "DE", "EMA"))
+    await the_cpos_place(cpo, hub)
+    await put(cpo, hub, "sessions", factories.completed_session())
+
+    async def missing() -> bool:
+        return await open_codes(hub) == {"NL*CPA*SESS1": ["MISSING_CDR"]}
+
+    await eventually(missing, message="the Session's CDR is found missing")
+    done = await command(hub, hub_env_for)("reconcile", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [(f["code"], f["session"]) for f in json.loads(done.stdout)] == [
+        ("MISSING_CDR", "NL*CPA*SESS1")
+    ]
+    assert await open_codes(hub) == {"NL*CPA*SESS1": ["MISSING_CDR"]}
+
+
 @pytest.fixture
 async def idle_hub(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningHub]:
     """A hub whose own checker does not run: what is checked, the commands check."""

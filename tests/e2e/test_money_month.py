@@ -246,8 +246,8 @@ async def test_a_month_of_money_through_the_hub(
     in the afternoons) with the anomalies of ANOMALIES; then the second eMSP is over the credit
     limit the operator sets, refused, pays and charges again. Every statement line, balance,
     finding, alert and the suspension are the scenario's, and the ledger sums to zero."""
-    # The commands run with the hub's settings, as an operator runs them beside `serve`:
-    # `reconcile` judges findings again with its own grace.
+    # The commands run with the hub's settings, as an operator runs them beside `serve`
+    # (`reconcile` would judge with serve's recorded limits anyway).
     run = command(hub, hub_env_for, **{f"OCPI_HUB_{k.upper()}": str(v) for k, v in HUB.items()})
     clock = Clock(START, scale=0)
     cpo = await register(hub, await start_simulator(Role.CPO, "DE", "CPO", clock, seed=3,

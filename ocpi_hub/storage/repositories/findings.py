@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ import orjson
 from ocpi_hub.core.cdr_checks import OtherCdr
 from ocpi_hub.core.findings import Finding, Subject
 from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories.objects import party_text
 
@@ -374,3 +376,31 @@ async def listing(
         )
         for r in rows
     ]
+
+
+async def record_served_checks(conn: Executor, settings: Settings) -> None:
+    """The check limits `serve` runs with (migration 0018)."""
+    await conn.execute(
+        "INSERT INTO served_checks (max_session_hours, cdr_grace_hours, price_tolerance)"
+        " VALUES ($1, $2, $3) ON CONFLICT (only_row) DO UPDATE SET"
+        " max_session_hours = excluded.max_session_hours,"
+        " cdr_grace_hours = excluded.cdr_grace_hours,"
+        " price_tolerance = excluded.price_tolerance, recorded_at = now()",
+        Decimal(str(settings.max_session_hours)),
+        Decimal(str(settings.cdr_grace_hours)),
+        settings.price_tolerance,
+    )
+
+
+async def served_checks(conn: Executor, settings: Settings) -> Settings:
+    """`settings` with the check limits the hub was last served with, where it ever was."""
+    row = await conn.fetchrow(
+        "SELECT max_session_hours, cdr_grace_hours, price_tolerance FROM served_checks"
+    )
+    if row is None:
+        return settings
+    return settings.with_overrides(
+        max_session_hours=float(row["max_session_hours"]),
+        cdr_grace_hours=float(row["cdr_grace_hours"]),
+        price_tolerance=row["price_tolerance"],
+    )
