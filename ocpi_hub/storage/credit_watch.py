@@ -10,9 +10,11 @@
 - `reassess`: the same for one eMSP right after a payment or a new limit, by the command that
   made it: it may lift a suspension, never impose one (it does not know the serving action).
 
-Every hub process reads a suspension from the database per authorization and START_SESSION
-(repositories.credit.suspension), so a request that reaches any process after the assessment
-committed is judged on the new state: a payment's lift holds when `settlement pay` returns.
+Every hub process holds the suspensions in its platform cache (`PlatformCache.suspension`,
+read per authorization and START_SESSION without a statement). An assessment that suspends or
+lifts announces it once committed (platform_cache.announce) and returns when every listening
+process has marked its cache for reload: a request reaching any process after that is judged
+on the new state, so a payment's lift holds when `settlement pay` returns.
 New alerts are logged as `credit_alert`, every move as
 `credit_moved`.
 """
@@ -35,6 +37,7 @@ from ocpi_hub.logging import get_logger
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.availability import DatabaseWatch
+from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import clientinfo, objects, platforms
 from ocpi_hub.storage.repositories import credit as stored
 from ocpi_hub.storage.repositories.objects import ObjectKey
@@ -132,7 +135,16 @@ async def reassess(pool: asyncpg.Pool, party: PartyKey, settings: Settings) -> A
     """Assess one eMSP now, lifting (never imposing) a suspension; committed (so every process
     has it) when this returns."""
     async with pool.acquire() as conn, conn.transaction():
-        return await assess(conn, party, settings, None)
+        done = await assess(conn, party, settings, None)
+    await _announced(pool, done)
+    return done
+
+
+async def _announced(pool: asyncpg.Pool, done: Assessment) -> None:
+    """A suspension imposed or lifted, committed: every hub process's platform cache reloads
+    it before this returns, so the next authorization anywhere is judged on it."""
+    if done.suspension_changed:
+        await announce(pool, None)
 
 
 class CreditWatch:
@@ -153,6 +165,7 @@ class CreditWatch:
             # One eMSP per transaction: the lock is held for one eMSP's reads at a time.
             async with self.pool.acquire() as conn, conn.transaction():
                 done = await assess(conn, party, self.settings, self.settings.credit_action)
+            await _announced(self.pool, done)
             if done.step.events:
                 moved.append(done)
         return moved

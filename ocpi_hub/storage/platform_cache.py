@@ -4,11 +4,12 @@ Authenticating a request, finding where to relay it and planning a push's delive
 "which platform is this?" Asking PostgreSQL each time cost two to four statements per request
 and, per push, loading every registered platform. A `PlatformCache` answers from memory:
 
-- `by_token`, `get`, `platforms_of_party`, `offline`, `receivers` (the precomputed audience
-  of a broadcast push) and `agreements` (core.agreements, which are loaded with the platforms
-  and announced on the same channel) cost no statement while nothing changed. So does the route
-  chosen for each party (route choice, storage.repositories.routes), loaded and announced the
-  same way: `platforms_of_party` puts it first.
+- `by_token`, `get`, `platforms_of_party`, `offline`, `receivers` (the precomputed audience of a
+  broadcast push) and `agreements` (core.agreements, which are loaded with the platforms and
+  announced on the same channel) cost no statement while nothing changed. So do the eMSPs whose
+  credit is suspended (`suspension`), and the route chosen for each party (route choice,
+  storage.repositories.routes), loaded and announced the same way: `platforms_of_party` puts it
+  first.
 - Invalidation: a trigger (migration 0007) announces every change of a platform or its parties
   on `platforms.CHANNEL` with the platform's id, at commit, from whichever process or tool made
   it (another `serve`, `ocpi-hub parties invite`, the liveness probe, plain SQL). Each process
@@ -53,7 +54,7 @@ from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import DatabaseWatch
 from ocpi_hub.storage.db import companion_pool
-from ocpi_hub.storage.repositories import agreements, platforms
+from ocpi_hub.storage.repositories import agreements, credit, platforms
 from ocpi_hub.storage.repositories import routes as route_choices
 from ocpi_hub.storage.repositories.platforms import StoredPlatform
 
@@ -84,6 +85,7 @@ class _Snapshot:
     by_party: dict[PartyKey, tuple[Platform, ...]]
     agreements: Agreements
     chosen: dict[PartyKey, int]  # the route chosen per party (route choice)
+    suspended: dict[PartyKey, str]  # eMSPs whose credit is suspended, and why (credit watch)
     # Audiences computed from this snapshot, by (roles, module, interface); filled on use.
     audiences: dict[tuple[frozenset[Role], str, InterfaceRole], Audience] = field(
         default_factory=dict
@@ -91,7 +93,11 @@ class _Snapshot:
 
     @classmethod
     def of(
-        cls, stored: Iterable[StoredPlatform], agreed: Agreements, chosen: dict[PartyKey, int]
+        cls,
+        stored: Iterable[StoredPlatform],
+        agreed: Agreements,
+        chosen: dict[PartyKey, int],
+        suspended: dict[PartyKey, str],
     ) -> _Snapshot:
         by_id = {s.platform.id: s for s in sorted(stored, key=lambda s: s.platform.id)}
         by_party: dict[PartyKey, list[Platform]] = {}
@@ -104,6 +110,7 @@ class _Snapshot:
             {key: tuple(found) for key, found in by_party.items()},
             agreed,
             chosen,
+            suspended,
         )
 
     def replaced(self, ids: Iterable[int], reloaded: Iterable[StoredPlatform]) -> _Snapshot:
@@ -112,7 +119,7 @@ class _Snapshot:
         for platform_id in ids:
             stored.pop(platform_id, None)
         stored.update((s.platform.id, s) for s in reloaded)
-        return _Snapshot.of(stored.values(), self.agreements, self.chosen)
+        return _Snapshot.of(stored.values(), self.agreements, self.chosen, self.suspended)
 
     def audience(self, roles: frozenset[Role], module: str, interface: InterfaceRole) -> Audience:
         key = (roles, module, interface)
@@ -228,6 +235,11 @@ class PlatformCache:
         stored = (await self._fresh()).stored.get(platform_id)
         return stored is not None and stored.offline
 
+    async def suspension(self, party: PartyKey) -> str | None:
+        """Why the eMSP's credit is suspended (issue 9 §7); None when it is not. Whoever
+        suspends or lifts announces it (`announce(pool, None)`) once committed."""
+        return (await self._fresh()).suspended.get(party)
+
     async def agreements(self) -> Agreements:
         """Who trades with whom (core.agreements), under the policy the hub started with."""
         return (await self._fresh()).agreements
@@ -302,6 +314,7 @@ class PlatformCache:
                             await platforms.load(self._reads),
                             await agreements.load(self._reads, self._policy),
                             await route_choices.chosen_routes(self._reads),
+                            await credit.suspended(self._reads),
                         )
                         self._expires = started + self._ttl
                     else:

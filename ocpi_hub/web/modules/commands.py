@@ -15,12 +15,12 @@ Which CPO (OCPI-to, when it names a party, always wins):
 - CANCEL_RESERVATION: the CPO of this eMSP's latest RESERVE_NOW with that reservation_id; none →
   OCPI 2001 with a REJECTED CommandResponse (there is no UNKNOWN_RESERVATION response type).
 
-START_SESSION and RESERVE_NOW for a token of an eMSP whose credit is suspended (issue 9 §7;
-read from the database, exact in every process) are answered by the hub, relaying nothing: OCPI
-1000 with a CommandResponse REJECTED, timeout 0, its message saying why. The request itself is
-well-formed, so it is not an OCPI error; REJECTED is what the spec gives a command that will not
-be carried out, and no CommandResult follows. Every other command goes on: stopping a session
-or unlocking a cable must stay possible.
+START_SESSION and RESERVE_NOW for a token of an eMSP whose credit is suspended (issue 9 §7; held
+in the platform cache, as authorizations read it) are answered by the hub, relaying nothing:
+OCPI 1000 with a CommandResponse REJECTED, timeout 0, its message saying why. The request itself
+is well-formed, so it is not an OCPI error; REJECTED is what the spec gives a command that will
+not be carried out, and no CommandResult follows. Every other command goes on: stopping a
+session or unlocking a cable must stay possible.
 
 STOP_SESSION for a Session the hub holds is relayed only for its eMSP, however addressed
 (core.modules.sessions.may_act_on_session): anyone else gets 2001 with a REJECTED
@@ -63,9 +63,9 @@ from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
 from ocpi_hub.core.urls import check_response_url, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, UnknownCommandLocation
-from ocpi_hub.storage.repositories import credit, results
+from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
-from ocpi_hub.web.keys import POOL
+from ocpi_hub.web.keys import PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import module_path, relay_path
 from ocpi_hub.web.relay import Call, functional_call, receiving_platform
@@ -199,7 +199,7 @@ async def receiver(request: web.Request) -> web.Response:
     _check_token(call, command)
     if isinstance(command, StartSession | ReserveNow):
         owner = (command.token.country_code.upper(), command.token.party_id.upper())
-        suspension = await credit.suspension(request.app[POOL], owner)
+        suspension = await request.app[PLATFORMS].suspension(owner)
         if suspension is not None:
             text = f"ocpi-hub: {'*'.join(owner)}'s {suspension}; no new charging on its tokens"
             return ocpi_response(envelope(command_response(CommandResponseType.REJECTED, text)))

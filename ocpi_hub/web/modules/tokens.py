@@ -27,8 +27,8 @@ LocationReferences body (validated when present, relayed as sent):
 - A route whose dialect requires LocationReferences fields the CPO left out (Gireve: a
   location_id) is answered 2002 by the hub, naming them, and nothing is sent: the CPO's
   request is incomplete, so no fallback either.
-- The eMSP's credit is suspended (issue 9 §7, storage.credit_watch; read from the database,
-  one primary-key lookup, so every process knows it once it committed): the hub answers 1000
+- The eMSP's credit is suspended (issue 9 §7, storage.credit_watch; held in the platform
+  cache, announced to every process before the assessment returns): the hub answers 1000
   with AuthorizationInfo {allowed: NOT_ALLOWED, the stored token, an `info` text saying why}
   itself, FROM the hub, and asks nobody (core.modules.tokens.refused_for_credit).
 """
@@ -68,9 +68,9 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
-from ocpi_hub.storage.repositories import credit, fraud
+from ocpi_hub.storage.repositories import fraud
 from ocpi_hub.storage.repositories.objects import ObjectKey
-from ocpi_hub.web.keys import AUTHORIZATIONS, POOL, SETTINGS
+from ocpi_hub.web.keys import AUTHORIZATIONS, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
     module_path,
@@ -237,7 +237,7 @@ async def authorize(request: web.Request) -> web.Response:
     body, location = await location_references(request)
     emsp, stored = await token_owner(request, call, uid, kind)
     token, evse = f"{emsp[0]}*{emsp[1]}*{uid}", authorized_evse(call.sender, location)
-    suspension = await credit.suspension(request.app[POOL], emsp)
+    suspension = await request.app[PLATFORMS].suspension(emsp)
     if suspension is not None:
         if stored is None:
             key = ObjectKey(ModuleID.TOKENS.value, emsp, uid, kind)
