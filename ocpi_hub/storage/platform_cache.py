@@ -284,11 +284,15 @@ class PlatformCache:
         """The current snapshot, after reloading what was announced (everything when the TTL
         passed or nobody listens)."""
         snapshot = self._snapshot
+        # A load in progress has cleared the marks it is loading: until it is done, the snapshot
+        # is not known to be fresh (a change announced just before that load began would be
+        # answered from the old one), so wait for it under the lock.
         if (
             snapshot is not None
             and self._listening
             and not self._dirty
             and not self._all_dirty
+            and not self._lock.locked()
             and time.monotonic() < self._expires
         ):
             return snapshot
