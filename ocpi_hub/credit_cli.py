@@ -1,4 +1,5 @@
-"""`ocpi-hub settlement limit|exposure`: each eMSP's credit limit and exposure (issue 9 §7).
+"""`ocpi-hub settlement limit|exposure|alerts`: each eMSP's credit limit and exposure (issue 9
+§7), and the moves of its credit level (its alerts).
 
 `limit` sets (or with `--remove` lifts) an eMSP's credit limit and assesses it at once: a limit
 raised above its exposure lifts a suspension before the command returns; a limit it is over
@@ -6,7 +7,9 @@ suspends it at the next assessment of `serve` (the command does not know the act
 runs with). `exposure` prints each eMSP's limit, what it owes, the estimate of its sessions in
 progress, its exposure, the ratio, its level and whether it is suspended, computed now from
 the stored rows (storage.credit_watch.exposure_of); it changes nothing. Amounts are printed in
-at least their currency's decimals, in `--json` as strings.
+at least their currency's decimals, in `--json` as strings. `alerts` lists every move of an
+eMSP's credit level as stored (`credit_events`, oldest first): the warnings and the times it
+went over its limit, was suspended, came back under it and was lifted, each with its figures.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ocpi_hub.core.credit import Estimate, Exposure, Limit
 from ocpi_hub.core.ledger import BadAmount, parse_amount, parse_currency, shown
 from ocpi_hub.core.parties import Role
 from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.core.types import format_datetime
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import Executor
 from ocpi_hub.storage.credit_watch import exposure_of, reassess
@@ -51,6 +55,11 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     )
     exposure.add_argument("--party", metavar="CC*PID")
     exposure.add_argument("--json", action="store_true")
+    alerts = actions.add_parser(
+        "alerts", parents=[common], help="every move of the eMSPs' credit levels, oldest first"
+    )
+    alerts.add_argument("--party", metavar="CC*PID")
+    alerts.add_argument("--json", action="store_true")
 
 
 async def _is_emsp(conn: Executor, party: PartyKey) -> bool:
@@ -167,7 +176,45 @@ async def cmd_exposure(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _alert_json(event: dict[str, Any]) -> dict[str, Any]:
+    currency = event["currency"]
+
+    def figure(amount: Decimal | None) -> str | None:
+        return None if amount is None else shown(amount, currency)
+
+    return {
+        "id": event["id"],
+        "at": format_datetime(event["at"]),
+        "party": f"{event['country_code']}*{event['party_id']}",
+        "events": list(event["events"]),
+        "level": event["level"],
+        "suspended": event["suspended"],
+        "exposure": figure(event["exposure"]),
+        "limit": figure(event["limit_amount"]),
+        "currency": currency,
+        "why": event["why"],
+    }
+
+
+async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        only = parse_party(args.party) if args.party else None
+    except BadAgreement as exc:
+        return fail(str(exc))
+    async with open_database(settings) as pool:
+        rows = [_alert_json(e) for e in await credit.events(pool, only)]
+    if args.json:
+        print(orjson.dumps(rows).decode())
+        return 0
+    table(
+        [{**r, "events": ",".join(r["events"])} for r in rows],
+        ["id", "at", "party", "events", "level", "suspended", "exposure", "limit", "currency"],
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "settlement limit": cmd_limit,
     "settlement exposure": cmd_exposure,
+    "settlement alerts": cmd_alerts,
 }

@@ -163,6 +163,14 @@ async def test_over_its_limit_an_emsp_is_suspended_and_a_payment_lifts_it(
     assert (await exposure(run))["state"] == "ok"
     assert await events(hub) == [["warning"], ["over_limit", "suspended"],
                                  ["under_limit", "lifted"]]  # fmt: skip
+    alerts = await ok(run, "settlement", "alerts", "--party", "DE*EMA")
+    assert [(a["party"], a["events"], a["level"], a["suspended"]) for a in alerts] == [
+        ("DE*EMA", ["warning"], "warn", False),
+        ("DE*EMA", ["over_limit", "suspended"], "over", True),
+        ("DE*EMA", ["under_limit", "lifted"], "ok", False),
+    ]
+    assert alerts[0]["limit"] == "10.00" and alerts[0]["currency"] == "EUR", alerts[0]
+    assert await ok(run, "settlement", "alerts", "--party", "FR*EMB") == []
 
 
 async def test_the_lift_holds_when_the_payment_command_returns(
@@ -289,3 +297,8 @@ async def test_exposure_as_text_and_a_removed_limit(
     removed = await ok(run, "settlement", "limit", "--party", "DE*EMA", "--remove")
     assert removed["limit"] is None
     assert await events(hub) == [["over_limit", "suspended"], ["under_limit", "lifted"]]
+
+
+async def test_alerts_refuse_a_malformed_party(run: Run) -> None:
+    done = await run("settlement", "alerts", "--party", "DEEMA")
+    assert done.returncode == 1 and "CC*PID" in done.stderr, done.stderr
