@@ -143,8 +143,8 @@ async def lock_cdr(conn: Connection, owner: PartyKey, cdr_id: str) -> None:
 
 
 async def book(conn: Connection, kind: str, entries: Sequence[Entry]) -> int:
-    """Book a transaction of `kind` naming no CDR (a dispute's step) with its entries, in one
-    statement; its id."""
+    """Book a transaction of `kind` naming no CDR (a payment, a dispute's step) with its
+    entries, in one statement; its id."""
     found: int = await conn.fetchval(
         "WITH booked AS (INSERT INTO ledger_transactions (kind) VALUES ($1) RETURNING id),"
         " entries AS (INSERT INTO ledger_entries"
@@ -233,20 +233,13 @@ async def record_payment(
         if before is not None:
             raise PaymentRecorded(before)
         try:
-            found: int = await conn.fetchval(
-                "WITH paid AS (INSERT INTO ledger_transactions (kind) VALUES ('payment')"
-                "  RETURNING id),"
-                " payer AS (INSERT INTO ledger_payments"
-                "  (transaction_id, country_code, party_id, reference)"
-                "  SELECT id, $1, $2, $3 FROM paid),"
-                " entries AS (INSERT INTO ledger_entries"
-                "  (transaction_id, account, country_code, party_id, currency, amount)"
-                "  SELECT paid.id, x.* FROM paid,"
-                "  unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[]) AS x)"
-                " SELECT id FROM paid",
+            found = await book(conn, "payment", entries)
+            await conn.execute(
+                "INSERT INTO ledger_payments (transaction_id, country_code, party_id, reference)"
+                " VALUES ($1, $2, $3, $4)",
+                found,
                 *party,
                 reference,
-                *_columns(entries),
             )
         except asyncpg.UniqueViolationError:  # the same reference, recorded meanwhile
             raise PaymentRecorded(None) from None
