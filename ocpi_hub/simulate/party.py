@@ -89,6 +89,7 @@ class Party:
         self._runner: web.AppRunner | None = None
         self._site: web.SockSite | None = None
         self._loops: list[asyncio.Task[None]] = []
+        self._halt = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.trafficking = False
         self._dark_now = False
@@ -296,6 +297,7 @@ class Party:
     def start_traffic(self) -> None:
         """Begin the role's traffic (the party must be registered)."""
         self.trafficking = True
+        self._halt.clear()
 
         async def run() -> None:
             if self.registration.hub_initiated and not await self.link.usable():
@@ -312,7 +314,11 @@ class Party:
         if not self.trafficking:
             return
         self.trafficking = False
-        for task in self._loops:
+        self._halt.set()
+        # Each loop ends at its next gap, so a request under way is answered and counted: cut
+        # short, the hub may have taken a message our statistics never saw sent.
+        _, late = await asyncio.wait(self._loops, timeout=grace)
+        for task in late:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
@@ -320,11 +326,15 @@ class Party:
             await asyncio.wait_for(self.wind_down(), grace)
 
     async def every(self, rate: float, action: Callable[[], Awaitable[None]]) -> None:
-        """Call `action` at `rate` per second on average (exponential gaps) until cancelled."""
+        """Call `action` at `rate` per second on average (exponential gaps) until the traffic
+        stops; an action under way then finishes."""
         if rate <= 0:
             return
         while True:
-            await asyncio.sleep(self.rng.expovariate(rate))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), self.rng.expovariate(rate))
+            if not self.trafficking:
+                return
             try:
                 await action()
             except Exception as exc:  # a bug in one event must not end the traffic
