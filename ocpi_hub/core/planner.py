@@ -12,7 +12,8 @@ receiver, in the receiver's dialect (ocpi_hub.dialects):
 - FROM the hub for a broadcast to a peer; FROM the sender for personal data and for anything
   sent to a network (the hub presents its local parties there);
 - queued per (receiver, object), so one object's changes arrive in order, or in one queue per
-  receiver where the dialect delivers FIFO per network.
+  receiver where the dialect delivers FIFO per network, or one per (receiver, module) where it
+  takes one push at a time per operation (Hubject).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "Change",
     "Plan",
     "Planned",
+    "delivery_queue",
     "personal_route",
     "plan",
     "queue_of",
@@ -109,7 +111,7 @@ def plan(
         if dialects.put_instead(dialect, change.module, method) and change.whole is not None:
             method, path = "PUT", object_path(change.key, change.whole)
             body = orjson.dumps(change.whole).decode()
-        queue = FIFO_QUEUE if dialect.delivery == dialects.Delivery.FIFO else change.queue
+        queue = delivery_queue(dialect, change.module, change.queue)
         result.deliveries.append(
             Planned(
                 receiver=platform,
@@ -163,4 +165,14 @@ def rerouted(
         dialect, module, method
     ):
         return None
-    return FIFO_QUEUE if dialect.delivery == dialects.Delivery.FIFO else queue
+    return delivery_queue(dialect, module, queue)
+
+
+def delivery_queue(dialect: dialects.Dialect, module: str, queue: str) -> str:
+    """The outbox queue a delivery of `module` to an object's `queue` joins at a receiver
+    speaking `dialect`: the object's own, the receiver's one FIFO queue, or one per module."""
+    if dialect.delivery == dialects.Delivery.FIFO:
+        return FIFO_QUEUE
+    if dialect.delivery == dialects.Delivery.PER_MODULE:
+        return module
+    return queue

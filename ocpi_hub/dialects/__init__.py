@@ -26,6 +26,7 @@ from ocpi_hub.dialects.checks import (
 from ocpi_hub.dialects.eclearing import ECLEARING
 from ocpi_hub.dialects.enapi import ENAPI
 from ocpi_hub.dialects.gireve import GIREVE
+from ocpi_hub.dialects.hubject import HUBJECT
 from ocpi_hub.dialects.lenient import LENIENT
 from ocpi_hub.dialects.ocpi221 import OCPI_221
 
@@ -35,6 +36,7 @@ __all__ = [
     "ECLEARING",
     "ENAPI",
     "GIREVE",
+    "HUBJECT",
     "LENIENT",
     "OCPI_221",
     "Delivery",
@@ -61,7 +63,9 @@ __all__ = [
 DEFAULT = OCPI_221.name
 
 # Every shipped profile by name, the spec first.
-DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (OCPI_221, GIREVE, ENAPI, ECLEARING, LENIENT)}
+DIALECTS: Mapping[str, Dialect] = {
+    d.name: d for d in (OCPI_221, GIREVE, ENAPI, ECLEARING, LENIENT, HUBJECT)
+}
 
 
 class UnknownDialect(ValueError):

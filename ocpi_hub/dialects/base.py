@@ -22,6 +22,9 @@ class Delivery(StrEnum):
 
     PER_OBJECT = "per-object"  # FIFO per (receiver, object), the hub's outbox default
     FIFO = "fifo"  # one queue per network: stop and retry until the head is accepted
+    # One queue per module: one push at a time per kind of message (Hubject: "push operations
+    # must be strictly sequential per operation", hub-dialects.md §5.1), modules side by side.
+    PER_MODULE = "per-module"
 
 
 class Presents(StrEnum):
@@ -88,5 +91,8 @@ class Dialect:
     errors_without_envelope: bool = False  # error answers that are not an OCPI envelope
     single_object_as_list: bool = False  # a GET of one object answered as a one-item list
     lower_case_ids: bool = False  # ids sent lower-cased
+    # Not OCPI at all: the protocol the hub's client translates every request to this
+    # platform into, by the bridge of that name (push.client: `PeerClient.bridges`); None: OCPI.
+    bridge: str | None = None
     # Where each rule comes from: field name -> source (hub-dialects.md section, [S]/[I]/[?]).
     sources: Mapping[str, str] = field(default_factory=dict)

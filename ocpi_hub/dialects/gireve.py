@@ -100,5 +100,6 @@ GIREVE = Dialect(
         "errors_without_envelope": "§2 [?]: not stated; the spec's envelope",
         "single_object_as_list": "§2 [?]: not stated; the spec's object",
         "lower_case_ids": "§2 [?]: not stated; ids as stored",
+        "bridge": "§2 [S]: OCPI, no bridge",
     },
 )

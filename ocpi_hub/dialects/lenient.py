@@ -62,5 +62,6 @@ LENIENT = Dialect(
         "errors_without_envelope": "issue 8 [S]: errors without the envelope",
         "single_object_as_list": "issue 8 [S]: one-item list for a single GET",
         "lower_case_ids": "issue 8 [S]: lower-cased ids",
+        "bridge": "§1 [I]: OCPI, no bridge",
     },
 )

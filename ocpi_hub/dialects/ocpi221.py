@@ -31,5 +31,6 @@ OCPI_221 = Dialect(
         "errors_without_envelope": "§1 [S]: every answer in the OCPI envelope",
         "single_object_as_list": "§1 [S]: a GET of one object answers that object",
         "lower_case_ids": "§1 [S]: ids sent as stored",
+        "bridge": "§1 [S]: OCPI itself, no bridge",
     },
 )

@@ -36,6 +36,7 @@ RULES: Mapping[str, str] = {
     "errors_without_envelope": "Errors without envelope",
     "single_object_as_list": "Single GET as a list",
     "lower_case_ids": "Ids lower-cased",
+    "bridge": "Bridged to another protocol",
 }
 
 _WORDS: Mapping[str, tuple[str, str]] = {  # yes-word, no-word per yes/no rule

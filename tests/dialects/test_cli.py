@@ -86,10 +86,10 @@ def test_show_text_prints_each_rule_value_and_source(capsys: pytest.CaptureFixtu
 
 def test_show_unknown_name_exits_2_naming_the_known(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown NAME: exit 2, one line on stderr naming every dialect, nothing on stdout."""
-    code, out, err = run(capsys, "show", "hubject")
+    code, out, err = run(capsys, "show", "gireve-2.1.1")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "'hubject'" in err and all(name in err for name in DIALECTS)
+    assert "'gireve-2.1.1'" in err and all(name in err for name in DIALECTS)
 
 
 def test_dialects_need_no_database(tmp_path: Path) -> None:

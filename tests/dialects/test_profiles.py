@@ -29,9 +29,10 @@ GIREVE, ENAPI, ECLEARING, LENIENT, SPEC = (
 )
 
 
-def test_registry_ships_the_five_profiles_spec_first() -> None:
-    """Issue 8 "Profiles shipped": ocpi-2.2.1 (the default), gireve, enapi, eclearing, lenient."""
-    assert list(DIALECTS) == ["ocpi-2.2.1", "gireve", "enapi", "eclearing", "lenient"]
+def test_registry_ships_the_profiles_spec_first() -> None:
+    """Issue 8 "Profiles shipped": ocpi-2.2.1 (the default), gireve, enapi, eclearing, lenient;
+    issue 10 adds hubject (OICP 2.3 through the bridge)."""
+    assert list(DIALECTS) == ["ocpi-2.2.1", "gireve", "enapi", "eclearing", "lenient", "hubject"]
     assert DEFAULT == "ocpi-2.2.1"
     assert all(DIALECTS[name].name == name for name in DIALECTS)
 
@@ -39,7 +40,7 @@ def test_registry_ships_the_five_profiles_spec_first() -> None:
 def test_unknown_dialect_names_the_known_ones() -> None:
     """dialect(NAME) of no profile: UnknownDialect whose message lists every known name."""
     with pytest.raises(UnknownDialect) as raised:
-        dialect("hubject")
+        dialect("gireve-2.1.1")
     assert all(name in str(raised.value) for name in DIALECTS)
 
 

@@ -71,7 +71,9 @@ async def move(
     if not queues:
         return Moved()
     sources = [(r[0], r[1]) for r in queues]
+    # Every queue the moved deliveries may join: their own, a FIFO network's one, a module's.
     targets = {(to.id, key) for _, key in sources} | {(to.id, FIFO_QUEUE)}
+    targets |= {(to.id, module) for module in MOVED_MODULES}
     await _lock(conn, sorted(set(sources) | targets, key=lambda q: (q[1], q[0])))
     # Read after the lock: what a worker settled or a push queued meanwhile is seen.
     held = await _in_flight(conn, sources)
