@@ -212,7 +212,8 @@ class FakeHubject(HubjectOperations):
     def seed_evse_status(
         self, operator_id: str, statuses: dict[str, str], action: str = "update"
     ) -> None:
-        """EVSE statuses of another operator, as if it had pushed them."""
+        """EVSE statuses of another operator, as if it had pushed them (an update needs the
+        EVSEs' data seeded first, as a push does)."""
         owner = self.operator_named(operator_id, None)
         records = [{"EvseID": e, "EvseStatus": s} for e, s in statuses.items()]
         self.evse_status.apply(owner, action, records, self.evse_data.current(owner))
