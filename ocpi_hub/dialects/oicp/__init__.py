@@ -9,6 +9,7 @@ speaks OCPI 2.2.1; at the edge, each object is translated by one module here, sa
 - `authorization`: OCPI real-time authorization ⇄ AuthorizeStart / AuthorizeStop;
 - `remote`: OCPI START_SESSION / STOP_SESSION ⇄ AuthorizeRemoteStart / Stop;
 - `cdr`: OCPI CDR ⇄ OICP ChargeDetailRecord;
+- `metering`: a CDR's signed_data ⇄ SignedMeteringValues and CalibrationLawVerificationInfo;
 - `identification`: OICP Identification ⇄ the OCPI token (authorization, remote, cdr);
 - `status_codes`: OICP StatusCode ⇄ OCPI status codes and AuthorizationInfo values.
 Each returns what it made and the `dialects.losses.Loss`es of what it could not carry.
