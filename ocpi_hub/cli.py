@@ -19,6 +19,7 @@ from ocpi_hub import (
     disputes_cli,
     findings_cli,
     fraud_cli,
+    hubject_cli,
     parties_cli,
     pricing_cli,
     routes_cli,
@@ -155,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     pricing_cli.add_parser(commands)
     agreements_cli.add_parser(commands, common)
     fraud_cli.add_parser(commands, common)
+    hubject_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
     findings_cli.add_parser(commands, common)
     settlement_cli.add_parser(commands, common)
@@ -269,6 +271,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "outbox replay": cmd_outbox_replay,
     **agreements_cli.COMMANDS,
     **fraud_cli.COMMANDS,
+    **hubject_cli.COMMANDS,
     **routes_cli.COMMANDS,
     **findings_cli.COMMANDS,
     **settlement_cli.COMMANDS,

@@ -15,6 +15,7 @@ from typing import Any
 from ocpi_hub.core.agreements import Policy
 from ocpi_hub.core.credit import Action, parse_action, parse_warn
 from ocpi_hub.core.networks import DEFAULT_PEER_NETWORKS, PeerNetworks
+from ocpi_hub.dialects.oicp.operations import parse_rate_limits
 
 
 def _env(name: str, default: str) -> str:
@@ -46,6 +47,14 @@ def _seconds(name: str, default: str, unit: str = "seconds") -> float:
     if not 0 < number < math.inf:
         raise ValueError(f"{name} is {value!r}: it takes a number of {unit} above 0")
     return number
+
+
+def _port(name: str, default: str) -> int:
+    """A TCP port (0 to 65535) read from `name`; ValueError saying which and why."""
+    value = _env(name, default).strip()
+    if not value.isdigit() or int(value) > 65535:
+        raise ValueError(f"{name} is {value!r}: it takes a port number from 0 to 65535")
+    return int(value)
 
 
 def _tolerance(name: str, default: str) -> Decimal:
@@ -146,6 +155,15 @@ class Settings:
     credit_interval: float = 60.0
     credit_warn: Decimal = Decimal("0.8")
     credit_action: Action = Action.ALERT
+    # Hubject (issue 10; push.oicp): where the hub listens for Hubject's calls (mutual TLS; port
+    # 0: not at all), how long one call to Hubject may take, how long the hub takes at most to
+    # answer one of Hubject's (Hubject allows 60 s and advises under 10), and per-operation
+    # rate limits replacing Hubject's published ones (requests per minute).
+    oicp_host: str = "127.0.0.1"
+    oicp_port: int = 0
+    hubject_timeout: float = 10.0
+    hubject_answer_budget: float = 10.0
+    hubject_rate_limits: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -209,6 +227,11 @@ class Settings:
             credit_interval=_seconds("OCPI_HUB_CREDIT_INTERVAL", "60"),
             credit_warn=parse_warn(_env("OCPI_HUB_CREDIT_WARN", "0.8")),
             credit_action=parse_action(_env("OCPI_HUB_CREDIT_ACTION", "alert")),
+            oicp_host=_env("OCPI_HUB_OICP_HOST", "127.0.0.1"),
+            oicp_port=_port("OCPI_HUB_OICP_PORT", "0"),
+            hubject_timeout=_seconds("OCPI_HUB_HUBJECT_TIMEOUT", "10"),
+            hubject_answer_budget=_seconds("OCPI_HUB_HUBJECT_ANSWER_BUDGET", "10"),
+            hubject_rate_limits=parse_rate_limits(_env("OCPI_HUB_HUBJECT_RATE_LIMITS", "")),
         )
         return settings.with_overrides(**overrides)
 

@@ -19,7 +19,7 @@ several routes: connected directly and seen through a network, or seen through t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +34,7 @@ __all__ = [
     "audience",
     "choose",
     "exported",
+    "foreign_token_route",
     "multi_routed",
     "network_party",
     "parse_preference",
@@ -81,6 +82,19 @@ def audience(
                 seen.add(party.key)
                 found.append((party, platform))
     return found
+
+
+def foreign_token_route(
+    platforms: Iterable[Platform], asks: Callable[[Platform], bool]
+) -> PartyKey | None:
+    """Where a CPO's real-time authorization of a token no party of the hub holds goes: the HUB
+    party of the first registered network (in id order) that `asks` says finds tokens among its
+    members (its dialect's `foreign_tokens`); None: nowhere, the token is unknown."""
+    for platform in sorted(platforms, key=lambda p: p.id):
+        hub = network_party(platform)
+        if hub is not None and platform.registered and asks(platform):
+            return hub.key
+    return None
 
 
 def exported(source: Platform, receiver: Platform) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from ocpi_hub.core.parties import Platform
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform
 from ocpi_hub.errors import InvalidParameters
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "check_response_url",
     "endpoint_url",
     "id_segment",
+    "module_path",
     "object_path",
     "origin",
     "registered_urls",
@@ -219,3 +220,8 @@ def check_response_url(value: object, registered: Iterable[str], name: str = "re
             " registered (its versions URL or endpoints)"
         )
     return value
+
+
+def module_path(module: ModuleID, interface: InterfaceRole) -> str:
+    """Where the hub serves `module`'s `interface` (distinct URLs: see core.handshake)."""
+    return f"/ocpi/2.2.1/{interface.value.lower()}/{module.value}"

@@ -91,6 +91,9 @@ class Dialect:
     errors_without_envelope: bool = False  # error answers that are not an OCPI envelope
     single_object_as_list: bool = False  # a GET of one object answered as a one-item list
     lower_case_ids: bool = False  # ids sent lower-cased
+    # A CPO's real-time authorization of a token no party of the hub holds is asked of this
+    # network (its HUB party), which finds the token's eMSP among its members.
+    foreign_tokens: bool = False
     # Not OCPI at all: the protocol the hub's client translates every request to this
     # platform into, by the bridge of that name (push.client: `PeerClient.bridges`); None: OCPI.
     bridge: str | None = None

@@ -75,6 +75,7 @@ ECLEARING = Dialect(
         "errors_without_envelope": "§4 [?]: not stated; the spec's envelope",
         "single_object_as_list": "§4 [?]: not stated; the spec's object",
         "lower_case_ids": "§4 [S]: ids preserved exactly",
+        "foreign_tokens": "§4 [?]: not stated; not asked",
         "bridge": "§4 [S]: OCPI, no bridge",
     },
 )

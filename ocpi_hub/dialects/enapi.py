@@ -78,6 +78,7 @@ ENAPI = Dialect(
         "errors_without_envelope": "§3 [?]: not stated; the spec's envelope",
         "single_object_as_list": "§3 [?]: not stated; the spec's object",
         "lower_case_ids": "§3 [?]: not stated; ids as stored",
+        "foreign_tokens": "§3 [I]: not asked (ENAPI broadcasts its members' unknown tokens itself)",
         "bridge": "§3 [S]: OCPI, no bridge",
     },
 )

@@ -100,6 +100,7 @@ GIREVE = Dialect(
         "errors_without_envelope": "§2 [?]: not stated; the spec's envelope",
         "single_object_as_list": "§2 [?]: not stated; the spec's object",
         "lower_case_ids": "§2 [?]: not stated; ids as stored",
+        "foreign_tokens": "§2 [?]: not stated; not asked",
         "bridge": "§2 [S]: OCPI, no bridge",
     },
 )

@@ -9,9 +9,7 @@ bridge relies on.
 
 from __future__ import annotations
 
-from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
-
-DAY = 24 * 3600.0
+from ocpi_hub.dialects.base import Delivery, Dialect, Presents
 
 HUBJECT = Dialect(
     name="hubject",
@@ -45,10 +43,12 @@ HUBJECT = Dialect(
     delivery=Delivery.PER_MODULE,
     presents=Presents.PARTIES,  # §5.3 [I]: each local party as its OperatorID/ProviderID
     # §5.2 [S]: an EMP pulls EVSE data (delta with LastCall) and statuses, polled every 1-5
-    # minutes as advised; CDRs by GetChargeDetailRecords for missed ones. Choice [I]: delta
-    # every minute, full once a day.
-    pull=PullSchedule(delta_every=60.0, full_every=DAY),
+    # minutes as advised. [I]: the bridge does not pull yet (EVSE data and CDR pulls are to
+    # come): nothing is pulled.
+    pull=None,
     hubclientinfo_partial=False,  # §5.2 [S]: no ClientInfo in OICP
+    # §5.2 [S]: AuthorizeStart is routed by HBS to the token's EMP (or broadcast to all).
+    foreign_tokens=True,
     bridge="oicp-2.3",  # §5.1 [S]: REST/JSON OICP 2.3 over mutual TLS
     sources={
         "version": "§5 [I]: the bridge's OCPI face speaks 2.2.1",
@@ -67,12 +67,13 @@ HUBJECT = Dialect(
         "lenient_timestamps": "§5.1 [S]: offsets converted by the bridge",
         "delivery": "§5.1 [S]: push operations strictly sequential per operation",
         "presents": "§5.3 [S]: each local party as its OperatorID/ProviderID [I]",
-        "pull": "§5.2 [S]: pull EVSE data/status every 1-5 min; delta 60 s chosen [I]",
+        "pull": "§5.2 [S]: EMPs pull EVSE data/status every 1-5 min; not bridged yet [I]",
         "hubclientinfo_partial": "§5.2 [S]: no ClientInfo",
         "forbidden_as_unauthorized": "§5 [I]: not OCPI",
         "errors_without_envelope": "§5 [I]: the bridge answers in envelopes",
         "single_object_as_list": "§5 [I]: not OCPI",
         "lower_case_ids": "§5 [I]: not OCPI",
+        "foreign_tokens": "§5.2 [S]: HBS routes AuthorizeStart to the token's EMP",
         "bridge": "§5.1 [S]: REST/JSON OICP 2.3, mutual TLS",
     },
 )

@@ -62,6 +62,7 @@ LENIENT = Dialect(
         "errors_without_envelope": "issue 8 [S]: errors without the envelope",
         "single_object_as_list": "issue 8 [S]: one-item list for a single GET",
         "lower_case_ids": "issue 8 [S]: lower-cased ids",
+        "foreign_tokens": "§1 [I]: a peer holds its own tokens only",
         "bridge": "§1 [I]: OCPI, no bridge",
     },
 )

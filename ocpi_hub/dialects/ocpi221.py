@@ -31,6 +31,7 @@ OCPI_221 = Dialect(
         "errors_without_envelope": "§1 [S]: every answer in the OCPI envelope",
         "single_object_as_list": "§1 [S]: a GET of one object answers that object",
         "lower_case_ids": "§1 [S]: ids sent as stored",
+        "foreign_tokens": "§1 [S]: a peer holds its own tokens only",
         "bridge": "§1 [S]: OCPI itself, no bridge",
     },
 )

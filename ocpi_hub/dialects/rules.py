@@ -36,6 +36,7 @@ RULES: Mapping[str, str] = {
     "errors_without_envelope": "Errors without envelope",
     "single_object_as_list": "Single GET as a list",
     "lower_case_ids": "Ids lower-cased",
+    "foreign_tokens": "Asked for tokens nobody here holds",
     "bridge": "Bridged to another protocol",
 }
 
@@ -46,6 +47,7 @@ _WORDS: Mapping[str, tuple[str, str]] = {  # yes-word, no-word per yes/no rule
     "evse_ids_normalised": ("normalised", "as sent"),
     "evse_ids_of_owner": ("required", "not checked"),
     "lenient_timestamps": ("accepted", "no"),
+    "foreign_tokens": ("asked", "no"),
 }
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -71,13 +71,35 @@ def exact_url(url: str) -> str:
     return quote(url, safe=_URL_CHARACTERS)
 
 
+class Bridge(Protocol):
+    """What answers, in OCPI, the requests to platforms whose dialect is not OCPI at all
+    (`Dialect.bridge`): push.oicp.bridge for Hubject."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> PeerResponse: ...
+
+
 class PeerClient:
     """Sends OCPI requests to peers over one `HttpClient`; with a `guard`, only to addresses it
-    allows (`peer_client` gives the hub's: the guard resolves every name the client calls)."""
+    allows (`peer_client` gives the hub's: the guard resolves every name the client calls).
+    A request to a platform whose dialect names a bridge goes to that bridge in `bridges`."""
 
-    def __init__(self, http: HttpClient, guard: PeerNetworksResolver | None = None) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        guard: PeerNetworksResolver | None = None,
+        bridges: Mapping[str, Bridge] | None = None,
+    ) -> None:
         self.http = http
         self.guard = guard
+        self.bridges = bridges if bridges is not None else {}
 
     async def check_url(self, url: str) -> None:
         """OutsidePeerNetworks unless the hub may call `url` (push.networks: registration)."""
@@ -114,6 +136,8 @@ class PeerClient:
             sent["Content-Type"] = "application/json"
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        if dialect.bridge is not None:
+            return await self._bridged(dialect.bridge, method, url, sent, body, timeout)
         try:
             response = await self.http.request(
                 method, exact_url(url), headers=sent, body=body, timeout=timeout
@@ -141,6 +165,23 @@ class PeerClient:
         )
         return result
 
+    async def _bridged(
+        self,
+        name: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> PeerResponse:
+        bridge = self.bridges.get(name)
+        if bridge is None:
+            raise PeerUnreachable(f"{method} {url}: no {name} bridge runs in this process")
+        try:
+            return await bridge.request(method, url, headers=headers, body=body, timeout=timeout)
+        except TimeoutError as exc:
+            raise PeerTimeout(f"{method} {url}: no answer within {timeout:g} s") from exc
+
     async def get_data(
         self, url: str, *, token: str, timeout: float, dialect: Dialect = OCPI_221
     ) -> Any:
@@ -155,14 +196,17 @@ class PeerClient:
 
 @contextlib.asynccontextmanager
 async def peer_client(
-    networks: PeerNetworks, *, connections: int = 100
+    networks: PeerNetworks,
+    *,
+    connections: int = 100,
+    bridges: Mapping[str, Bridge] | None = None,
 ) -> AsyncIterator[PeerClient]:
     """The hub's client: every connection goes to an address in `networks` (each name and IP
     address judged by `PeerNetworksResolver` at each new connection), at most `connections`
-    requests at once."""
+    requests at once; requests to a bridged dialect go to its bridge in `bridges`."""
     guard = PeerNetworksResolver(networks)
     async with HttpClient(limit=connections, resolve=guard.resolve) as http:
-        yield PeerClient(http, guard)
+        yield PeerClient(http, guard, bridges)
 
 
 def _now() -> str:

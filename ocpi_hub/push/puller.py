@@ -189,6 +189,9 @@ class Puller:
                     f"GET {url}: HTTP {answer.http_status}, status_code {answer.status_code}"
                     + (f": {message}" if message else "")
                 )
+            # A bridged network learns the parties a page names while answering it (Hubject's
+            # operators): the platform as it is now holds them.
+            platform = await self.cache.get(platform.id) or platform
             await self._keep(platform, dialect, pull.module, answer.data, correlation_id, tally)
             await pulls.extend(self.pool, platform.id, pull.module, LEASE)
             url, params = rules.next_url(answer.headers.get("Link"), endpoint, cap), None

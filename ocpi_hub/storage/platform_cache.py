@@ -230,6 +230,11 @@ class PlatformCache:
         self._dirty.update(p.id for p in found)
         return routes.routes(found, key, snapshot.chosen.get(key))
 
+    async def all(self) -> list[Platform]:
+        """Every platform, in id order."""
+        snapshot = await self._fresh()
+        return [snapshot.stored[i].platform for i in sorted(snapshot.stored)]
+
     async def offline(self, platform_id: int) -> bool:
         """Whether the liveness probe found the platform unreachable (its parties OFFLINE)."""
         stored = (await self._fresh()).stored.get(platform_id)

@@ -13,7 +13,11 @@ import asyncpg
 from aiohttp import web
 
 from ocpi_hub.core.route_quality import bucket_seconds
-from ocpi_hub.push.client import peer_client
+from ocpi_hub.dialects import HUBJECT
+from ocpi_hub.push.client import Bridge, peer_client
+from ocpi_hub.push.oicp import charges as oicp_charges
+from ocpi_hub.push.oicp import emp as oicp_emp
+from ocpi_hub.push.oicp.bridge import OicpBridge
 from ocpi_hub.push.puller import Puller
 from ocpi_hub.push.routes import RouteChooser
 from ocpi_hub.push.worker import OutboxWorker
@@ -25,7 +29,7 @@ from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements, findings
 from ocpi_hub.storage.route_meter import RouteMeter
-from ocpi_hub.web import credentials, versions
+from ocpi_hub.web import credentials, oicp, versions
 from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
     AUTHORIZATIONS,
@@ -89,6 +93,7 @@ def create_app(
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes))
+    app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
     app.cleanup_ctx.append(_platform_cache)
@@ -105,8 +110,26 @@ def create_app(
     return app
 
 
+async def _oicp_bridge(app: web.Application) -> AsyncIterator[None]:
+    """The OICP bridge every client hands Hubject's requests to, and, with OCPI_HUB_OICP_PORT,
+    the listener for Hubject's calls (web.oicp)."""
+    settings = app[SETTINGS]
+    async with OicpBridge(app[POOL], settings) as bridge:
+        app[oicp.BRIDGE] = bridge
+        if not settings.oicp_port:
+            yield
+            return
+        routes = {**oicp_charges.INBOUND, **oicp_emp.INBOUND}
+        async with oicp.listening(bridge, routes, settings.oicp_host, settings.oicp_port):
+            yield
+
+
+def _bridges(app: web.Application) -> dict[str, Bridge]:
+    return {HUBJECT.bridge or "": app[oicp.BRIDGE]}
+
+
 async def _peer_client(app: web.Application) -> AsyncIterator[None]:
-    async with peer_client(app[SETTINGS].peer_networks) as client:
+    async with peer_client(app[SETTINGS].peer_networks, bridges=_bridges(app)) as client:
         app[CLIENT] = client
         yield
 
@@ -139,7 +162,9 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     # Deliveries have connections of their own, as many as they may send at once: a burst of
     # pushes never makes a relayed request (a real-time authorization) wait for a connection.
     settings = app[SETTINGS]
-    async with peer_client(settings.peer_networks, connections=settings.push_concurrency) as client:
+    async with peer_client(
+        settings.peer_networks, connections=settings.push_concurrency, bridges=_bridges(app)
+    ) as client:
         worker = OutboxWorker(
             app[POOL], client, settings, app[DATABASE], app[PLATFORMS], app[METER]
         )

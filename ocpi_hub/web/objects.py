@@ -22,7 +22,7 @@ from ocpi_hub.core.patch import merge_patch
 from ocpi_hub.core.planner import Plan
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.stored import STORED
-from ocpi_hub.core.urls import object_path
+from ocpi_hub.core.urls import module_path, object_path
 from ocpi_hub.errors import InvalidParameters, OcpiError
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage import changes
@@ -34,11 +34,6 @@ from ocpi_hub.web.middleware import body_bytes, ocpi_response
 from ocpi_hub.web.relay import Call, forward, refused
 
 log = get_logger("ocpi_hub.web.objects")
-
-
-def module_path(module: ModuleID, interface: InterfaceRole) -> str:
-    """Where the hub serves `module`'s `interface` (distinct URLs: see core.handshake)."""
-    return f"/ocpi/2.2.1/{interface.value.lower()}/{module.value}"
 
 
 def relay_path(request: web.Request, *, then: Sequence[str] = (), query: Sequence[str] = ()) -> str:

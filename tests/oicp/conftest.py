@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.e2e.conftest import make_party, parties
 from tests.oicp.certs import TestCA
 from tests.oicp.fake_hubject import FakeHubject
 
@@ -26,3 +27,6 @@ async def fake_hubject(hubject_ca: TestCA) -> AsyncIterator[FakeHubject]:
     yield fake
     await fake.stop()
     fake.check_violations()
+
+
+__all__ = ["fake_hubject", "hubject_ca", "make_party", "parties"]  # the e2e party fixtures too

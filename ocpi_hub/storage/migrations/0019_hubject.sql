@@ -42,6 +42,7 @@ CREATE TABLE hubject_sessions (
     platform_id   bigint NOT NULL REFERENCES hubject_networks ON DELETE CASCADE,
     session_id    text NOT NULL,
     evse_id       text,
+    reference     text,            -- our eMSP's authorization_reference of a remote start
     country_code  text NOT NULL,
     party_id      text NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
@@ -63,3 +64,9 @@ CREATE TABLE translation_losses (
     last_seen     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (dialect, module, field, direction, lost)
 );
+
+-- Hubject's partners become remote parties of its platform as the bridge meets their ids
+-- (an OperatorID in pulled EVSE data, a ProviderID answering an authorization): source OICP.
+ALTER TABLE parties DROP CONSTRAINT parties_source_check;
+ALTER TABLE parties ADD CONSTRAINT parties_source_check
+    CHECK (source IN ('CREDENTIALS', 'HUBCLIENTINFO', 'OPERATOR', 'OICP'));

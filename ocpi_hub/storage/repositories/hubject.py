@@ -45,18 +45,16 @@ __all__ = [
     "record_losses",
     "remember_session",
     "session",
+    "session_of_reference",
     "store_evses",
 ]
 
 # The OCPI interfaces the bridge offers the hub as the Hubject platform: what a network of
 # CPOs and eMSPs offers, each served by an OICP operation (push.oicp.bridge).
+# EVSE data (Locations both ways), pricing (Tariffs) and the CDR pull are not bridged yet.
 BRIDGED: tuple[tuple[ModuleID, InterfaceRole], ...] = (
-    (ModuleID.LOCATIONS, InterfaceRole.RECEIVER),
-    (ModuleID.LOCATIONS, InterfaceRole.SENDER),
-    (ModuleID.TARIFFS, InterfaceRole.RECEIVER),
     (ModuleID.SESSIONS, InterfaceRole.RECEIVER),
     (ModuleID.CDRS, InterfaceRole.RECEIVER),
-    (ModuleID.CDRS, InterfaceRole.SENDER),
     (ModuleID.TOKENS, InterfaceRole.RECEIVER),
     (ModuleID.TOKENS, InterfaceRole.SENDER),
     (ModuleID.COMMANDS, InterfaceRole.RECEIVER),
@@ -90,6 +88,7 @@ class HubjectNetwork:
     key_file: str
     ca_file: str
     bridge_token: str
+    identity: PartyKey  # the network's own HUB party
     roaming: tuple[Roaming, ...] = ()
 
     def of(self, party: PartyKey, role: Role) -> Roaming | None:
@@ -175,7 +174,10 @@ async def connect(
 
 async def network(conn: Executor) -> HubjectNetwork | None:
     """The Hubject connection, with the local parties roaming on it; None before `connect`."""
-    row = await conn.fetchrow("SELECT * FROM hubject_networks")
+    row = await conn.fetchrow(
+        "SELECT n.*, q.country_code, q.party_id FROM hubject_networks n"
+        " JOIN parties q ON q.platform_id = n.platform_id AND q.role = 'HUB'"
+    )
     if row is None:
         return None
     roaming = await conn.fetch(
@@ -190,6 +192,7 @@ async def network(conn: Executor) -> HubjectNetwork | None:
         key_file=row["key_file"],
         ca_file=row["ca_file"],
         bridge_token=row["bridge_token"],
+        identity=(row["country_code"], row["party_id"]),
         roaming=tuple(
             Roaming((r["country_code"], r["party_id"]), Role(r["role"]), r["oicp_id"])
             for r in roaming
@@ -249,18 +252,26 @@ async def forget_evses(
 
 
 async def remember_session(
-    conn: Executor, platform_id: int, session_id: str, evse_id: str | None, party: PartyKey
+    conn: Executor,
+    platform_id: int,
+    session_id: str,
+    evse_id: str | None,
+    party: PartyKey,
+    reference: str | None = None,
 ) -> None:
-    """Hubject's SessionID `session_id` is at `evse_id`, for the local `party`."""
+    """Hubject's SessionID `session_id` is at `evse_id`, for the local `party` (our eMSP's
+    `reference`: the authorization_reference of its remote start)."""
     await conn.execute(
-        "INSERT INTO hubject_sessions (platform_id, session_id, evse_id, country_code, party_id)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform_id, session_id)"
-        " DO UPDATE SET evse_id = COALESCE(EXCLUDED.evse_id, hubject_sessions.evse_id)",
+        "INSERT INTO hubject_sessions (platform_id, session_id, evse_id, country_code, party_id,"
+        " reference) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform_id, session_id)"
+        " DO UPDATE SET evse_id = COALESCE(EXCLUDED.evse_id, hubject_sessions.evse_id),"
+        "     reference = COALESCE(EXCLUDED.reference, hubject_sessions.reference)",
         platform_id,
         session_id,
         evse_id,
         party[0],
         party[1],
+        reference,
     )
 
 
@@ -275,6 +286,22 @@ async def session(
         session_id,
     )
     return None if row is None else (row["evse_id"], (row["country_code"], row["party_id"]))
+
+
+async def session_of_reference(
+    conn: Executor, platform_id: int, party: PartyKey, reference: str
+) -> tuple[str, str | None] | None:
+    """(SessionID, EvseID) of our eMSP `party`'s remote start with `reference`, if any."""
+    row = await conn.fetchrow(
+        "SELECT session_id, evse_id FROM hubject_sessions WHERE platform_id = $1"
+        " AND country_code = $2 AND party_id = $3 AND reference = $4"
+        " ORDER BY created_at DESC LIMIT 1",
+        platform_id,
+        party[0],
+        party[1],
+        reference,
+    )
+    return None if row is None else (row["session_id"], row["evse_id"])
 
 
 async def record_losses(conn: Executor, dialect: str, found: Sequence[Loss]) -> None:

@@ -116,6 +116,23 @@ async def of_owner(
     return [(ObjectKey(module, owner, r[0], r[1]), orjson.loads(r[2])) for r in rows]
 
 
+async def find_one(
+    conn: Executor, module: str, owner: PartyKey, field: str, value: str
+) -> dict[str, Any] | None:
+    """The latest `module` object of `owner` whose top-level `field` is `value` (a Session by
+    its authorization_reference); not indexed: for rare lookups only."""
+    raw = await conn.fetchval(
+        "SELECT data::text FROM objects WHERE module = $1 AND country_code = $2"
+        " AND party_id = $3 AND data->>$4 = $5 ORDER BY seq DESC LIMIT 1",
+        module,
+        owner[0].upper(),
+        owner[1].upper(),
+        field,
+        value,
+    )
+    return orjson.loads(raw) if raw is not None else None
+
+
 async def any_of_owner(conn: Executor, module: str, owner: PartyKey) -> bool:
     """Whether the hub holds any `module` object of `owner`."""
     found = await conn.fetchval(

@@ -40,13 +40,13 @@ from ocpi_hub.core.modules.chargingprofiles import (
 from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
-from ocpi_hub.core.urls import check_response_url, registered_urls
+from ocpi_hub.core.urls import check_response_url, module_path, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, ReceiverNotConnected
 from ocpi_hub.storage.repositories import outbox, results
 from ocpi_hub.storage.repositories.outbox import NewDelivery
 from ocpi_hub.web.keys import CALLER, CORRELATION_ID, PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path, relay_path
+from ocpi_hub.web.objects import relay_path
 from ocpi_hub.web.relay import Call, functional_call
 from ocpi_hub.web.results import (
     Rewrite,

@@ -61,13 +61,13 @@ from ocpi_hub.core.modules.sessions import SessionRequest
 from ocpi_hub.core.parties import InterfaceRole, ModuleID
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.types import parse_datetime
-from ocpi_hub.core.urls import check_response_url, registered_urls
+from ocpi_hub.core.urls import check_response_url, module_path, registered_urls
 from ocpi_hub.errors import InvalidParameters, NotFound, UnknownCommandLocation
 from ocpi_hub.storage.repositories import results
 from ocpi_hub.storage.repositories.results import ProxiedRequest
 from ocpi_hub.web.keys import PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path, relay_path
+from ocpi_hub.web.objects import relay_path
 from ocpi_hub.web.relay import Call, functional_call, receiving_platform
 from ocpi_hub.web.results import (
     Expected,

@@ -28,6 +28,7 @@ from ocpi_hub.core.model import validation_message
 from ocpi_hub.core.modules.hubclientinfo import ClientInfo, remote_party
 from ocpi_hub.core.paging import next_link, parse_page_request
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform
+from ocpi_hub.core.urls import module_path
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.push.liveness import LivenessProbe
 from ocpi_hub.storage.platform_cache import announce
@@ -35,7 +36,6 @@ from ocpi_hub.storage.repositories import clientinfo, platforms, pulls
 from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import CALLER, CLIENT, DATABASE, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
-from ocpi_hub.web.objects import module_path
 
 SENDER_PATH = module_path(ModuleID.HUB_CLIENT_INFO, InterfaceRole.SENDER)
 RECEIVER_PATH = module_path(ModuleID.HUB_CLIENT_INFO, InterfaceRole.RECEIVER)

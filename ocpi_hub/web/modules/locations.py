@@ -22,12 +22,12 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import SameId, UnknownObject, apply_to_location, find_object
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.stored import LOCATIONS
+from ocpi_hub.core.urls import module_path
 from ocpi_hub.errors import InvalidParameters, UnknownLocation
 from ocpi_hub.storage.changes import Apply
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    module_path,
     named_objects,
     receive,
     relay_path,

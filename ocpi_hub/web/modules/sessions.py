@@ -40,12 +40,12 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.core.stored import SESSIONS
+from ocpi_hub.core.urls import module_path
 from ocpi_hub.errors import ForeignParty, InvalidParameters
 from ocpi_hub.storage.changes import Apply
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    module_path,
     named_object,
     named_objects,
     personal_addressee,

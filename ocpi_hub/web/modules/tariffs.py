@@ -30,6 +30,7 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import SameId
 from ocpi_hub.core.routing import PartyKey, Route
 from ocpi_hub.core.stored import TARIFFS
+from ocpi_hub.core.urls import module_path
 from ocpi_hub.errors import InvalidParameters, NotFound
 from ocpi_hub.storage import changes
 from ocpi_hub.storage.repositories import objects
@@ -37,7 +38,6 @@ from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import PLATFORMS, POOL
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    module_path,
     named_object,
     named_objects,
     pushed,

@@ -12,8 +12,9 @@ identity. Tokens are broadcast to CPOs only, so any other requesting party lists
 Real-time authorization, `POST {sender}/tokens/{uid}/authorize[?type=]` by a CPO, with an optional
 LocationReferences body (validated when present, relayed as sent):
 - Destination: OCPI-to naming a party → that party. Otherwise (open routing) the eMSP owning the
-  stored Token (uid, type); none → HTTP 404 + 2004 without data; several eMSPs with that Token →
-  2001 asking for OCPI-to, since the hub must not guess whose driver it is.
+  stored Token (uid, type); several eMSPs with that Token → 2001 asking for OCPI-to, since the
+  hub must not guess whose driver it is; none → the first network that finds tokens among its
+  members (dialect `foreign_tokens`: Hubject, issue 10), else HTTP 404 + 2004 without data.
 - The hub POSTs to the eMSP's Tokens Sender `/{uid}/authorize?type=…` (type always explicit),
   FROM the CPO TO the eMSP, same X-Correlation-ID, and relays the eMSP's answer unchanged:
   AuthorizationInfo, its 2xxx/3xxx, its 404/2004. The whole exchange gets
@@ -54,10 +55,11 @@ from ocpi_hub.core.modules.tokens import (
 )
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.patch import SameId
+from ocpi_hub.core.routes import foreign_token_route
 from ocpi_hub.core.routing import Decision, PartyKey, Route
 from ocpi_hub.core.stored import TOKENS
 from ocpi_hub.core.types import format_datetime
-from ocpi_hub.core.urls import object_path
+from ocpi_hub.core.urls import module_path, object_path
 from ocpi_hub.errors import (
     ForwardTimeout,
     HubError,
@@ -73,7 +75,6 @@ from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.web.keys import AUTHORIZATIONS, PLATFORMS, POOL, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response, read_json
 from ocpi_hub.web.objects import (
-    module_path,
     named_object,
     named_objects,
     receive,
@@ -179,7 +180,13 @@ async def token_owner(
         request, call, ModuleID.TOKENS.value, uid, kind=kind, visible=call.visible
     )
     if not found:
-        raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
+        network = foreign_token_route(
+            await request.app[PLATFORMS].all(),
+            lambda platform: dialects.spoken_by(platform).foreign_tokens,
+        )
+        if network is None:
+            raise UnknownToken(f"unknown Token {uid!r} of type {kind}")
+        return network, None
     if len(found) > 1:
         raise InvalidParameters(
             f"several eMSPs have a Token {uid!r} of type {kind}: name one with OCPI-to-* headers"
