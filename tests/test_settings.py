@@ -136,3 +136,29 @@ def test_a_credit_setting_that_cannot_be_is_refused_by_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"{name} is '{value}': it takes {says}"):
         Settings.from_env()
+
+
+def test_hubject_settings_are_read_and_bad_ones_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10: the OICP listener's port, Hubject's rate limits replaced per operation; an
+    unknown operation, a count that is not a whole number above 0, a port out of range: a
+    ValueError naming the setting."""
+    monkeypatch.setenv("OCPI_HUB_OICP_PORT", "8443")
+    monkeypatch.setenv(
+        "OCPI_HUB_HUBJECT_RATE_LIMITS", "eRoamingAuthorizeStart=20, eRoamingPushEvseData=1"
+    )
+    settings = Settings.from_env()
+    assert settings.oicp_port == 8443
+    assert settings.hubject_rate_limits == {"eRoamingAuthorizeStart": 20, "eRoamingPushEvseData": 1}
+    for name, value in (
+        ("OCPI_HUB_HUBJECT_RATE_LIMITS", "eRoamingTeleport=5"),
+        ("OCPI_HUB_HUBJECT_RATE_LIMITS", "eRoamingAuthorizeStart=0"),
+        ("OCPI_HUB_HUBJECT_RATE_LIMITS", "eRoamingAuthorizeStart=2.5"),
+        ("OCPI_HUB_OICP_PORT", "70000"),
+        ("OCPI_HUB_HUBJECT_ANSWER_BUDGET", "0"),
+    ):
+        with monkeypatch.context() as scoped:
+            scoped.setenv(name, value)
+            with pytest.raises(ValueError, match=name):
+                Settings.from_env()

@@ -149,7 +149,7 @@ async def _journey(hub: RunningHub, fake: FakeHubject, cpo: FakeParty) -> None:
         "EvseID": "NL*CPA*EEVSE1",
         "Identification": {"RemoteIdentification": {"EvcoID": "DE-8EO-CAB123456-X"}},
     }
-    answered = await fake.remote_start(_listener(hub), start)
+    answered = await fake.remote_start(listener(hub), start)
     assert answered.body["Result"] is True, answered.body
     [command] = cpo.requests("commands")
     assert command.path.endswith("/commands/START_SESSION")
@@ -160,5 +160,5 @@ async def _journey(hub: RunningHub, fake: FakeHubject, cpo: FakeParty) -> None:
     assert answered.body["SessionID"] == command.body["authorization_reference"]
 
 
-def _listener(hub: RunningHub) -> str:
+def listener(hub: RunningHub) -> str:
     return f"https://127.0.0.1:{hub.settings.oicp_port}"
