@@ -262,6 +262,27 @@ def _refused(response: PeerResponse) -> dict[str, Any]:
     return acknowledgement(False, status_codes.code_of_status(status), str(message))
 
 
+async def _command(
+    bridge: OicpBridge,
+    network: HubjectNetwork,
+    kind: str,
+    command: dict[str, Any],
+    emp: PartyKey,
+    cpo: PartyKey,
+) -> PeerResponse:
+    """The OCPI command `kind` FROM the Hubject provider `emp` TO our CPO, through the hub."""
+    path = module_path(ModuleID.COMMANDS, InterfaceRole.RECEIVER) + f"/{kind}"
+    return await bridge.ocpi(
+        network,
+        "POST",
+        path,
+        sender=emp,
+        receiver=cpo,
+        timeout=bridge.settings.hubject_answer_budget,
+        body=command,
+    )
+
+
 async def remote_start(
     bridge: OicpBridge, network: HubjectNetwork, path: Mapping[str, str], body: dict[str, Any]
 ) -> Any:
@@ -291,15 +312,7 @@ async def remote_start(
         return acknowledgement(False, "022", str(exc))
     await bridge.losses(losses)
     await bridge.partner(network, emp, Role.EMSP)
-    response = await bridge.ocpi(
-        network,
-        "POST",
-        module_path(ModuleID.COMMANDS, InterfaceRole.RECEIVER) + "/START_SESSION",
-        sender=emp,
-        receiver=roaming.party,
-        timeout=bridge.settings.hubject_answer_budget,
-        body=command,
-    )
+    response = await _command(bridge, network, "START_SESSION", command, emp, roaming.party)
     if not response.ok or not isinstance(response.data, dict):
         return _refused(response)
     await hubject.remember_session(bridge.pool, network.platform_id, session_id, evse_id, emp)
@@ -338,15 +351,7 @@ async def remote_stop(
     command = remote.stop_session(
         body, str(session["id"]), f"{network.base_url}/ocpi/{RESULTS}/{session_id}"
     )
-    response = await bridge.ocpi(
-        network,
-        "POST",
-        module_path(ModuleID.COMMANDS, InterfaceRole.RECEIVER) + "/STOP_SESSION",
-        sender=emp,
-        receiver=roaming.party,
-        timeout=bridge.settings.hubject_answer_budget,
-        body=command,
-    )
+    response = await _command(bridge, network, "STOP_SESSION", command, emp, roaming.party)
     if not response.ok or not isinstance(response.data, dict):
         return _refused(response)
     return remote.acknowledgement_of(response.data, str(session_id))
