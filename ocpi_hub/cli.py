@@ -95,6 +95,11 @@ environment:
   OCPI_HUB_CREDIT_INTERVAL     seconds between assessments of eMSPs' credit exposure (60)
   OCPI_HUB_CREDIT_WARN         fraction of a credit limit that alerts, in (0, 1] (default 0.8)
   OCPI_HUB_CREDIT_ACTION       alert, or suspend an eMSP at its limit (default alert)
+  OCPI_HUB_OICP_HOST           where serve listens for Hubject's calls (default 127.0.0.1)
+  OCPI_HUB_OICP_PORT           ... and on which port; 0: not at all (default 0)
+  OCPI_HUB_HUBJECT_TIMEOUT     seconds one call to Hubject may take (default 10)
+  OCPI_HUB_HUBJECT_ANSWER_BUDGET  seconds to answer one of Hubject's calls (default 10)
+  OCPI_HUB_HUBJECT_RATE_LIMITS NAME=N,...: requests per minute per OICP operation
 """
 
 
