@@ -35,8 +35,13 @@ REQUIRED_MODULES: dict[Role, frozenset[str]] = {
 
 
 def new_token() -> str:
-    """A fresh credentials token: 43 URL-safe characters, well inside string(64)."""
-    return secrets.token_urlsafe(32)
+    """A fresh credentials token: 43 URL-safe characters, well inside string(64).
+
+    Never one that starts with `-`: operators paste tokens after `--token` on a command line,
+    where a leading dash reads as an option."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def hash_token(token: str) -> bytes:

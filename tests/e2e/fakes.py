@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import secrets
 import socket
 import ssl
 import time
@@ -24,6 +23,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 from yarl import URL
+
+from ocpi_hub.core.handshake import new_token
 
 OCPI = "2.2.1"
 BODY = web.RequestKey("body", object)
@@ -176,7 +177,7 @@ class FakeParty:
         return (self.country_code, self.party_id)
 
     def issue_token_a(self) -> str:
-        token = secrets.token_urlsafe(16)
+        token = new_token()
         self.accepted_tokens.add(token)
         return token
 
@@ -352,7 +353,7 @@ class FakeParty:
             if callback.status_code != 1000:
                 return self._reply(request, None, code=3001, message="cannot read your versions")
             self.callback_answers.append(callback)
-            token_c = secrets.token_urlsafe(16)
+            token_c = new_token()
             self.accepted_tokens = {token_c}
             self.hub_token = token_c  # the hub calls us with C from now on
             self.token_for_hub = theirs["token"]  # we call the hub with its token B
@@ -400,7 +401,7 @@ class FakeParty:
         credentials_url = next(
             e["url"] for e in details.data["endpoints"] if e["identifier"] == "credentials"
         )
-        token_b = secrets.token_urlsafe(16)
+        token_b = new_token()
         self.accepted_tokens.add(token_b)
         answer = await self.call_url(
             "POST", credentials_url, token=token_a, json=self.credentials(token_b)
