@@ -4,7 +4,9 @@ The hub meets Hubject as one more network platform with its own dialect: inside,
 speaks OCPI 2.2.1; at the edge, each object is translated by one module here, sans I/O:
 - `ids`: OperatorID / ProviderID / EvseID / EvcoID (ISO and DIN forms) ⇄ OCPI party keys;
 - `status`: EVSE status ⇄ OCPI EVSE status;
-- `evse_data`: OICP EVSE data records ⇄ OCPI Location / EVSE / Connector;
+- `evse_data` (with `evse_location`): OCPI Location → EVSE data and status records (as CPO);
+- `evse_pull` (with `evse_pull_evse`): EVSE data and status pulls → OCPI Locations (as EMP);
+- `evse_fields`: the value tables both share (plugs, capabilities, address, time zones, ...);
 - `pricing`: OCPI Tariff → pricing products and EVSE pricing;
 - `authorization`: OCPI real-time authorization ⇄ AuthorizeStart / AuthorizeStop;
 - `remote`: OCPI START_SESSION / STOP_SESSION ⇄ AuthorizeRemoteStart / Stop;
