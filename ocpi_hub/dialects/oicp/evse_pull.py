@@ -180,7 +180,9 @@ def _location(
         "party_id": party_id,
         "id": ocpi_id(key, "id", losses),
         "publish": True,
-        "address": fields.join_address(str(address["Street"]), str(address["HouseNum"]), country),
+        "address": fields.join_address(
+            str(address["Street"]), str(address.get("HouseNum") or ""), country
+        ),
         "city": _text(str(address["City"]), 45, "city", losses),
         "country": country,
         "coordinates": coordinates,
