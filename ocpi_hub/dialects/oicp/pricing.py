@@ -65,14 +65,13 @@ from typing import Any
 from ocpi_hub.core.types import json_decimal
 from ocpi_hub.dialects.losses import Direction, Loss, Lost
 from ocpi_hub.dialects.oicp import ids, status
+from ocpi_hub.dialects.oicp.pricing_times import availability
 
 __all__ = ["MAX_POWER", "evse_pricing", "pricing_products", "product_id"]
 
 _MODULE = "tariffs"
-_OUT = Direction.OUT
-PRODUCT_ID_LENGTH = 50
-# MaximumProductChargingPower when the tariff sets no max_power: the largest ChargingFacility
-# Power (kW, 3 digits) OICP can state.
+_OUT, PRODUCT_ID_LENGTH = Direction.OUT, 50
+# MaximumProductChargingPower without max_power: the largest facility Power OICP states (kW).
 MAX_POWER = Decimal(999)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _CHARGING = ("ENERGY", "TIME")
@@ -85,7 +84,6 @@ _UNSAID = (
 _TARIFF_ONLY = (
     "type", "tariff_alt_text", "tariff_alt_url", "energy_mix", "start_date_time", "end_date_time"
 )  # fmt: skip
-_WEEK = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _COMPONENT = "elements[].price_components[]"
 _RESTRICTION = "elements[].restrictions"
 # What each lossy spot loses, and why: field → (lost, why).
@@ -278,7 +276,7 @@ class _Product:
         self.tid, self.losses = tid, losses
         base_index, base = _base(elements)
         self.said = {k: v for k, v in _restrictions(base).items() if k in _SAID}
-        self.times = _availability(self.said)
+        self.times = availability(self.said)
         charge = next((c for c in base["price_components"] if c["type"] == "ENERGY"), None)
         charge = charge or next((c for c in base["price_components"] if c["type"] == "TIME"), None)
         self.charged = charge is not None
@@ -354,41 +352,6 @@ def _base(elements: list[tuple[int, Mapping[str, Any]]]) -> tuple[int, Mapping[s
     ]
     said = [(i, e) for i, e in charging if set(_restrictions(e)) <= set(_SAID)]
     return (said or charging or elements)[0]
-
-
-def _availability(said: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """ProductAvailabilityTimes of time and day restrictions; none: always (empty)."""
-    if not said:
-        return []
-    return [
-        {"Period": {"begin": begin, "end": end}, "on": day}
-        for day in _days(said.get("day_of_week") or _WEEK)
-        for begin, end in _windows(said.get("start_time"), said.get("end_time"))
-    ]
-
-
-def _days(days: Sequence[str]) -> list[str]:
-    """OICP day values of OCPI days: Everyday, Workdays, Weekend where they fit, else days."""
-    left = set(days)
-    if left >= set(_WEEK):
-        return ["Everyday"]
-    found = []
-    for name, group in (("Workdays", set(_WEEK[:5])), ("Weekend", set(_WEEK[5:]))):
-        if left >= group:
-            found.append(name)
-            left -= group
-    return found + [day.capitalize() for day in _WEEK if day in left]
-
-
-def _windows(start: str | None, end: str | None) -> list[tuple[str, str]]:
-    """The periods of a time window: `00:00` is midnight, across midnight is split there, and
-    equal ends are the whole day (as core.tariff_restrictions reads them)."""
-    begin, finish = start or "00:00", end or "00:00"
-    if begin == finish:
-        return [("00:00", "00:00")]
-    if finish == "00:00" or begin < finish:
-        return [(begin, finish)]
-    return [("00:00", finish), (begin, "00:00")]
 
 
 # --- EVSE pricing -------------------------------------------------------------------------------
