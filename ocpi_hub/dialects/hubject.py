@@ -9,7 +9,7 @@ bridge relies on.
 
 from __future__ import annotations
 
-from ocpi_hub.dialects.base import Delivery, Dialect, Presents
+from ocpi_hub.dialects.base import Delivery, Dialect, Presents, PullSchedule
 
 HUBJECT = Dialect(
     name="hubject",
@@ -43,9 +43,9 @@ HUBJECT = Dialect(
     delivery=Delivery.PER_MODULE,
     presents=Presents.PARTIES,  # §5.3 [I]: each local party as its OperatorID/ProviderID
     # §5.2 [S]: an EMP pulls EVSE data (delta with LastCall) and statuses, polled every 1-5
-    # minutes as advised. [I]: the bridge does not pull yet (EVSE data and CDR pulls are to
-    # come): nothing is pulled.
-    pull=None,
+    # minutes as advised (statuses: 6 pulls a minute at most); [I] a full pull daily catches
+    # what a delta missed. The puller's GETs are answered by the bridge from OICP pulls.
+    pull=PullSchedule(delta_every=120.0, full_every=86400.0),
     hubclientinfo_partial=False,  # §5.2 [S]: no ClientInfo in OICP
     # §5.2 [S]: AuthorizeStart is routed by HBS to the token's EMP (or broadcast to all).
     foreign_tokens=True,
@@ -67,7 +67,7 @@ HUBJECT = Dialect(
         "lenient_timestamps": "§5.1 [S]: offsets converted by the bridge",
         "delivery": "§5.1 [S]: push operations strictly sequential per operation",
         "presents": "§5.3 [S]: each local party as its OperatorID/ProviderID [I]",
-        "pull": "§5.2 [S]: EMPs pull EVSE data/status every 1-5 min; not bridged yet [I]",
+        "pull": "§5.2 [S]: EMPs pull EVSE data/status every 1-5 min; a daily full pull [I]",
         "hubclientinfo_partial": "§5.2 [S]: no ClientInfo",
         "forbidden_as_unauthorized": "§5 [I]: not OCPI",
         "errors_without_envelope": "§5 [I]: the bridge answers in envelopes",

@@ -17,6 +17,7 @@ from ocpi_hub.dialects import HUBJECT
 from ocpi_hub.push.client import Bridge, peer_client
 from ocpi_hub.push.oicp import charges as oicp_charges
 from ocpi_hub.push.oicp import emp as oicp_emp
+from ocpi_hub.push.oicp import operators as oicp_operators
 from ocpi_hub.push.oicp.bridge import OicpBridge
 from ocpi_hub.push.puller import Puller
 from ocpi_hub.push.routes import RouteChooser
@@ -119,7 +120,7 @@ async def _oicp_bridge(app: web.Application) -> AsyncIterator[None]:
         if not settings.oicp_port:
             yield
             return
-        routes = {**oicp_charges.INBOUND, **oicp_emp.INBOUND}
+        routes = {**oicp_charges.INBOUND, **oicp_emp.INBOUND, **oicp_operators.INBOUND}
         async with oicp.listening(bridge, routes, settings.oicp_host, settings.oicp_port):
             yield
 

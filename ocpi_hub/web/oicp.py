@@ -31,8 +31,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ocpi_hub.dialects.oicp.status_codes import acknowledgement
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.oicp.bridge import Inbound, OicpBridge, acknowledgement
+from ocpi_hub.push.oicp.bridge import Inbound, OicpBridge
 from ocpi_hub.storage.repositories.hubject import HubjectNetwork
 
 __all__ = ["BRIDGE", "PREFIX", "OicpListener", "listening", "oicp_app"]

@@ -39,6 +39,9 @@ class Certificate:
         return context
 
 
+CLIENT_HOST = "client.invalid"  # names no host: a client certificate is never a server's
+
+
 class TestCA:
     """A CA whose certificates are written under `directory`, one set per common name."""
 
@@ -56,8 +59,10 @@ class TestCA:
         return self._issue(common_name, HOSTS)
 
     def client(self, common_name: str) -> Certificate:
-        """A partner's client certificate: Hubject identifies the partner by its common name."""
-        return self._issue(common_name, ())
+        """A partner's client certificate: Hubject identifies the partner by its common name.
+        Its one alternative name is a reserved one (RFC 6761): cryptography 51 refuses a
+        certificate with an empty SubjectAlternativeName, which trustme writes for none."""
+        return self._issue(common_name, (CLIENT_HOST,))
 
     def _issue(self, common_name: str, hosts: tuple[str, ...]) -> Certificate:
         if common_name not in self._issued:

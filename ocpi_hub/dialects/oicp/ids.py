@@ -42,6 +42,7 @@ from ocpi_hub.core.routing import PartyKey
 
 __all__ = [
     "CALLING_CODES",
+    "PHONE_NUMBER",
     "evco_provider",
     "evse_operator",
     "normal",
@@ -76,6 +77,8 @@ _DIN_EVSE = re.compile(r"\+?([0-9]{1,3})\*([0-9]{3})\*[0-9*]{1,32}")
 _ISO_EVCO = re.compile(r"([A-Za-z]{2})-?([A-Za-z0-9]{3})-?C[A-Za-z0-9]{8}-?[0-9A-Za-z]")
 _DIN_EVCO = re.compile(r"([A-Za-z]{2})[*-]?([A-Za-z0-9]{3})[*-]?[A-Za-z0-9]{6}[*-]?[0-9Xx]")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
+# OICP PhoneNumberType (an operator's HotlinePhoneNumber): + and 5 to 15 digits.
+PHONE_NUMBER = re.compile(r"\+[0-9]{5,15}")
 _PARTY = re.compile(r"[A-Za-z0-9]{3}")
 
 

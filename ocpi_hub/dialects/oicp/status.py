@@ -43,7 +43,16 @@ from types import MappingProxyType
 from ocpi_hub.core.modules.locations import Status
 from ocpi_hub.dialects.losses import Direction, Loss, Lost
 
-__all__ = ["TO_OCPI", "TO_OICP", "EvseStatus", "Row", "ocpi_status", "oicp_status"]
+__all__ = [
+    "STATUS_FIELDS",
+    "TO_OCPI",
+    "TO_OICP",
+    "EvseStatus",
+    "Row",
+    "ocpi_status",
+    "oicp_status",
+    "status_only",
+]
 
 
 class EvseStatus(StrEnum):
@@ -130,3 +139,18 @@ def oicp_status(status: str) -> tuple[str | None, list[Loss]]:
 def ocpi_status(evse_status: str) -> tuple[str | None, list[Loss]]:
     """The OCPI status of an OICP EvseStatus; None for EvseNotFound (Hubject lacks the EVSE)."""
     return _translate(TO_OCPI, evse_status, Direction.IN, "OICP EvseStatus")
+
+
+# The fields of an EVSE PATCH that eRoamingPushEvseStatus carries alone: a change of nothing
+# else leaves the EVSE data record as Hubject holds it (statuses may be pushed 2000 times a
+# minute, EVSE data 375).
+STATUS_FIELDS = frozenset({"status", "last_updated"})
+
+
+def status_only(change: object) -> bool:
+    """Whether an EVSE PATCH body changes its status to one OICP has, and nothing Hubject's
+    EVSE data holds (REMOVED and PLANNED change the data: the record goes)."""
+    if not isinstance(change, dict) or not set(change) <= STATUS_FIELDS:
+        return False
+    row = TO_OICP.get(str(change.get("status")))
+    return row is not None and row.to is not None

@@ -24,19 +24,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 import orjson
+from multidict import CIMultiDict
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.parties import Party, Role
-from ocpi_hub.core.routing import (
-    FROM_COUNTRY,
-    FROM_PARTY,
-    TO_COUNTRY,
-    TO_PARTY,
-    PartyKey,
-    routing_headers,
-)
+from ocpi_hub.core.routing import PartyKey, parse_routing_headers, routing_headers
 from ocpi_hub.dialects import HUBJECT
 from ocpi_hub.dialects.losses import Loss
+from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerClient, PeerResponse
 from ocpi_hub.push.http import HttpClient
@@ -51,7 +46,6 @@ __all__ = [
     "Inbound",
     "OicpBridge",
     "Request",
-    "acknowledgement",
     "answer",
     "ocpi_answer",
 ]
@@ -115,14 +109,6 @@ Inbound = Callable[
 ]
 
 
-def acknowledgement(result: bool, code: str, description: str = "", **extra: Any) -> dict[str, Any]:
-    """An eRoamingAcknowledgement."""
-    status: dict[str, Any] = {"Code": code}
-    if description:
-        status["Description"] = description[:200]
-    return {"Result": result, "StatusCode": status, **extra}
-
-
 class OicpBridge:
     """Carries out OCPI requests to the Hubject platform over OICP; use `async with`."""
 
@@ -138,10 +124,10 @@ class OicpBridge:
         self.handlers: dict[tuple[str, str], Handler] = {}
 
     async def __aenter__(self) -> OicpBridge:
-        from ocpi_hub.push.oicp import charges, emp
+        from ocpi_hub.push.oicp import charges, emp, evses, operators
 
-        self.handlers.update(charges.HANDLERS)
-        self.handlers.update(emp.HANDLERS)
+        for role in (charges, emp, evses, operators):
+            self.handlers.update(role.HANDLERS)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -236,13 +222,13 @@ class OicpBridge:
         network: HubjectNetwork,
         name: str,
         body: Mapping[str, Any],
-        request: Request,
+        timeout: float,
         query: Mapping[str, str] | None = None,
         **ids: str,
     ) -> OicpAnswer:
-        """One OICP operation within the request's time (`ids` fill its path)."""
+        """One OICP operation within `timeout` seconds (`ids` fill its path)."""
         client = await self.client(network)
-        return await client.call(name, body, timeout=request.timeout, ids=ids, query=query)
+        return await client.call(name, body, timeout=timeout, ids=ids, query=query)
 
     async def partner(
         self, network: HubjectNetwork, party: PartyKey, role: Role, name: str | None = None
@@ -324,19 +310,17 @@ def _read(
         parsed = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         parsed = None
+    try:
+        sender, receiver = parse_routing_headers(CIMultiDict(headers))
+    except InvalidParameters:
+        sender = receiver = None
     return Request(
         method=method,
         module=segments[0],
         path=tuple(segments[1:]),
         query=dict(parse_qsl(parts.query)),
         body=parsed,
-        sender=_pair(headers, FROM_COUNTRY, FROM_PARTY),
-        receiver=_pair(headers, TO_COUNTRY, TO_PARTY),
+        sender=sender,
+        receiver=receiver,
         timeout=timeout,
     )
-
-
-def _pair(headers: Mapping[str, str], country: str, party: str) -> PartyKey | None:
-    lowered = {k.lower(): v for k, v in headers.items()}
-    cc, pid = lowered.get(country.lower()), lowered.get(party.lower())
-    return (cc.upper(), pid.upper()) if cc and pid else None

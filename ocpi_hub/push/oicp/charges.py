@@ -26,6 +26,7 @@ from ocpi_hub.core.types import format_datetime
 from ocpi_hub.core.urls import module_path
 from ocpi_hub.dialects.oicp import authorization, identification, ids, remote, status_codes
 from ocpi_hub.dialects.oicp import cdr as cdr_map
+from ocpi_hub.dialects.oicp.status_codes import acknowledgement
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
 from ocpi_hub.push.oicp import stored
@@ -34,7 +35,6 @@ from ocpi_hub.push.oicp.bridge import (
     Inbound,
     OicpBridge,
     Request,
-    acknowledgement,
     answer,
     ocpi_answer,
 )
@@ -79,7 +79,7 @@ async def authorize(bridge: OicpBridge, network: HubjectNetwork, request: Reques
         return answer(None, 2004, f"unknown Token {uid!r} of type {kind}: {exc}", 404)
     await bridge.losses(losses)
     done = await bridge.call(
-        network, "eRoamingAuthorizeStart", body, request, operatorID=roaming.oicp_id
+        network, "eRoamingAuthorizeStart", body, request.timeout, operatorID=roaming.oicp_id
     )
     if not done.ok:
         return ocpi_answer(done, "eRoamingAuthorizeStart")
@@ -142,12 +142,12 @@ async def push_session(
         ObjectKey(ModuleID.LOCATIONS.value, owner, str(session.get("location_id", ""))),
     )
     evse = stored.evse_of(location or {}, str(session.get("evse_uid", "")))
-    evse_id = ids.oicp_evse_id(str(evse["evse_id"])) if evse and evse.get("evse_id") else None
+    evse_id = stored.oicp_id_of(evse) if evse and evse.get("evse_id") else None
     stop = authorization.authorize_stop(
         reference, roaming.oicp_id, ident, evse_id, cpo_partner_session_id=str(session["id"])
     )
     done = await bridge.call(
-        network, "eRoamingAuthorizeStop", stop, request, operatorID=roaming.oicp_id
+        network, "eRoamingAuthorizeStop", stop, request.timeout, operatorID=roaming.oicp_id
     )
     if done.ok and isinstance(done.body, dict) and "AuthorizationStatus" in done.body:
         agreed, row = authorization.authorization_outcome(done.body)
@@ -185,7 +185,7 @@ async def post_cdr(bridge: OicpBridge, network: HubjectNetwork, request: Request
     if record is None:
         return answer(None, 2001, "Hubject takes no credit CDR (one CDR per SessionID)")
     done = await bridge.call(
-        network, "eRoamingChargeDetailRecord", record, request, operatorID=roaming.oicp_id
+        network, "eRoamingChargeDetailRecord", record, request.timeout, operatorID=roaming.oicp_id
     )
     return ocpi_answer(done, "eRoamingChargeDetailRecord", judge=_cdr_refusal)
 
@@ -223,7 +223,7 @@ async def _authorized_first(
         return answer(None, 2001, f"the CDR's token has no OICP form: {exc}")
     await bridge.losses(losses)
     done = await bridge.call(
-        network, "eRoamingAuthorizeStart", start, request, operatorID=roaming.oicp_id
+        network, "eRoamingAuthorizeStart", start, request.timeout, operatorID=roaming.oicp_id
     )
     body = done.body if isinstance(done.body, dict) else {}
     if not done.ok or not isinstance(body.get("SessionID"), str):

@@ -26,6 +26,7 @@ from ocpi_hub.core.parties import InterfaceRole, ModuleID, Role
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.core.urls import module_path
 from ocpi_hub.dialects.oicp import authorization, ids, remote
+from ocpi_hub.dialects.oicp.status_codes import acknowledgement
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse
 from ocpi_hub.push.oicp import stored
@@ -34,7 +35,6 @@ from ocpi_hub.push.oicp.bridge import (
     Inbound,
     OicpBridge,
     Request,
-    acknowledgement,
     answer,
     ocpi_answer,
 )
@@ -84,7 +84,9 @@ async def command(bridge: OicpBridge, network: HubjectNetwork, request: Request)
         reference = None
     else:
         return answer(None, 2000, f"Hubject has no {kind}", 404)
-    done = await bridge.call(network, operation, oicp_body, request, providerID=roaming.oicp_id)
+    done = await bridge.call(
+        network, operation, oicp_body, request.timeout, providerID=roaming.oicp_id
+    )
     if not isinstance(done.body, dict) or done.http_status == 429 or done.http_status >= 500:
         return ocpi_answer(done, operation)
     ack = done.body
@@ -152,7 +154,7 @@ async def push_tokens(
     body, losses = authorization.authentication_data(stored, roaming.oicp_id, "fullLoad")
     await bridge.losses(losses)
     done = await bridge.call(
-        network, "eRoamingPushAuthenticationData", body, request, providerID=roaming.oicp_id
+        network, "eRoamingPushAuthenticationData", body, request.timeout, providerID=roaming.oicp_id
     )
     return ocpi_answer(done, "eRoamingPushAuthenticationData")
 

@@ -14,7 +14,7 @@ from ocpi_hub.storage.repositories import objects
 from ocpi_hub.storage.repositories.hubject import HubjectNetwork, Roaming
 from ocpi_hub.storage.repositories.objects import ObjectKey
 
-__all__ = ["evse_id_at", "evse_of", "located", "operator"]
+__all__ = ["evse_id_at", "evse_of", "located", "oicp_id_of", "operator"]
 
 
 def operator(network: HubjectNetwork, owner: PartyKey) -> Roaming | None:
@@ -28,13 +28,18 @@ def evse_of(location: Mapping[str, Any], evse_uid: str) -> Mapping[str, Any] | N
     return None
 
 
+def oicp_id_of(evse: Mapping[str, Any]) -> str:
+    """The EvseID Hubject knows an OCPI EVSE by (its evse_id, which it must have)."""
+    return ids.oicp_evse_id(str(evse["evse_id"]))
+
+
 async def evse_id_at(
     bridge: OicpBridge, owner: PartyKey, location_id: str, evse_uid: str
 ) -> str | None:
     """The OICP EvseID of EVSE `evse_uid` of `owner`'s stored Location `location_id`."""
     key = ObjectKey(ModuleID.LOCATIONS.value, owner, location_id)
     found = evse_of(await objects.get(bridge.pool, key) or {}, evse_uid)
-    return ids.oicp_evse_id(str(found["evse_id"])) if found and found.get("evse_id") else None
+    return oicp_id_of(found) if found and found.get("evse_id") else None
 
 
 async def located(

@@ -51,10 +51,15 @@ __all__ = [
 
 # The OCPI interfaces the bridge offers the hub as the Hubject platform: what a network of
 # CPOs and eMSPs offers, each served by an OICP operation (push.oicp.bridge).
-# EVSE data (Locations both ways), pricing (Tariffs) and the CDR pull are not bridged yet.
+# The Sender interfaces are what the puller pulls (Hubject's operators' EVSEs and CDRs; the
+# tokens list is empty: Hubject's providers authorize in real time or by pushed data).
 BRIDGED: tuple[tuple[ModuleID, InterfaceRole], ...] = (
+    (ModuleID.LOCATIONS, InterfaceRole.RECEIVER),
+    (ModuleID.LOCATIONS, InterfaceRole.SENDER),
+    (ModuleID.TARIFFS, InterfaceRole.RECEIVER),
     (ModuleID.SESSIONS, InterfaceRole.RECEIVER),
     (ModuleID.CDRS, InterfaceRole.RECEIVER),
+    (ModuleID.CDRS, InterfaceRole.SENDER),
     (ModuleID.TOKENS, InterfaceRole.RECEIVER),
     (ModuleID.TOKENS, InterfaceRole.SENDER),
     (ModuleID.COMMANDS, InterfaceRole.RECEIVER),
@@ -76,6 +81,8 @@ class Roaming:
     party: PartyKey
     role: Role
     oicp_id: str
+    hotline: str | None = None  # an operator's HotlinePhoneNumber (hubject enable --hotline)
+    name: str | None = None  # the local party's business name
 
 
 @dataclass(frozen=True)
@@ -181,8 +188,12 @@ async def network(conn: Executor) -> HubjectNetwork | None:
     if row is None:
         return None
     roaming = await conn.fetch(
-        "SELECT country_code, party_id, role, oicp_id FROM hubject_parties"
-        " WHERE platform_id = $1 ORDER BY enabled_at, country_code, party_id",
+        "SELECT h.country_code, h.party_id, h.role, h.oicp_id, h.hotline,"
+        "     (SELECT p.business_details->>'name' FROM parties p WHERE NOT p.remote"
+        "      AND (p.country_code, p.party_id, p.role) = (h.country_code, h.party_id, h.role)"
+        "      LIMIT 1) AS name"
+        " FROM hubject_parties h WHERE h.platform_id = $1"
+        " ORDER BY h.enabled_at, h.country_code, h.party_id",
         row["platform_id"],
     )
     return HubjectNetwork(
@@ -194,36 +205,53 @@ async def network(conn: Executor) -> HubjectNetwork | None:
         bridge_token=row["bridge_token"],
         identity=(row["country_code"], row["party_id"]),
         roaming=tuple(
-            Roaming((r["country_code"], r["party_id"]), Role(r["role"]), r["oicp_id"])
+            Roaming(
+                (r["country_code"], r["party_id"]),
+                Role(r["role"]),
+                r["oicp_id"],
+                r["hotline"],
+                r["name"],
+            )
             for r in roaming
         ),
     )
 
 
 async def enable(
-    conn: Executor, platform_id: int, party: PartyKey, role: Role, oicp_id: str
+    conn: Executor,
+    platform_id: int,
+    party: PartyKey,
+    role: Role,
+    oicp_id: str,
+    hotline: str | None = None,
 ) -> bool:
-    """`party` roams on Hubject as `oicp_id`; False when it already did (the id is updated)."""
+    """`party` roams on Hubject as `oicp_id` (an operator with its `hotline`); False when it
+    already did (the id and hotline are updated)."""
     added: bool = await conn.fetchval(
-        "INSERT INTO hubject_parties (platform_id, country_code, party_id, role, oicp_id)"
-        " VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO hubject_parties (platform_id, country_code, party_id, role, oicp_id,"
+        " hotline) VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (platform_id, country_code, party_id, role)"
-        " DO UPDATE SET oicp_id = EXCLUDED.oicp_id RETURNING xmax = 0",
+        " DO UPDATE SET oicp_id = EXCLUDED.oicp_id, hotline = EXCLUDED.hotline"
+        " RETURNING xmax = 0",
         platform_id,
         party[0],
         party[1],
         role.value,
         oicp_id,
+        hotline,
     )
     return added
 
 
-async def held_evses(conn: Executor, platform_id: int, evse_ids: Iterable[str]) -> set[str]:
-    """Which of `evse_ids` Hubject holds from us (pushed and not deleted)."""
+async def held_evses(
+    conn: Executor, platform_id: int, evse_ids: Iterable[str] | None = None
+) -> set[str]:
+    """Which of `evse_ids` (None: of all) Hubject holds from us (pushed and not deleted)."""
     rows = await conn.fetch(
-        "SELECT evse_id FROM hubject_evses WHERE platform_id = $1 AND evse_id = ANY($2::text[])",
+        "SELECT evse_id FROM hubject_evses WHERE platform_id = $1"
+        " AND ($2::text[] IS NULL OR evse_id = ANY($2::text[]))",
         platform_id,
-        list(evse_ids),
+        None if evse_ids is None else list(evse_ids),
     )
     return {r["evse_id"] for r in rows}
 

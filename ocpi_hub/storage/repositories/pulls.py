@@ -14,7 +14,7 @@ from datetime import datetime
 from ocpi_hub.core.pulls import PullState
 from ocpi_hub.storage import Executor
 
-__all__ = ["claim", "cue_full", "extend", "failed", "states", "succeeded"]
+__all__ = ["claim", "cue_full", "extend", "failed", "full_next", "states", "succeeded"]
 
 _KEY = "platform_id = $1 AND module = $2"
 
@@ -101,3 +101,9 @@ async def cue_full(conn: Executor, platform_id: int) -> None:
     """The network sent a ClientInfo now: where its dialect says so, that asks for a full pull
     of every module (core.pulls); a module never pulled yet is pulled whole first anyway."""
     await conn.execute("UPDATE pulls SET cued_at = now() WHERE platform_id = $1", platform_id)
+
+
+async def full_next(conn: Executor, platform_id: int) -> None:
+    """The next pull of every module of network `platform_id` is a full one (what it serves
+    changed: a Hubject provider was enabled), whatever the schedule says."""
+    await conn.execute("UPDATE pulls SET last_full = NULL WHERE platform_id = $1", platform_id)
