@@ -372,29 +372,32 @@ def _action(action: str) -> str:
     return action
 
 
+def _push(
+    action: str,
+    profile: OperatorProfile,
+    block: str,
+    name: str,
+    records: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "ActionType": _action(action),
+        block: {
+            "OperatorID": profile.operator_id,
+            "OperatorName": profile.operator_name,
+            name: [dict(record) for record in records],
+        },
+    }
+
+
 def evse_data_push(
     action: str, profile: OperatorProfile, records: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The eRoamingPushEvseData request body; `action` is fullLoad, update, insert or delete."""
-    return {
-        "ActionType": _action(action),
-        "OperatorEvseData": {
-            "OperatorID": profile.operator_id,
-            "OperatorName": profile.operator_name,
-            "EvseDataRecord": [dict(record) for record in records],
-        },
-    }
+    return _push(action, profile, "OperatorEvseData", "EvseDataRecord", records)
 
 
 def evse_status_push(
     action: str, profile: OperatorProfile, records: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The eRoamingPushEvseStatus request body; `action` is fullLoad, update, insert or delete."""
-    return {
-        "ActionType": _action(action),
-        "OperatorEvseStatus": {
-            "OperatorID": profile.operator_id,
-            "OperatorName": profile.operator_name,
-            "EvseStatusRecord": [dict(record) for record in records],
-        },
-    }
+    return _push(action, profile, "OperatorEvseStatus", "EvseStatusRecord", records)
