@@ -22,9 +22,10 @@ DESCRIPTION = """\
 Check an OCPI 2.2.1 endpoint (or, with --version 2.1.1, a 2.1.1 one) against the spec, as a
 black box over HTTP. The suite registers with the endpoint (token A → its own token B → token
 C), serving its own versions, credentials and receiver endpoints on a local port so the
-endpoint can call back, then runs every check for the role: transport and envelope, authentication, versions, the credentials life cycle,
-pagination, every object it can read, and each module's interface. Results are PASS, FAIL, WARN
-or NOT_APPLICABLE, each tied to a clause of the spec, with the requests and answers as evidence.
+endpoint can call back, then runs every check for the role: transport and envelope,
+authentication, versions, the credentials life cycle, pagination, every object it can read,
+and each module's interface. Results are PASS, FAIL, WARN or NOT_APPLICABLE, each tied to a
+clause of the spec, with the requests and answers as evidence.
 """
 
 EPILOG = """\
