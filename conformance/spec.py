@@ -130,6 +130,9 @@ class Tables:
     enums: dict[str, frozenset[str]]
     patterns: dict[str, re.Pattern[str]]
     session_only_dimensions: frozenset[str]
+    # Fields outside the table are problems too (a party enforcing its version, not the
+    # tolerant suite: 2.2.1 is silent on unknown fields and real parties send some).
+    strict: bool = False
 
 
 V221 = "2.2.1"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,13 +85,21 @@ def parse_datetime(value: str) -> datetime | None:
 
 
 def validate(
-    kind: str, value: Any, path: str | None = None, version: str = V221, *, patch: bool = False
+    kind: str,
+    value: Any,
+    path: str | None = None,
+    version: str = V221,
+    *,
+    patch: bool = False,
+    strict: bool = False,
 ) -> list[Problem]:
     """Every problem of `value` as an OCPI `version` object of type `kind` (a name in that
     version's tables). `patch`: a PATCH body, whose top-level required fields may be absent
-    (the fields present are checked, and what they hold in full)."""
+    (the fields present are checked, and what they hold in full). `strict`: a field the table
+    does not hold is an error (a 2.2.1-only field sent to a 2.1.1 party, say)."""
     problems: list[Problem] = []
-    _object(TABLES[version], kind, value, path or kind, problems, patch=patch)
+    tables = replace(TABLES[version], strict=True) if strict else TABLES[version]
+    _object(tables, kind, value, path or kind, problems, patch=patch)
     return problems
 
 
@@ -116,7 +124,15 @@ def _object(
     if not isinstance(value, dict):
         problems.append(Problem(path, f"is {_json_type(value)}, expected a {kind} object"))
         return
-    for spec in tables.objects[kind].fields:
+    table = tables.objects[kind]
+    if tables.strict:
+        names = {spec.name for spec in table.fields}
+        problems += [
+            Problem(f"{path}.{name}", f"is not a field of the {tables.version} {kind}")
+            for name in value
+            if name not in names
+        ]
+    for spec in table.fields:
         if patch and spec.name not in value:
             continue
         _field(tables, spec, value.get(spec.name), f"{path}.{spec.name}", problems)
