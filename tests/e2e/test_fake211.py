@@ -87,3 +87,23 @@ async def test_command_answered_with_211_command_response(cpo: FakeParty211) -> 
     assert answer.data == {"result": "ACCEPTED"}
     refused = await cpo.call_url("POST", url, token=token, json={**body, "connector_id": "1"})
     assert refused.status_code == 2001
+
+
+async def test_two_211_fakes_register_and_relay_a_command_result(cpo: FakeParty211) -> None:
+    """register_with speaks 2.1.1 credentials both ways (raw tokens); command_result POSTs a
+    2.1.1 CommandResponse, and a 2.2.1 CommandResult detail value is refused there."""
+    emsp = FakeParty211("EMSP", "DE", "EMA", modules=[("tokens", "SENDER")])
+    await emsp.start()
+    try:
+        answer = await emsp.register_with(cpo.versions_url, cpo.issue_token_a())
+        assert answer.status_code == 1000, answer.body
+        assert set(answer.data) == {"token", "url", "business_details", "party_id", "country_code"}
+        assert cpo.peer_credentials is not None and cpo.peer_credentials["party_id"] == "EMA"
+        assert emsp.endpoints[("locations", "SENDER")].endswith("/ocpi/2.1.1/locations")
+        assert emsp.breaches == []
+        url = emsp.response_url("cmd1")
+        assert (await cpo.command_result(url, "ACCEPTED")).status_code == 1000
+        refused = await cpo.command_result(url, "EVSE_OCCUPIED")
+        assert refused.status_code == 2001 and "CommandResponse.result" in str(refused.body)
+    finally:
+        await emsp.stop()
