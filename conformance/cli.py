@@ -16,14 +16,16 @@ from conformance import checks, report
 from conformance.context import COUNTERPART, ExtraParty, Options
 from conformance.model import Role
 from conformance.runner import TerminalProgress, run
+from conformance.spec import V211, VERSIONS
 
 DESCRIPTION = """\
-Check an OCPI 2.2.1 endpoint against the spec, as a black box over HTTP. The suite registers
-with the endpoint (token A → its own token B → token C), serving its own versions, credentials
-and receiver endpoints on a local port so the endpoint can call back, then runs every check for
-the role: transport and envelope, authentication, versions, the credentials life cycle,
-pagination, every object it can read, and each module's interface. Results are PASS, FAIL, WARN
-or NOT_APPLICABLE, each tied to a clause of the spec, with the requests and answers as evidence.
+Check an OCPI 2.2.1 endpoint (or, with --version 2.1.1, a 2.1.1 one) against the spec, as a
+black box over HTTP. The suite registers with the endpoint (token A → its own token B → token
+C), serving its own versions, credentials and receiver endpoints on a local port so the
+endpoint can call back, then runs every check for the role: transport and envelope,
+authentication, versions, the credentials life cycle, pagination, every object it can read,
+and each module's interface. Results are PASS, FAIL, WARN or NOT_APPLICABLE, each tied to a
+clause of the spec, with the requests and answers as evidence.
 """
 
 EPILOG = """\
@@ -41,6 +43,13 @@ hub parties:
   for that party). Each is registered as a platform of its own, served next to the suite's
   main identity, and unregistered at the end. At least one CPO and two eMSPs in all (the
   main identity counts) run every hub.* check; without --party they are not applicable.
+
+versions:
+  --version 2.1.1 checks a 2.1.1 endpoint with the 2.1.1 tables: raw tokens, no routing
+  headers or X-Request-ID, 2.1.1 versions, details (no roles: --role says which interface the
+  endpoint offers, CPO or EMSP) and credentials; the checks that only make sense in 2.2.1
+  (request ids, routing headers, Base64 tokens, date filter bounds, receivers the suite pushes
+  2.2.1 objects to, HUB) are NOT_APPLICABLE. 2.1.1 has no HUB role.
 
 selection:
   --role picks the checks for the role of the endpoint under test (a Hub's versions,
@@ -68,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=str.upper,
         choices=[r.value for r in Role],
         help="the role of the endpoint under test",
+    )
+    parser.add_argument(
+        "--version",
+        dest="ocpi_version",
+        default="2.2.1",
+        choices=list(VERSIONS),
+        help="the OCPI version of the endpoint under test (default 2.2.1)",
     )
     parser.add_argument(
         "--country-code", default="ZZ", help="the country code the suite presents (default ZZ)"
@@ -196,6 +212,7 @@ def options_from(args: argparse.Namespace) -> Options:
         only=tuple(args.only),
         skip=tuple(args.skip),
         parties=tuple(args.parties),
+        version=args.ocpi_version,
     )
 
 
@@ -208,9 +225,13 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the suite as the parsed arguments say; the exit status."""
     if args.list_checks:
         for check in checks.select(Role(args.role), args.only, args.skip):
+            if args.ocpi_version not in check.versions:
+                continue
             writes = " (writes)" if check.writes else ""
             print(f"{check.id:<36} {check.clause}{writes}\n{'':<36} {check.title}")
         return 0
+    if args.ocpi_version == V211 and args.role == Role.HUB.value:
+        return _usage_error("OCPI 2.1.1 has no HUB role: --role CPO or EMSP")
     if not args.versions_url:
         return _usage_error("--versions-url is required")
     if not (args.token_a or args.token_c):

@@ -56,6 +56,7 @@ class Options:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     parties: tuple[ExtraParty, ...] = ()  # --party: the HUB-role checks' other parties
+    version: str = "2.2.1"  # --version: the OCPI version checked, "2.2.1" or "2.1.1"
 
     @property
     def presented_role(self) -> str:
@@ -125,7 +126,10 @@ class Context:
 
     def routing_headers(self, to: tuple[str, str] | None = None) -> dict[str, str]:
         """OCPI-from (the suite's party) and OCPI-to (`to`, default the endpoint's party for the
-        role under test) for a functional-module request (transport_and_format §1.6 [M])."""
+        role under test) for a functional-module request (transport_and_format §1.6 [M]).
+        None in 2.1.1, which has no routing headers (differences §1.1)."""
+        if self.options.version != "2.2.1":
+            return {}
         headers = {
             "OCPI-from-country-code": self.options.country_code,
             "OCPI-from-party-id": self.options.party_id,
@@ -154,7 +158,13 @@ class Context:
     async def start_party(self, country_code: str, party_id: str, role: str) -> SuiteParty:
         """One more OCPI party of the suite (a HUB-role check's second CPO, say), served on
         the callback host at a port of its own until the run ends."""
-        party = SuiteParty(country_code, party_id, role, host=self.options.callback_host)
+        party = SuiteParty(
+            country_code,
+            party_id,
+            role,
+            host=self.options.callback_host,
+            version=self.options.version,
+        )
         await party.start()
         self.stack.push_async_callback(party.stop)
         return party

@@ -39,6 +39,9 @@ class Role(StrEnum):
 
 
 ALL_ROLES = frozenset(Role)
+# The OCPI versions the suite checks (spec.VERSIONS; repeated here: model imports nothing).
+ALL_VERSIONS = frozenset({"2.2.1", "2.1.1"})
+ONLY_221 = frozenset({"2.2.1"})
 
 
 class Phase(IntEnum):
@@ -176,7 +179,8 @@ class Check:
     endpoint under test the rule applies to. A check with `writes` sends anything but a GET
     (even a POST that only asks, like an authorization, or a PUT that cannot be stored, like
     invalid JSON): it is skipped in --read-only, which sends GETs only;
-    one with `needs_registration` is not run when the suite could not register.
+    one with `needs_registration` is not run when the suite could not register; `versions`
+    are the OCPI versions it applies to (in a run of another version it is NOT_APPLICABLE).
     """
 
     id: str
@@ -187,6 +191,7 @@ class Check:
     phase: Phase = Phase.READ
     writes: bool = False
     needs_registration: bool = True
+    versions: frozenset[str] = ALL_VERSIONS
 
     @property
     def area(self) -> str:

@@ -9,6 +9,11 @@ and answers as a tolerant OCPI party would. Only the tokens it issued (token B, 
 a rotation) are accepted; the form each call used (Base64 or raw) is recorded so checks can
 report it.
 
+In a `--version 2.1.1` run it is a 2.1.1 party: it lists only 2.1.1, its details carry no
+`role` (the interface of the role it presents), its Credentials hold the party at top level
+(differences §1.7, §2), and it expects the raw token form (a Base64 one is still accepted, and
+recorded as such, so the credentials checks can say so).
+
 More than one can run at once (the HUB-role checks bring parties of their own): each instance
 is one platform hosting one party.
 """
@@ -35,6 +40,12 @@ OCPI_VERSION = "2.2.1"
 RECEIVER_MODULES: dict[str, tuple[str, ...]] = {
     "EMSP": ("locations", "tariffs", "sessions", "cdrs", "hubclientinfo"),
     "CPO": ("tokens", "hubclientinfo"),
+}
+# 2.1.1 has no HubClientInfo; the eMSP interface has a commands endpoint of its own, but
+# the callback goes to a free-form response_url, so the suite does not list one.
+RECEIVER_MODULES_211: dict[str, tuple[str, ...]] = {
+    "EMSP": ("locations", "tariffs", "sessions", "cdrs"),
+    "CPO": ("tokens",),
 }
 
 
@@ -77,6 +88,7 @@ class SuiteParty:
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str | None = None  # what we advertise when reached through another address
+    version: str = OCPI_VERSION  # the OCPI version it speaks: "2.2.1" or "2.1.1"
     name: str = "OCPI conformance suite"
     received: list[Received] = field(default_factory=list)
     accepted_tokens: set[str] = field(default_factory=set)
@@ -86,7 +98,7 @@ class SuiteParty:
     async def start(self) -> SuiteParty:
         """Serve; the port is known (and the public URL set) when this returns."""
         app = web.Application(middlewares=[self._record])
-        base = f"/ocpi/{OCPI_VERSION}"
+        base = f"/ocpi/{self.version}"
         app.add_routes(
             [
                 web.get("/ocpi/versions", self._versions),
@@ -121,7 +133,7 @@ class SuiteParty:
         return (self.country_code, self.party_id)
 
     def module_url(self, module: str) -> str:
-        return f"{self.public_url}/ocpi/{OCPI_VERSION}/{module}"
+        return f"{self.public_url}/ocpi/{self.version}/{module}"
 
     def issue_token(self) -> str:
         """A fresh token B: the endpoint under test must call us with it."""
@@ -131,6 +143,14 @@ class SuiteParty:
 
     def credentials(self, token: str) -> dict[str, Any]:
         """Our Credentials object (credentials §3.1) carrying `token` for the other side."""
+        if self.version == "2.1.1":
+            return {
+                "token": token,
+                "url": self.versions_url,
+                "business_details": {"name": self.name},
+                "party_id": self.party_id,
+                "country_code": self.country_code,
+            }
         return {
             "token": token,
             "url": self.versions_url,
@@ -225,10 +245,14 @@ class SuiteParty:
         return web.json_response(envelope, status=status, headers=sent)
 
     async def _versions(self, request: web.Request) -> web.Response:
-        details = f"{self.public_url}/ocpi/{OCPI_VERSION}"
-        return self.reply(request, [{"version": OCPI_VERSION, "url": details}])
+        details = f"{self.public_url}/ocpi/{self.version}"
+        return self.reply(request, [{"version": self.version, "url": details}])
 
     async def _details(self, request: web.Request) -> web.Response:
+        if self.version == "2.1.1":
+            listed = ("credentials", *RECEIVER_MODULES_211.get(self.role, ()))
+            endpoints_211 = [{"identifier": m, "url": self.module_url(m)} for m in listed]
+            return self.reply(request, {"version": self.version, "endpoints": endpoints_211})
         endpoints = [
             {"identifier": "credentials", "role": "SENDER", "url": self.module_url("credentials")}
         ]
@@ -236,7 +260,7 @@ class SuiteParty:
             {"identifier": module, "role": "RECEIVER", "url": self.module_url(module)}
             for module in RECEIVER_MODULES.get(self.role, ("hubclientinfo",))
         ]
-        return self.reply(request, {"version": OCPI_VERSION, "endpoints": endpoints})
+        return self.reply(request, {"version": self.version, "endpoints": endpoints})
 
     async def _credentials(self, request: web.Request) -> web.Response:
         if request.method == "GET":

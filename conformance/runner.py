@@ -30,6 +30,7 @@ from conformance.model import (
 )
 from conformance.peer import SuiteParty
 from conformance.register import adopt_token_c, register
+from conformance.spec import V211
 
 # Exchanges kept per result; a walk of a long list would otherwise fill the report.
 EVIDENCE_KEPT = 25
@@ -96,10 +97,14 @@ async def setup(ctx: Context) -> None:
     """Register (or adopt token C), then learn the endpoint's interfaces and roles."""
     options = ctx.options
     if options.token_c:
-        record = await adopt_token_c(ctx.client, options.versions_url, options.token_c)
+        record = await adopt_token_c(
+            ctx.client, options.versions_url, options.token_c, options.version, options.role.value
+        )
     else:
         assert options.token_a is not None, "a token A or a token C is needed"
-        record = await register(ctx.client, ctx.party, options.versions_url, options.token_a)
+        record = await register(
+            ctx.client, ctx.party, options.versions_url, options.token_a, options.role.value
+        )
     ctx.registration = record
     ctx.details_url = record.details_url
     ctx.endpoints = record.endpoints
@@ -110,6 +115,11 @@ async def setup(ctx: Context) -> None:
     credentials = record.post.data if record.post is not None else None
     if not isinstance(credentials, dict) and ctx.credentials_url:
         credentials = (await ctx.client.get(ctx.credentials_url)).data
+    if ctx.options.version == V211 and isinstance(credentials, dict):
+        # 2.1.1 Credentials hold one party at top level, no role: the role is --role's.
+        role = (ctx.role.value, credentials.get("country_code"), credentials.get("party_id"))
+        ctx.endpoint_roles = [tuple(str(v) for v in role)]  # type: ignore[list-item]
+        return
     roles = credentials.get("roles") if isinstance(credentials, dict) else None
     ctx.endpoint_roles = [
         (str(r.get("role")), str(r.get("country_code")), str(r.get("party_id")))
@@ -120,7 +130,10 @@ async def setup(ctx: Context) -> None:
 
 async def _settle_auth(ctx: Context) -> None:
     """Use the raw token form for the checks when the endpoint refuses Base64 but takes raw
-    (transport.auth_base64 still FAILs: it asks for Base64 explicitly)."""
+    (transport.auth_base64 still FAILs: it asks for Base64 explicitly). 2.1.1 is raw only."""
+    if ctx.options.version == V211:
+        ctx.client.auth = Auth.RAW
+        return
     answer = await ctx.client.get(ctx.options.versions_url)
     if answer.status == 401:
         raw = await ctx.client.get(ctx.options.versions_url, auth=Auth.RAW)
@@ -133,7 +146,9 @@ async def run_check(ctx: Context, check: Check) -> Result:
     started = time.perf_counter()
     mark = len(ctx.client.exchanges)
     verdict: Verdict
-    if check.writes and ctx.options.read_only:
+    if ctx.options.version not in check.versions:
+        verdict = not_applicable(f"OCPI {', '.join(sorted(check.versions))} only")
+    elif check.writes and ctx.options.read_only:
         verdict = not_applicable("skipped: --read-only (this check writes)")
     elif check.needs_registration and ctx.setup_error:
         verdict = not_applicable(f"not run: {ctx.setup_error}")
@@ -170,10 +185,13 @@ async def run(options: Options, progress: Progress | None = None) -> Run:
         host=options.callback_host,
         port=options.callback_port,
         public_url=options.callback_url,
+        version=options.version,
     )
     await party.start()
     try:
         async with OcpiClient(timeout=options.timeout, read_only=options.read_only) as client:
+            if options.version == V211:
+                client.auth = Auth.RAW  # 2.1.1: `Token <token>`, never Base64 (§1.1)
             ctx = Context(options, client, party)
             await setup(ctx)
             result.endpoint_roles = ctx.endpoint_roles

@@ -1,4 +1,5 @@
-"""The OCPI 2.2.1 objects the suite reads, as data: fields, types, cardinalities, enums.
+"""The OCPI objects the suite reads, as data: fields, types, cardinalities, enums; one table
+set per OCPI version (`TABLES`: 2.2.1 from spec_tables.py, 2.1.1 from spec_tables_211.py).
 
 Written from the spec's tables (through reference/ocpi-2.2.1-checklist.md §1.9, §2, §3.1, §4.1
 to §4.8), deliberately independent of ocpi-hub's pydantic models, so a mistake in the hub's
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conformance.spec_tables import ENUM_TABLES, OBJECT_TABLES
+from conformance import spec_tables, spec_tables_211
 
 # Custom modules (`ModuleID` with a party prefix) exist by bilateral agreement only: an
 # identifier outside the list is worth a warning, not a failure (version_information §2).
@@ -35,6 +36,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "Date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
     # credentials §3.1 (d2): printable non-whitespace ASCII, at most 64 characters.
     "CredentialsToken": re.compile(r"[\x21-\x7e]{1,64}"),
+}
+# 2.1.1 differs (ocpi-2.1.1-differences §3.4): coordinates carry exactly 6 decimals, and d2's
+# time regex is the looser `[0-2][0-9]:[0-5][0-9]`.
+PATTERNS_211: dict[str, re.Pattern[str]] = {
+    **PATTERNS,
+    "Latitude": re.compile(r"-?[0-9]{1,2}\.[0-9]{6}"),
+    "Longitude": re.compile(r"-?[0-9]{1,3}\.[0-9]{6}"),
+    "HourMinute": re.compile(r"[0-2][0-9]:[0-5][0-9]"),
 }
 
 
@@ -112,5 +121,41 @@ def _enums(text: str) -> dict[str, frozenset[str]]:
     return {name: frozenset(values) for name, values in found.items()}
 
 
-OBJECTS: dict[str, ObjectSpec] = _objects(OBJECT_TABLES)
-ENUMS: dict[str, frozenset[str]] = _enums(ENUM_TABLES)
+@dataclass(frozen=True)
+class Tables:
+    """One OCPI version's tables: what `validate` reads for a run of that version."""
+
+    version: str
+    objects: dict[str, ObjectSpec]
+    enums: dict[str, frozenset[str]]
+    patterns: dict[str, re.Pattern[str]]
+    session_only_dimensions: frozenset[str]
+    # Fields outside the table are problems too (a party enforcing its version, not the
+    # tolerant suite: 2.2.1 is silent on unknown fields and real parties send some).
+    strict: bool = False
+
+
+V221 = "2.2.1"
+V211 = "2.1.1"
+VERSIONS = (V221, V211)
+
+TABLES: dict[str, Tables] = {
+    V221: Tables(
+        V221,
+        _objects(spec_tables.OBJECT_TABLES),
+        _enums(spec_tables.ENUM_TABLES),
+        PATTERNS,
+        SESSION_ONLY_DIMENSIONS,
+    ),
+    # 2.1.1 has no Session-only dimensions: its CdrDimensionType is one list for both.
+    V211: Tables(
+        V211,
+        _objects(spec_tables_211.OBJECT_TABLES),
+        _enums(spec_tables_211.ENUM_TABLES),
+        PATTERNS_211,
+        frozenset(),
+    ),
+}
+# The 2.2.1 tables under their historical names.
+OBJECTS: dict[str, ObjectSpec] = TABLES[V221].objects
+ENUMS: dict[str, frozenset[str]] = TABLES[V221].enums

@@ -1,9 +1,13 @@
 """Validate what an endpoint sends against the spec tables in `spec.py`.
 
-`validate(kind, value)` walks an object and returns every problem found, each with its JSON
-path, so a report can say `Location[3].evses[0].status: 'FREE' is not a Status`. Problems are
-errors (the spec is broken) or warnings (allowed but doubtful: a DateTime without `Z`, an
-address over 2.2.1's 45 characters but within the errata's 255, a custom module id).
+`validate(kind, value, version=...)` walks an object and returns every problem found, each
+with its JSON path, so a report can say `Location[3].evses[0].status: 'FREE' is not a
+Status`. Problems are errors (the spec is broken) or warnings (allowed but doubtful: a
+DateTime without `Z`, an address over 2.2.1's 45 characters but within the errata's 255, a
+custom module id).
+
+One validator, one table set per OCPI version (`spec.TABLES`): a run of `--version 2.1.1`
+reads the 2.1.1 tables, whose rules beside the tables are in `_RULES` under that version.
 
 Unknown fields are not problems: 2.2.1 is silent on them and real parties send some
 (checklist §1.9, §7.10).
@@ -13,18 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance.spec import (
-    ENUMS,
-    OBJECTS,
-    OPEN_ENUMS,
-    PATTERNS,
-    SESSION_ONLY_DIMENSIONS,
-    FieldSpec,
-)
+from conformance.spec import OPEN_ENUMS, TABLES, V211, V221, FieldSpec, Tables
 
 # types §1.9: YYYY-MM-DDThh:mm:ss[.fraction][Z], UTC only, string(25).
 _DATETIME = re.compile(
@@ -51,8 +49,9 @@ def format_datetime_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def datetime_problem(value: Any) -> Problem | None:
-    """Why `value` is not an OCPI DateTime (path left empty), or None when it is one."""
+def datetime_problem(value: Any, version: str = V221) -> Problem | None:
+    """Why `value` is not an OCPI DateTime (path left empty), or None when it is one. 2.1.1
+    (ISO 8601, d2 examples whole seconds) gets a warning for a fraction of a second."""
     if not isinstance(value, str):
         return Problem("", f"{value!r} is not a DateTime string")
     if _OFFSET.search(value) and "T" in value:
@@ -66,6 +65,8 @@ def datetime_problem(value: Any) -> Problem | None:
         return Problem("", f"{value!r} is not a real date and time")
     if not match.group(8):
         return Problem("", f"{value!r} has no `Z` (allowed, UTC implied)", warning=True)
+    if match.group(7) and version == V211:
+        return Problem("", f"{value!r} has a fraction of a second (2.2.1 only)", warning=True)
     return None
 
 
@@ -83,11 +84,28 @@ def parse_datetime(value: str) -> datetime | None:
         return None
 
 
-def validate(kind: str, value: Any, path: str | None = None) -> list[Problem]:
-    """Every problem of `value` as an OCPI object of type `kind` (a name in spec.OBJECTS)."""
+def validate(
+    kind: str,
+    value: Any,
+    path: str | None = None,
+    version: str = V221,
+    *,
+    patch: bool = False,
+    strict: bool = False,
+) -> list[Problem]:
+    """Every problem of `value` as an OCPI `version` object of type `kind` (a name in that
+    version's tables). `patch`: a PATCH body, whose top-level required fields may be absent
+    (the fields present are checked, and what they hold in full). `strict`: a field the table
+    does not hold is an error (a 2.2.1-only field sent to a 2.1.1 party, say)."""
     problems: list[Problem] = []
-    _object(kind, value, path or kind, problems)
+    tables = replace(TABLES[version], strict=True) if strict else TABLES[version]
+    _object(tables, kind, value, path or kind, problems, patch=patch)
     return problems
+
+
+def known(kind: str, version: str = V221) -> bool:
+    """Whether `version`'s tables hold an object `kind`."""
+    return kind in TABLES[version].objects
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
@@ -100,24 +118,36 @@ def warnings(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.warning]
 
 
-def _object(kind: str, value: Any, path: str, problems: list[Problem]) -> None:
+def _object(
+    tables: Tables, kind: str, value: Any, path: str, problems: list[Problem], patch: bool = False
+) -> None:
     if not isinstance(value, dict):
         problems.append(Problem(path, f"is {_json_type(value)}, expected a {kind} object"))
         return
-    for spec in OBJECTS[kind].fields:
-        _field(spec, value.get(spec.name), f"{path}.{spec.name}", problems)
-    rule = _RULES.get(kind)
-    if rule is not None:
+    table = tables.objects[kind]
+    if tables.strict:
+        names = {spec.name for spec in table.fields}
+        problems += [
+            Problem(f"{path}.{name}", f"is not a field of the {tables.version} {kind}")
+            for name in value
+            if name not in names
+        ]
+    for spec in table.fields:
+        if patch and spec.name not in value:
+            continue
+        _field(tables, spec, value.get(spec.name), f"{path}.{spec.name}", problems)
+    rule = _RULES[tables.version].get(kind)
+    if rule is not None and not patch:
         rule(value, path, problems)
 
 
-def _field(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> None:
+def _field(tables: Tables, spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> None:
     if value is None:
         if spec.required:
             problems.append(Problem(path, f"is required ({spec.type} [{spec.cardinality}])"))
         return
     if not spec.is_list:
-        _value(spec, value, path, problems)
+        _value(tables, spec, value, path, problems)
         return
     if not isinstance(value, list):
         problems.append(Problem(path, f"is {_json_type(value)}, expected a list of {spec.type}"))
@@ -125,19 +155,19 @@ def _field(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> N
     if spec.cardinality == "+" and not value:
         problems.append(Problem(path, f"must hold at least one {spec.type}"))
     for index, item in enumerate(value):
-        _value(spec, item, f"{path}[{index}]", problems)
+        _value(tables, spec, item, f"{path}[{index}]", problems)
 
 
-def _value(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> None:
+def _value(tables: Tables, spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> None:
     kind = spec.type
-    if kind in OBJECTS:
-        _object(kind, value, path, problems)
-    elif kind in ENUMS:
-        if not isinstance(value, str) or value not in ENUMS[kind]:
+    if kind in tables.objects:
+        _object(tables, kind, value, path, problems)
+    elif kind in tables.enums:
+        if not isinstance(value, str) or value not in tables.enums[kind]:
             open_enum = kind in OPEN_ENUMS and isinstance(value, str)
             problems.append(Problem(path, f"{value!r} is not a {kind}", warning=open_enum))
     elif kind == "DateTime":
-        problem = datetime_problem(value)
+        problem = datetime_problem(value, tables.version)
         if problem is not None:
             problems.append(Problem(path, problem.message, problem.warning))
     elif kind == "boolean":
@@ -150,14 +180,16 @@ def _value(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> N
         bad = isinstance(value, bool) or not isinstance(value, int | float)
         if bad or (isinstance(value, float) and not math.isfinite(value)):
             problems.append(Problem(path, f"is {_json_type(value)}, expected a number"))
-    elif kind in PATTERNS:
-        if not isinstance(value, str) or PATTERNS[kind].fullmatch(value) is None:
+    elif kind in tables.patterns:
+        if not isinstance(value, str) or tables.patterns[kind].fullmatch(value) is None:
             problems.append(Problem(path, f"{_shown(value)} is not a valid {kind}"))
     else:
-        _string(spec, value, path, problems)
+        _string(tables, spec, value, path, problems)
 
 
-def _string(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> None:
+def _string(
+    tables: Tables, spec: FieldSpec, value: Any, path: str, problems: list[Problem]
+) -> None:
     if not isinstance(value, str):
         problems.append(Problem(path, f"is {_json_type(value)}, expected {spec.type}"))
         return
@@ -165,6 +197,9 @@ def _string(spec: FieldSpec, value: Any, path: str, problems: list[Problem]) -> 
         problems.append(Problem(path, f"{_shown(value)}: CiString allows printable ASCII only"))
     if spec.type in ("string", "URL") and any(ch in "\r\n\t" for ch in value):
         problems.append(Problem(path, f"{_shown(value)}: string must not contain CR, LF or TAB"))
+    if tables.version == V211 and spec.type == "string" and not value.isascii():
+        # 2.1.1 types: string is printable ASCII; most peers take UTF-8 (differences §1.4).
+        problems.append(Problem(path, f"{_shown(value)}: 2.1.1 strings are ASCII", warning=True))
     limit = spec.max_length
     if limit is not None and len(value) > limit:
         errata = spec.errata_length
@@ -237,7 +272,7 @@ def _cdr(value: dict[str, Any], path: str, problems: list[Problem]) -> None:
         dimensions = period.get("dimensions") if isinstance(period, dict) else None
         for j, dimension in enumerate(dimensions if isinstance(dimensions, list) else []):
             kind = dimension.get("type") if isinstance(dimension, dict) else None
-            if kind in SESSION_ONLY_DIMENSIONS:
+            if kind in TABLES[V221].session_only_dimensions:
                 where = f"{path}.charging_periods[{i}].dimensions[{j}].type"
                 problems.append(Problem(where, f"{kind} is for Sessions only, not in a CDR"))
 
@@ -254,11 +289,26 @@ def _credentials(value: dict[str, Any], path: str, problems: list[Problem]) -> N
         seen.add(key)
 
 
-_RULES = {
-    "Location": _location,
-    "PublishTokenType": _publish_token,
-    "Hours": _hours,
-    "RegularHours": _regular_hours,
-    "CDR": _cdr,
-    "Credentials": _credentials,
+def _hours_211(value: dict[str, Any], path: str, problems: list[Problem]) -> None:
+    # 2.1.1 Hours is a choice: regular_hours or twentyfourseven (differences §3.4).
+    if value.get("twentyfourseven") is not True and not value.get("regular_hours"):
+        problems.append(
+            Problem(path, "needs regular_hours or twentyfourseven: true (a choice in 2.1.1)")
+        )
+
+
+Rule = Callable[[dict[str, Any], str, list[Problem]], None]
+_RULES: dict[str, dict[str, Rule]] = {
+    V221: {
+        "Location": _location,
+        "PublishTokenType": _publish_token,
+        "Hours": _hours,
+        "RegularHours": _regular_hours,
+        "CDR": _cdr,
+        "Credentials": _credentials,
+    },
+    V211: {
+        "Hours": _hours_211,
+        "RegularHours": _regular_hours,
+    },
 }

@@ -4,7 +4,9 @@ roles of the endpoint under test it applies to.
 Extending the suite (e.g. the HUB-role checks): write `conformance/checks/<area>.py` whose
 coroutine functions, each with a docstring saying what it shows, are decorated with
 `@check("<area>.<name>", clause=..., roles={Role.HUB}, phase=Phase.WRITE, writes=True)`, and
-add `"<area>"` to `AREAS`. The runner then selects them
+add `"<area>"` to `AREAS`. A check that only makes sense in OCPI 2.2.1 says
+`versions=ONLY_221` (data, like its roles): in a `--version 2.1.1` run it is NOT_APPLICABLE.
+The runner then selects them
 for `--role HUB` in `AREAS` order (after the phase), and `--check` / `--skip` globs select by id.
 """
 
@@ -15,7 +17,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 
-from conformance.model import ALL_ROLES, Check, CheckFunction, Phase, Role
+from conformance.model import ALL_ROLES, ALL_VERSIONS, Check, CheckFunction, Phase, Role
 
 # Area modules in run order (within a phase). Add a new area here.
 AREAS: list[str] = [
@@ -43,6 +45,7 @@ def check(
     phase: Phase = Phase.READ,
     writes: bool = False,
     needs_registration: bool = True,
+    versions: Iterable[str] = ALL_VERSIONS,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated coroutine function as check `check_id`; the first line of its
     docstring is the check's title (what it shows, in a sentence)."""
@@ -62,6 +65,7 @@ def check(
             phase=phase,
             writes=writes,
             needs_registration=needs_registration,
+            versions=frozenset(versions),
         )
         return function
 

@@ -9,6 +9,7 @@ from conformance.context import Context
 from conformance.envelope import answer_problems, describe, succeeded
 from conformance.lists import base_params, request_headers, sender_lists
 from conformance.model import (
+    ONLY_221,
     Exchange,
     Phase,
     Role,
@@ -18,24 +19,28 @@ from conformance.model import (
     passed,
     warned,
 )
-from conformance.peer import OCPI_VERSION, Received, SuiteParty
+from conformance.peer import Received, SuiteParty
+from conformance.register import versions_listed
+from conformance.spec import V211
 from conformance.validate import errors, validate
 
 
 def _callback_problems(
     party: SuiteParty, seen: list[Received], token: str
 ) -> tuple[list[str], list[str]]:
-    """(errors, warnings) about the endpoint reading our versions and details with `token`."""
+    """(errors, warnings) about the endpoint reading our versions and details with `token`
+    (in the token form of the party's version: Base64 in 2.2.1, raw in 2.1.1)."""
     versions_path = "/ocpi/versions"
-    details_path = f"/ocpi/{OCPI_VERSION}"
+    details_path = f"/ocpi/{party.version}"
     with_token = [r for r in seen if r.token == token and r.method == "GET"]
     hard = [
         f"it did not GET our {what} with the new token"
-        for what, path in (("versions", versions_path), ("2.2.1 details", details_path))
+        for what, path in (("versions", versions_path), (f"{party.version} details", details_path))
         if not any(r.path.rstrip("/") == path for r in with_token)
     ]
-    raw = sorted({r.path for r in with_token if r.auth_form == "raw"})
-    soft = [f"it sent the token raw, not Base64, to {', '.join(raw)}"] if raw else []
+    wrong, right = ("base64", "raw") if party.version == V211 else ("raw", "Base64")
+    sent = sorted({r.path for r in with_token if r.auth_form == wrong})
+    soft = [f"it sent the token {wrong}, not {right}, to {', '.join(sent)}"] if sent else []
     return hard, soft
 
 
@@ -63,7 +68,8 @@ async def registration(ctx: Context) -> Verdict:
         )
     problems = answer_problems(record.post, "object")
     if not problems:
-        problems += [str(p) for p in errors(validate("Credentials", record.post.data, "data"))]
+        found = validate("Credentials", record.post.data, "data", ctx.options.version)
+        problems += [str(p) for p in errors(found)]
         token_c = record.post.data.get("token")
         if token_c in (record.token_a, record.token_b):
             problems.append("the token returned is token A or B, not a new token C")
@@ -92,11 +98,13 @@ async def callback(ctx: Context) -> Verdict:
     if hard:
         return failed(
             f"{'; '.join(hard)} (we received {seen})",
-            expected="GET versions and GET 2.2.1 details, Authorization: Token <B>",
+            expected="GET versions and GET the details, Authorization: Token <B>",
             evidence=evidence,
         )
     if soft:
-        return warned("; ".join(soft), expected="Token <Base64 of B> (2.2.1)", evidence=evidence)
+        return warned(
+            "; ".join(soft), expected="Token <B> in the version's form", evidence=evidence
+        )
     return passed(f"read our endpoints with token B ({seen})", evidence=evidence)
 
 
@@ -131,7 +139,8 @@ async def get(ctx: Context) -> Verdict:
     exchange = await _get_credentials(ctx)
     problems = answer_problems(exchange, "object")
     if not problems:
-        problems = [str(p) for p in errors(validate("Credentials", exchange.data, "data"))]
+        found = validate("Credentials", exchange.data, "data", ctx.options.version)
+        problems = [str(p) for p in errors(found)]
     if problems:
         return failed(
             "; ".join(problems),
@@ -140,21 +149,25 @@ async def get(ctx: Context) -> Verdict:
         )
     # Its `url` is the endpoint's versions URL (§3.1): it must lead to a versions list.
     versions = await ctx.client.get(str(exchange.data["url"]))
-    listed = versions.data if succeeded(versions) else None
+    listed = versions_listed(versions.data) if succeeded(versions) else None
+    version = ctx.options.version
     if not isinstance(listed, list) or not any(
-        isinstance(v, dict) and v.get("version") == OCPI_VERSION for v in listed
+        isinstance(v, dict) and v.get("version") == version for v in listed
     ):
         return warned(
-            f"its url does not lead to a versions list with 2.2.1: {describe(versions)}",
+            f"its url does not lead to a versions list with {version}: {describe(versions)}",
             expected="url: the endpoint's versions URL",
             evidence=[exchange, versions],
         )
-    return passed("Credentials object is valid; its url lists 2.2.1", evidence=[exchange, versions])
+    return passed(
+        f"Credentials object is valid; its url lists {version}", evidence=[exchange, versions]
+    )
 
 
 @check(
     "credentials.roles",
     clause="credentials §3.1 [M]",
+    versions=ONLY_221,  # 2.1.1 Credentials carry one party and no role
 )
 async def roles(ctx: Context) -> Verdict:
     """The Credentials roles announce the role under test (a Hub: HUB and nothing else)"""

@@ -26,6 +26,7 @@ from conformance.checks import check
 from conformance.client import OcpiClient
 from conformance.context import Context, ExtraParty
 from conformance.model import (
+    ONLY_221,
     CheckFunction,
     NotApplicable,
     Phase,
@@ -215,7 +216,14 @@ def hub_check(check_id: str, *, clause: str) -> Callable[[CheckFunction], CheckF
             except Unjoinable as exc:
                 return exc.verdict
 
-        return check(check_id, clause=clause, roles={Role.HUB}, phase=Phase.WRITE, writes=True)(run)
+        return check(
+            check_id,
+            clause=clause,
+            roles={Role.HUB},
+            phase=Phase.WRITE,
+            writes=True,
+            versions=ONLY_221,  # 2.1.1 has no Hub role, no routing headers
+        )(run)
 
     return register_check
 

@@ -20,6 +20,7 @@ from conformance.envelope import answer_problems, describe, succeeded
 from conformance.lists import full_read, sender_lists
 from conformance.model import (
     ALL_ROLES,
+    ONLY_221,
     Exchange,
     NotApplicable,
     Phase,
@@ -29,6 +30,7 @@ from conformance.model import (
     passed,
     warned,
 )
+from conformance.spec import V221
 from conformance.validate import errors, validate
 
 
@@ -68,8 +70,8 @@ def created_then_replaced(first: Exchange, second: Exchange) -> list[str]:
     return doubts
 
 
-def object_problems(kind: str, data: Any, what: str) -> list[str]:
-    return [f"{what}: {p}" for p in errors(validate(kind, data, kind))]
+def object_problems(kind: str, data: Any, what: str, version: str = V221) -> list[str]:
+    return [f"{what}: {p}" for p in errors(validate(kind, data, kind, version))]
 
 
 @check(
@@ -111,7 +113,7 @@ async def location_by_id(ctx: Context) -> Verdict:
     headers = ctx.routing_headers()
     answer = await ctx.client.get(f"{base}/{location['id']}", headers=headers)
     if step(problems, "GET Location", answer, "object"):
-        problems += object_problems("Location", answer.data, "Location")
+        problems += object_problems("Location", answer.data, "Location", ctx.options.version)
         if answer.data.get("id") != location["id"]:
             problems.append(f"asked for {location['id']}, got {answer.data.get('id')!r}")
     levels = _first_connector(location)
@@ -119,13 +121,15 @@ async def location_by_id(ctx: Context) -> Verdict:
         evse_uid, connector_id = levels
         evse = await ctx.client.get(f"{base}/{location['id']}/{evse_uid}", headers=headers)
         if step(problems, "GET EVSE", evse, "object"):
-            problems += object_problems("EVSE", evse.data, "EVSE")
+            problems += object_problems("EVSE", evse.data, "EVSE", ctx.options.version)
             if evse.data.get("uid") != evse_uid:
                 problems.append(f"asked for EVSE {evse_uid}, got {evse.data.get('uid')!r}")
         url = f"{base}/{location['id']}/{evse_uid}/{connector_id}"
         connector = await ctx.client.get(url, headers=headers)
         if step(problems, "GET Connector", connector, "object"):
-            problems += object_problems("Connector", connector.data, "Connector")
+            problems += object_problems(
+                "Connector", connector.data, "Connector", ctx.options.version
+            )
     return conclude(
         problems, f"Location {location['id']} read by id", "1000 with the object asked for"
     )
@@ -166,6 +170,7 @@ async def unknown_location(ctx: Context) -> Verdict:
     clause="mod_tokens §4.5 [M] (unknown token: HTTP 404 and status_code 2004)",
     roles={Role.EMSP},
     writes=True,  # a POST, though it only asks: not in --read-only
+    versions=ONLY_221,
 )
 async def authorize_unknown(ctx: Context) -> Verdict:
     """Real-time authorization of an unknown token is HTTP 404 with 2004, no data"""
@@ -190,6 +195,7 @@ async def authorize_unknown(ctx: Context) -> Verdict:
     roles={Role.CPO},
     phase=Phase.WRITE,
     writes=True,
+    versions=ONLY_221,
 )
 async def tokens_receiver(ctx: Context) -> Verdict:
     """A CONFTEST Token is PUT, read back (by type too), PATCHed; PATCH w/o last_updated 2001"""
@@ -251,6 +257,7 @@ async def tokens_receiver(ctx: Context) -> Verdict:
     roles={Role.CPO},
     phase=Phase.WRITE,
     writes=True,
+    versions=ONLY_221,
 )
 async def command_unknown_location(ctx: Context) -> Verdict:
     """START_SESSION for a Location that does not exist is refused, never ACCEPTED"""

@@ -17,7 +17,7 @@ from conformance.checks import check
 from conformance.checks.modules import conclude, expect_2001, object_problems, step
 from conformance.context import Context
 from conformance.envelope import describe, succeeded
-from conformance.model import NotApplicable, Phase, Role, Verdict
+from conformance.model import ONLY_221, NotApplicable, Phase, Role, Verdict
 from conformance.validate import parse_datetime
 
 
@@ -38,6 +38,7 @@ def _not_before(value: object, moment: str) -> bool:
     "modules.locations.receiver",
     clause="mod_locations §4.1 Receiver [M] (parents' last_updated); §1.8 [M]; §1.7 [S]",
     roles={Role.EMSP},
+    versions=ONLY_221,  # pushes 2.2.1 test objects
     phase=Phase.WRITE,
     writes=True,
 )
@@ -108,6 +109,7 @@ async def locations_receiver(ctx: Context) -> Verdict:
     "modules.tariffs.receiver",
     clause="mod_tariffs §4.4 Receiver; status_codes §1.4 [S] 404",
     roles={Role.EMSP},
+    versions=ONLY_221,  # pushes 2.2.1 test objects
     phase=Phase.WRITE,
     writes=True,
 )
@@ -149,6 +151,7 @@ async def tariffs_receiver(ctx: Context) -> Verdict:
     "modules.sessions.receiver",
     clause="mod_sessions §4.2 Receiver [M] (PATCH appends periods, PUT replaces); §1.8 [M]",
     roles={Role.EMSP},
+    versions=ONLY_221,  # pushes 2.2.1 test objects
     phase=Phase.WRITE,
     writes=True,
 )
@@ -219,6 +222,7 @@ async def sessions_receiver(ctx: Context) -> Verdict:
     "modules.cdrs.receiver",
     clause="mod_cdrs §4.3 Receiver [M] (Location header), [S] 201",
     roles={Role.EMSP},
+    versions=ONLY_221,  # pushes 2.2.1 test objects
     phase=Phase.WRITE,
     writes=True,
 )

@@ -9,8 +9,18 @@ from conformance.checks import check
 from conformance.context import Context
 from conformance.envelope import unique
 from conformance.lists import LIST_MODULES, OBJECT_KIND, full_read, object_key
-from conformance.model import CheckFunction, Role, Verdict, failed, not_applicable, passed, warned
-from conformance.spec import OBJECTS
+from conformance.model import (
+    ALL_VERSIONS,
+    ONLY_221,
+    CheckFunction,
+    Role,
+    Verdict,
+    failed,
+    not_applicable,
+    passed,
+    warned,
+)
+from conformance.spec import TABLES
 from conformance.validate import Problem, validate
 
 # How many problems a message lists before "and N more".
@@ -28,12 +38,13 @@ async def _validate_list(ctx: Context, module: str) -> Verdict:
     if not items:
         return not_applicable(f"the {module} list is empty: no {kind} to validate")
     found: list[tuple[Problem, int]] = []
+    version = ctx.options.version
     for index, item in enumerate(items):
         label = f"{kind}[{index}] {object_key(module, item)}"
-        found += [(p, index) for p in validate(kind, item, label)]
+        found += [(p, index) for p in validate(kind, item, label, version)]
     hard = [(p, i) for p, i in found if not p.warning]
     soft = [(p, i) for p, i in found if p.warning]
-    expected = f"{kind} as in {OBJECTS[kind].clause}"
+    expected = f"{kind} as in {TABLES[version].objects[kind].clause}"
     if hard:
         return failed(
             _listed(hard),
@@ -81,6 +92,10 @@ _LISTS = [
 ]
 
 
+# HubClientInfo has no 2.1.1 counterpart.
+_VERSIONS = {"hubclientinfo": ONLY_221}
+
+
 def _list_check(module: str, title: str) -> CheckFunction:
     async def validate_list(ctx: Context) -> Verdict:
         return await _validate_list(ctx, module)
@@ -90,4 +105,6 @@ def _list_check(module: str, title: str) -> CheckFunction:
 
 
 for _id, _module, _clause, _title in _LISTS:
-    check(_id, clause=_clause, roles=_roles(_module))(_list_check(_module, _title))
+    check(
+        _id, clause=_clause, roles=_roles(_module), versions=_VERSIONS.get(_module, ALL_VERSIONS)
+    )(_list_check(_module, _title))

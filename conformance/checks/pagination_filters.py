@@ -12,7 +12,7 @@ from conformance.checks.pagination import CLAUSE, read_lists, verdict_of
 from conformance.context import Context
 from conformance.envelope import describe
 from conformance.lists import Walk, base_params, fetch_page, object_key, walk
-from conformance.model import Exchange, Verdict
+from conformance.model import ONLY_221, Exchange, Verdict
 from conformance.validate import parse_datetime
 
 
@@ -82,6 +82,7 @@ async def _filtered(
 @check(
     "pagination.date_filters",
     clause=CLAUSE + " (date_from inclusive, date_to exclusive)",
+    versions=ONLY_221,
 )
 async def date_filters(ctx: Context) -> Verdict:
     """date_from/date_to select by last_updated, count in X-Total-Count, repeat in Link"""
@@ -121,6 +122,7 @@ def _forms(at: datetime) -> list[str]:
 @check(
     "pagination.date_forms",
     clause="types §1.9 DateTime (Z optional, fractions allowed); transport_and_format §1.5",
+    versions=ONLY_221,
 )
 async def date_forms(ctx: Context) -> Verdict:
     """date_from is understood in every DateTime form the spec allows"""

@@ -13,6 +13,7 @@ from conformance.context import Context
 from conformance.envelope import describe, envelope_problems, id_problems, succeeded, unique
 from conformance.lists import base_params, request_headers, sender_lists
 from conformance.model import (
+    ONLY_221,
     Exchange,
     Verdict,
     failed,
@@ -143,6 +144,7 @@ async def timestamp(ctx: Context) -> Verdict:
 @check(
     "transport.request_ids",
     clause="transport_and_format §1.2 [M]",
+    versions=ONLY_221,
 )
 async def request_ids(ctx: Context) -> Verdict:
     """X-Request-ID and X-Correlation-ID are echoed on every answer"""
@@ -153,6 +155,7 @@ async def request_ids(ctx: Context) -> Verdict:
 @check(
     "transport.request_ids_on_error",
     clause="transport_and_format §1.2 [M]",
+    versions=ONLY_221,
 )
 async def request_ids_on_error(ctx: Context) -> Verdict:
     """X-Request-ID and X-Correlation-ID are echoed on error answers too"""
@@ -206,7 +209,7 @@ async def auth_missing(ctx: Context) -> Verdict:
 )
 async def auth_unknown(ctx: Context) -> Verdict:
     """A request with a token nobody was given is answered HTTP 401"""
-    exchanges = await _auth_probe(ctx, Auth.BASE64, token="CONFTEST-" + secrets.token_hex(12))
+    exchanges = await _auth_probe(ctx, ctx.client.auth, token="CONFTEST-" + secrets.token_hex(12))
     return _expect_401(exchanges, "an unknown token")
 
 
@@ -224,6 +227,7 @@ def _expect_401(exchanges: list[Exchange], what: str) -> Verdict:
 @check(
     "transport.auth_base64",
     clause="transport_and_format §1.1 [M] (2.2.1: Token <Base64 of the token>)",
+    versions=ONLY_221,
 )
 async def auth_base64(ctx: Context) -> Verdict:
     """The token is accepted in its 2.2.1 form, Base64-encoded"""
@@ -241,6 +245,7 @@ async def auth_base64(ctx: Context) -> Verdict:
 @check(
     "transport.auth_raw",
     clause="transport_and_format §1.1 [A] (d2 NOTE: stay compatible with raw 2.1.1/2.2 tokens)",
+    versions=ONLY_221,
 )
 async def auth_raw(ctx: Context) -> Verdict:
     """The token is also accepted raw (a WARN, not a FAIL, when refused)"""
@@ -259,6 +264,7 @@ async def auth_raw(ctx: Context) -> Verdict:
 @check(
     "transport.token_a_scope",
     clause="transport_and_format §1.1 [M]; credentials §3.3",
+    versions=ONLY_221,
 )
 async def token_a_scope(ctx: Context) -> Verdict:
     """Token A opens only versions and credentials: a functional module answers 401"""
@@ -308,6 +314,7 @@ def _invalid_json_target(ctx: Context) -> tuple[str, str, str]:
 @check(
     "transport.routing_headers",
     clause="transport_and_format §1.6 [M]",
+    versions=ONLY_221,
 )
 async def routing_headers(ctx: Context) -> Verdict:
     """Functional answers carry OCPI-to (us) and OCPI-from; configuration ones carry none"""

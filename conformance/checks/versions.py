@@ -9,6 +9,8 @@ from conformance.checks import check
 from conformance.context import Context
 from conformance.envelope import answer_problems
 from conformance.model import Role, Verdict, failed, not_applicable, passed, warned
+from conformance.register import versions_listed
+from conformance.spec import V211, V221
 from conformance.validate import errors, validate, warnings
 
 _HUB_MODULES = (
@@ -51,15 +53,21 @@ TYPICAL_INTERFACES: dict[Role, tuple[tuple[str, str], ...]] = {
     needs_registration=False,
 )
 async def versions_list(ctx: Context) -> Verdict:
-    """GET versions lists Version objects (version, url), 2.2.1 among them"""
+    """GET versions lists Version objects (version, url), the version checked among them"""
+    version = ctx.options.version
     exchange = await ctx.client.get(ctx.options.versions_url)
-    problems = answer_problems(exchange, "list")
-    if problems:
+    # 2.1.1-d2's table wraps the list in `versions`, its example does not: take both there.
+    problems = answer_problems(exchange, "list" if version == V221 else None)
+    listed = versions_listed(exchange.data)
+    if not problems and listed is None:
+        problems = ["data is neither a list nor {versions: [...]}"]
+    if problems or listed is None:
         return failed(
             "; ".join(problems), expected="a 1000 envelope with a list", evidence=[exchange]
         )
-    listed = exchange.data
-    found = [p for i, v in enumerate(listed) for p in validate("Version", v, f"versions[{i}]")]
+    found = [
+        p for i, v in enumerate(listed) for p in validate("Version", v, f"versions[{i}]", version)
+    ]
     if not listed:
         found_msg = "the versions list is empty (cardinality +)"
         return failed(found_msg, expected="at least one Version", evidence=[exchange])
@@ -68,10 +76,12 @@ async def versions_list(ctx: Context) -> Verdict:
         return failed(
             message, expected="Version: version VersionNumber, url URL", evidence=[exchange]
         )
-    if not any(isinstance(v, dict) and v.get("version") == "2.2.1" for v in listed):
+    if not any(isinstance(v, dict) and v.get("version") == version for v in listed):
         offered = ", ".join(str(v.get("version")) for v in listed if isinstance(v, dict))
-        return failed(f"2.2.1 is not offered ({offered})", expected="2.2.1", evidence=[exchange])
-    return passed(f"{len(listed)} version(s), 2.2.1 among them", evidence=[exchange])
+        return failed(
+            f"{version} is not offered ({offered})", expected=version, evidence=[exchange]
+        )
+    return passed(f"{len(listed)} version(s), {version} among them", evidence=[exchange])
 
 
 @check(
@@ -80,20 +90,21 @@ async def versions_list(ctx: Context) -> Verdict:
     needs_registration=False,
 )
 async def versions_details(ctx: Context) -> Verdict:
-    """The 2.2.1 details list endpoints with identifier, role (SENDER/RECEIVER) and URL"""
+    """The details list endpoints with identifier, role (SENDER/RECEIVER; none in 2.1.1), URL"""
+    version = ctx.options.version
     if ctx.details_url is None:
-        return not_applicable("no 2.2.1 details URL was found")
+        return not_applicable(f"no {version} details URL was found")
     exchange = await ctx.client.get(ctx.details_url)
     problems = answer_problems(exchange, "object")
     if problems:
         return failed(
             "; ".join(problems), expected="a 1000 envelope with an object", evidence=[exchange]
         )
-    found = validate("VersionDetails", exchange.data, "details")
+    found = validate("VersionDetails", exchange.data, "details", version)
     hard = [str(p) for p in errors(found)]
     data = exchange.data
-    if data.get("version") != "2.2.1":
-        hard.append(f"details.version is {data.get('version')!r}, not '2.2.1'")
+    if data.get("version") != version:
+        hard.append(f"details.version is {data.get('version')!r}, not {version!r}")
     endpoints = [e for e in data.get("endpoints") or [] if isinstance(e, dict)]
     for i, endpoint in enumerate(endpoints):
         url = endpoint.get("url")
@@ -101,7 +112,15 @@ async def versions_details(ctx: Context) -> Verdict:
             hard.append(f"details.endpoints[{i}].url {url!r} is not an absolute URL")
     pairs = Counter((e.get("identifier"), e.get("role")) for e in endpoints)
     hard += [f"{m} {r} is listed {n} times" for (m, r), n in pairs.items() if n > 1]
-    expected = "version 2.2.1; endpoints+: identifier ModuleID, role InterfaceRole, url URL"
+    if version == V211:
+        hard += [
+            f"details.endpoints[{i}] has a role {e['role']!r}: 2.1.1 endpoints have none"
+            for i, e in enumerate(endpoints)
+            if "role" in e
+        ]
+    expected = f"version {version}; endpoints+: identifier ModuleID, url URL" + (
+        ", role InterfaceRole" if version == V221 else " (no role)"
+    )
     if hard:
         return failed("; ".join(hard), expected=expected, evidence=[exchange])
     if warnings(found):
@@ -118,7 +137,7 @@ async def versions_details(ctx: Context) -> Verdict:
 async def credentials_endpoint(ctx: Context) -> Verdict:
     """The details list the credentials endpoint, once"""
     if ctx.details_url is None:
-        return not_applicable("no 2.2.1 details were read")
+        return not_applicable(f"no {ctx.options.version} details were read")
     listed = [e for e in ctx.endpoints if e.identifier == "credentials"]
     evidence = [ctx.registration.details] if ctx.registration and ctx.registration.details else []
     if not listed:

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import aiohttp
 import orjson
@@ -99,6 +99,8 @@ class Answer(_Headers):
 
 @dataclass
 class FakeParty:
+    # The OCPI version it speaks and serves under /ocpi/<version> (a hook: FakeParty211).
+    version: ClassVar[str] = OCPI
     role: str
     country_code: str
     party_id: str
@@ -146,7 +148,7 @@ class FakeParty:
 
     async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(middlewares=[self._record])
-        base = f"/ocpi/{OCPI}"
+        base = f"/ocpi/{self.version}"
         app.add_routes(
             [
                 web.get("/ocpi/versions", self._versions),
@@ -212,7 +214,7 @@ class FakeParty:
 
     def requests(self, module: str, method: str | None = None) -> list[Received]:
         """Requests received on one module's endpoint, optionally of one method."""
-        prefix = f"/ocpi/{OCPI}/{module}"
+        prefix = f"/ocpi/{self.version}/{module}"
         return [
             r
             for r in self.received
@@ -242,10 +244,12 @@ class FakeParty:
         if refusal is not None:
             self.refused.append(_received(request, body))
             return refusal
-        functional = request.path.startswith(f"/ocpi/{OCPI}/") and not request.path.startswith(
-            f"/ocpi/{OCPI}/credentials"
+        functional = request.path.startswith(
+            f"/ocpi/{self.version}/"
+        ) and not request.path.startswith(f"/ocpi/{self.version}/credentials")
+        versions = (
+            request.path.startswith("/ocpi/versions") or request.path == f"/ocpi/{self.version}"
         )
-        versions = request.path.startswith("/ocpi/versions") or request.path == f"/ocpi/{OCPI}"
         if self.faults and (functional or (versions and self.faults[0][4])):
             status, retry_after, code, after, _ = self.faults.pop(0)
             if after:
@@ -309,21 +313,24 @@ class FakeParty:
         )
 
     async def _versions(self, request: web.Request) -> web.Response:
-        return self._reply(request, [{"version": OCPI, "url": f"{self.url}/ocpi/{OCPI}"}])
+        return self._reply(
+            request, [{"version": self.version, "url": f"{self.url}/ocpi/{self.version}"}]
+        )
 
     async def _details(self, request: web.Request) -> web.Response:
         endpoints = [
             {
                 "identifier": "credentials",
                 "role": "SENDER",
-                "url": f"{self.url}/ocpi/{OCPI}/credentials",
+                "url": f"{self.url}/ocpi/{self.version}/credentials",
             }
         ]
         base = self.endpoints_url or self.url
         endpoints += [
-            {"identifier": m, "role": r, "url": f"{base}/ocpi/{OCPI}/{m}"} for m, r in self.modules
+            {"identifier": m, "role": r, "url": f"{base}/ocpi/{self.version}/{m}"}
+            for m, r in self.modules
         ]
-        return self._reply(request, {"version": OCPI, "endpoints": endpoints})
+        return self._reply(request, {"version": self.version, "endpoints": endpoints})
 
     def credentials(self, token: str) -> dict[str, Any]:
         return {
