@@ -35,7 +35,7 @@ from typing import Any
 
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.dialects.losses import Direction, Loss, Lost
-from ocpi_hub.dialects.v211.tokens import datetime_out, nested, token_in, token_out
+from ocpi_hub.dialects.v211.tokens import copied, datetime_out, nested, token_in, token_out
 from ocpi_hub.errors import InvalidParameters
 
 __all__ = [
@@ -125,10 +125,10 @@ def command_out(
     if command_type not in COMMANDS_211:
         example = body.get("reservation_id", "")
         return None, [_loss(command_type, _OUT, Lost.DROPPED, example)]
-    out, losses = dict(body), []
+    out, losses = copied(body), []
     if command_type in _WITH_TOKEN and isinstance(out.get("token"), Mapping):
         out["token"], token_losses = token_out(out["token"])
-        losses += nested("token.", token_losses)
+        losses += nested("token.", token_losses, MODULE)
     for name in ("connector_id", "authorization_reference"):
         value = out.pop(name, None) if command_type in _WITH_TOKEN else None
         if value is not None:
@@ -164,14 +164,14 @@ def command_in(
     """The 2.2.1 body of a 2.1.1 eMSP's command; `owner` is that eMSP, the owner of its token.
     2001 for a command 2.1.1 does not define, or a reservation_id that is not an int."""
     _known(command_type, COMMANDS_211)
-    out: dict[str, Any] = dict(body)
+    out: dict[str, Any] = copied(body)
     losses: list[Loss] = []
     if command_type in _WITH_TOKEN and isinstance(out.get("token"), Mapping):
         try:
             out["token"], token_losses = token_in(out["token"], owner, received_at=received_at)
         except InvalidParameters as exc:
             raise InvalidParameters(f"token.{exc.message}") from exc
-        losses += nested("token.", token_losses)
+        losses += nested("token.", token_losses, MODULE)
     if command_type == "RESERVE_NOW" and "reservation_id" in out:
         reservation = out["reservation_id"]
         if isinstance(reservation, bool) or not isinstance(reservation, int | str):
@@ -191,7 +191,7 @@ def _known(command_type: str, known: frozenset[str]) -> None:
 def command_response_out(response: Mapping[str, Any]) -> tuple[dict[str, Any], list[Loss]]:
     """A 2.2.1 CommandResponse as 2.1.1's `{result}` (every 2.2.1 value is a 2.1.1 one);
     timeout and message DROPPED."""
-    out, losses = dict(response), []
+    out, losses = copied(response), []
     for name in ("timeout", "message"):
         value = out.pop(name, None)
         if value is not None and value != []:
@@ -217,7 +217,7 @@ def command_response_in(
 def command_result_out(result: Mapping[str, Any]) -> tuple[dict[str, Any], list[Loss]]:
     """A 2.2.1 CommandResult as the 2.1.1 async CommandResponse `{result}`: the detailed
     failures REJECTED (APPROXIMATED), message DROPPED."""
-    out, losses = dict(result), []
+    out, losses = copied(result), []
     value = out.get("result")
     if not isinstance(value, str) or value not in RESULT_OUT:
         raise InvalidParameters(f"result: {value!r} is not a CommandResultType")
@@ -245,7 +245,7 @@ def command_result_in(response: Mapping[str, Any] | str) -> tuple[dict[str, Any]
 def _response_object(response: Mapping[str, Any] | str) -> dict[str, Any]:
     """A 2.1.1 CommandResponse in either shape as a dict; 2001 when its result is not a 2.1.1
     CommandResponseType."""
-    out = {"result": response} if isinstance(response, str) else dict(response)
+    out = {"result": response} if isinstance(response, str) else copied(response)
     if out.get("result") not in RESPONSE_TYPES_211:
         raise InvalidParameters(f"result: {out.get('result')!r} is not a CommandResponseType")
     return out

@@ -26,6 +26,7 @@ chargingprofiles, custom ones) are left out both ways.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from typing import Any
 
 from ocpi_hub.core.parties import InterfaceRole, Role
@@ -85,7 +86,7 @@ def credentials_out(
 ) -> tuple[dict[str, Any], list[Loss]]:
     """2.2.1 Credentials as 2.1.1's: the CredentialsRole of `role` (the first one when None)
     becomes the top-level party; the other roles are DROPPED. 2001 when no role fits."""
-    out = dict(credentials)
+    out = deepcopy(dict(credentials))
     roles = [r for r in out.pop("roles", None) or [] if isinstance(r, Mapping)]
     wanted = None if role is None else Role(role).value
     chosen = next((r for r in roles if wanted is None or r.get("role") == wanted), None)
@@ -114,7 +115,7 @@ def credentials_in(
     """2.1.1 Credentials as 2.2.1's: one CredentialsRole of the top-level party, in `role` (the
     role the party was invited in: GUESSED, 2.1.1 credentials carry none). 2001 when the party
     is incomplete."""
-    out = dict(credentials)
+    out = deepcopy(dict(credentials))
     missing = [name for name in _PARTY_FIELDS if out.get(name) is None]
     if missing:
         raise InvalidParameters(f"{missing[0]}: required in 2.1.1 credentials")

@@ -34,6 +34,7 @@ field that is null carries nothing and is dropped without a Loss.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +48,7 @@ __all__ = [
     "TOKEN_TYPE_OUT",
     "authorization_info_in",
     "authorization_info_out",
+    "copied",
     "datetime_out",
     "location_references_in",
     "location_references_out",
@@ -86,9 +88,18 @@ def _loss(field: str, way: Direction, lost: Lost, example: object, why: str = ""
     return Loss(MODULE, field, way, lost, str(example), why or _WHY[field.rsplit(".", 1)[-1]])
 
 
-def nested(prefix: str, losses: list[Loss]) -> list[Loss]:
-    """`losses` of an object that sits at `prefix` ("token.") in a larger one."""
-    return [replace(loss, field=prefix + loss.field) for loss in losses]
+def copied(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object as a dict: what a translation returns shares nothing with
+    its input."""
+    return {key: deepcopy(value) for key, value in obj.items()}
+
+
+def nested(prefix: str, losses: list[Loss], module: str | None = None) -> list[Loss]:
+    """`losses` of an object that sits at `prefix` ("token.") in a larger one, of `module` when
+    that object is another module's (a Token in a command)."""
+    return [
+        replace(loss, field=prefix + loss.field, module=module or loss.module) for loss in losses
+    ]
 
 
 def datetime_out(value: Any) -> tuple[Any, bool]:
@@ -108,7 +119,7 @@ def datetime_out(value: Any) -> tuple[Any, bool]:
 def token_out(obj: Mapping[str, Any], *, patch: bool = False) -> tuple[dict[str, Any], list[Loss]]:
     """The 2.1.1 Token of a 2.2.1 one; a PATCH body (`patch`) is translated the same way, field
     by field, since every rule here is about one field."""
-    out, losses = dict(obj), []
+    out, losses = copied(obj), []
     for name in _OWNER_FIELDS:  # the 2.1.1 URL carries them: no loss
         out.pop(name, None)
     if "contract_id" in out:
@@ -138,7 +149,7 @@ def token_in(
     """The 2.2.1 Token (or PATCH body) of a 2.1.1 one pushed by eMSP `owner`. A whole Token gets
     the owner's country_code and party_id; a PATCH gets `last_updated` = `received_at` when it
     has none. 2001 when the body names another owner than the URL."""
-    out: dict[str, Any] = dict(obj)
+    out: dict[str, Any] = copied(obj)
     losses: list[Loss] = []
     for name, value in zip(_OWNER_FIELDS, owner, strict=True):
         sent = out.get(name)
@@ -161,12 +172,12 @@ def token_in(
 
 def location_references_out(refs: Mapping[str, Any]) -> tuple[dict[str, Any], list[Loss]]:
     """2.2.1 LocationReferences → 2.1.1: the same shape (2.1.1's connector_ids stay absent)."""
-    return dict(refs), []
+    return copied(refs), []
 
 
 def location_references_in(refs: Mapping[str, Any]) -> tuple[dict[str, Any], list[Loss]]:
     """2.1.1 LocationReferences → 2.2.1: connector_ids have no place (DROPPED when any)."""
-    out = dict(refs)
+    out = copied(refs)
     connectors = out.pop("connector_ids", None)
     losses = []
     if connectors:
@@ -177,7 +188,7 @@ def location_references_in(refs: Mapping[str, Any]) -> tuple[dict[str, Any], lis
 def authorization_info_out(info: Mapping[str, Any]) -> tuple[dict[str, Any], list[Loss]]:
     """2.2.1 AuthorizationInfo → 2.1.1: without the token (the party asked about it, no loss)
     and without authorization_reference (DROPPED: the edge keeps it for the Session and CDR)."""
-    out = dict(info)
+    out = copied(info)
     out.pop("token", None)
     losses: list[Loss] = []
     reference = out.pop("authorization_reference", None)
@@ -196,8 +207,8 @@ def authorization_info_in(
     asked about (2.2.1 requires it, 2.1.1 has no place for it). 2001 when there is none."""
     if token is None:
         raise InvalidParameters("token: the hub holds no Token for this AuthorizationInfo")
-    out = dict(info)
-    out["token"] = dict(token)
+    out = copied(info)
+    out["token"] = copied(token)
     losses: list[Loss] = []
     if isinstance(out.get("location"), Mapping):
         out["location"], losses = location_references_in(out["location"])

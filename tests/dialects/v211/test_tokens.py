@@ -110,6 +110,8 @@ def test_token_out_keeps_unknown_fields_and_does_not_change_its_input() -> None:
     out, _ = token_out(token)
     assert out["x_vendor"] == {"a": 1}
     assert token == before
+    out["x_vendor"]["a"] = 2  # the output shares nothing with the input
+    assert token == before
 
 
 def test_token_out_translates_a_patch_body_field_by_field() -> None:
@@ -254,7 +256,9 @@ def test_authorization_info_in_adds_the_stored_token() -> None:
     info = {"allowed": "BLOCKED", "location": {"location_id": "LOC1", "connector_ids": ["1"]}}
     token = factories.token()
     out, losses = authorization_info_in(info, token)
-    assert out["token"] == token and out["token"] is not token
+    assert out["token"] == token
+    out["token"]["valid"] = False
+    assert token["valid"] is True  # a copy of the stored token, not the stored token
     assert out["location"] == {"location_id": "LOC1"}
     assert fields(losses) == {"location.connector_ids": Lost.DROPPED}
     AuthorizationInfo.model_validate(out)
