@@ -1,4 +1,5 @@
-"""Hypothesis strategies for spec-valid OCPI 2.2.1 Location JSON (checklist §4.1, §1.9).
+"""Hypothesis strategies for spec-valid OCPI 2.2.1 Location and Token JSON (checklist §4.1, §4.5,
+§1.9).
 
 Everything generated here is valid by the letter of the spec (with the errata lengths we accept),
 as plain JSON values: strings, ints, floats, bools, None, lists and dicts. Optional fields are
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from ocpi_hub.core.model import OcpiEnum
 from ocpi_hub.core.modules import locations as loc
+from ocpi_hub.core.modules import tokens as tok
 
 JsonObject = dict[str, Any]
 Draw = st.DrawFn
@@ -234,3 +236,30 @@ def locations(draw: Draw) -> JsonObject:
         optional["publish_allowed_to"] = _lists(publish_token_types())
     body = draw(_object({**_LOCATION_REQUIRED, "publish": st.just(publish)}, optional))
     return body
+
+
+energy_contracts = _object(
+    {"supplier_name": strings(64)}, {"contract_id": _maybe_null(strings(64))}
+)
+
+# A spec-valid Token (checklist §4.5), sometimes with an unknown `x_vendor` field.
+tokens = _object(
+    {
+        "country_code": ci_strings(2, min_size=2),
+        "party_id": ci_strings(3, min_size=3),
+        "uid": ci_strings(36),
+        "type": enum_values(tok.TokenType),
+        "contract_id": ci_strings(36),
+        "issuer": strings(64),
+        "valid": st.booleans(),
+        "whitelist": enum_values(tok.WhitelistType),
+        "last_updated": datetimes(),
+    },
+    {
+        "visual_number": _maybe_null(strings(64)),
+        "group_id": _maybe_null(ci_strings(36)),
+        "language": _maybe_null(st.sampled_from(["en", "nl", "de", "fr"])),
+        "default_profile_type": _maybe_null(enum_values(tok.ProfileType)),
+        "energy_contract": _maybe_null(energy_contracts),
+    },
+)
