@@ -180,7 +180,7 @@ def _location_out(body: JsonObject, patch: bool, found: parts.Found) -> JsonObje
         body["postal_code"] = ""
         found.add("postal_code", Lost.GUESSED, "", "required in 2.1.1; the Location has none")
     state = body.pop("state", None)
-    if state not in (None, ""):
+    if state is not None:
         found.add("state", Lost.DROPPED, shown(state), "2.1.1 has no state")
     parts.geo_out(body.get("coordinates"), "coordinates", found)
     for related in parts.dicts(body.get("related_locations")):
@@ -225,8 +225,6 @@ def _location_in(body: JsonObject, owner: PartyKey, patch: bool, found: parts.Fo
             found.add("parking_type", Lost.DROPPED, shown(kind), "not a 2.2.1 ParkingType")
             if patch:  # clears an earlier parking_type: null is absent (core.patch)
                 body["parking_type"] = None
-    if not patch and body.get("time_zone") is None:
-        body["time_zone"] = _time_zone(body.get("country"), found)
     if "opening_times" in body and isinstance(body["opening_times"], dict):
         hours = parts.hours_in(body["opening_times"], found)
         if hours is None:
@@ -239,6 +237,8 @@ def _location_in(body: JsonObject, owner: PartyKey, patch: bool, found: parts.Fo
             parts.evse_in(evse, _AT[Level.EVSE], False, found) if isinstance(evse, dict) else evse
             for evse in body["evses"]
         ]
+    if not patch and body.get("time_zone") is None:  # last: an id refused says so first
+        body["time_zone"] = _time_zone(body.get("country"), found)
     return body
 
 
