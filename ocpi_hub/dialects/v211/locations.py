@@ -166,7 +166,7 @@ def location_in(
 
 def _location_out(body: JsonObject, patch: bool, found: parts.Found) -> JsonObject | None:
     if body.get("publish") is False:
-        found.add("publish", Lost.DROPPED, body.get("id", ""), "unpublished: not sent to 2.1.1")
+        found.add("publish", Lost.DROPPED, shown(body.get("id", "")), "not public: not sent")
         return None
     # The owner travels in the URL; publish=true is what every 2.1.1 Location is: no loss.
     for name in ("country_code", "party_id", "publish"):

@@ -16,11 +16,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conformance.validate import errors, validate
+from ocpi_hub.core.modules import locations as v221
 from ocpi_hub.core.modules.locations import Connector, Evse, Location
 from ocpi_hub.core.patch import apply_to_location, merge_patch
 from ocpi_hub.dialects.losses import Direction, Loss, Lost
-from ocpi_hub.dialects.v211.location_parts import CONNECTOR_TYPES_211
+from ocpi_hub.dialects.v211.location_parts import (
+    CAPABILITIES_211,
+    CONNECTOR_TYPES_211,
+    POWER_TYPES_211,
+)
 from ocpi_hub.dialects.v211.locations import (
+    FACILITIES_211,
+    LOCATION_TYPES_211,
     TIME_ZONES,
     Level,
     level_of,
@@ -94,6 +101,15 @@ def test_level_of_tells_location_evse_and_connector_apart() -> None:
     assert level_of({"uid": "E1"}) is Level.EVSE
     assert level_of(factories.connector()) is Level.CONNECTOR
     assert level_of(location_211()["evses"][0]["connectors"][0]) is Level.CONNECTOR
+
+
+def test_2_1_1_value_sets_are_the_spec_ones() -> None:
+    """The 2.1.1 enums (§3.5): the shared values are 2.2.1 values, the counts the 2.1.1 ones."""
+    assert LOCATION_TYPES_211 - {"OTHER", "UNKNOWN"} <= {p.value for p in v221.ParkingType}
+    assert {c.value for c in v221.Capability} >= CAPABILITIES_211 and len(CAPABILITIES_211) == 6
+    assert {f.value for f in v221.Facility} >= FACILITIES_211 and len(FACILITIES_211) == 16
+    assert CONNECTOR_TYPES_211 | set(NEW_STANDARDS) == {t.value for t in v221.ConnectorType}
+    assert POWER_TYPES_211 | {"AC_2_PHASE", "AC_2_PHASE_SPLIT"} == {p.value for p in v221.PowerType}
 
 
 # --- the whole Location both ways ----------------------------------------------------------------
