@@ -65,6 +65,15 @@ _ONLY_221 = {
 # What the CDR says of the place, laid over the stored Location (2.1.1 names on the left).
 _LOCATION_FROM_CDR = ("id", "name", "address", "city", "postal_code", "country", "coordinates")
 _CONNECTOR_FROM_CDR = ("standard", "format", "power_type")
+# The 2.1.1 Location's fields: any other (an extension) rides along on the CdrLocation.
+_LOCATION_211_FIELDS = frozenset(
+    {
+        "id", "type", "name", "address", "city", "postal_code", "country", "coordinates",
+        "related_locations", "evses", "directions", "operator", "suboperator", "owner",
+        "facilities", "time_zone", "opening_times", "charging_when_closed", "images",
+        "energy_mix", "last_updated",
+    }
+)  # fmt: skip
 
 
 def cdr_out(
@@ -126,6 +135,7 @@ def _location_out(
                 evse["evse_id"] = place["evse_id"]
             for name in _CONNECTOR_FROM_CDR:
                 connector[name] = built["evses"][0]["connectors"][0][name]
+            stored.update((k, v) for k, v in place.items() if k not in shared.CDR_LOCATION_FIELDS)
             return stored
     found.extend(guesses.losses)
     return built
@@ -185,4 +195,5 @@ def _cdr_location(location: Any, found: Found) -> Any:
         made["evse_id"] = ids["evse_uid"]
     for name in _CONNECTOR_FROM_CDR:
         made[f"connector_{name}"] = connector.get(name)
+    made.update((k, v) for k, v in location.items() if k not in _LOCATION_211_FIELDS)
     return made

@@ -36,6 +36,7 @@ from ocpi_hub.dialects.v211.location_parts import CONNECTOR_TYPES_211
 from ocpi_hub.errors import InvalidParameters
 
 __all__ = [
+    "CDR_LOCATION_FIELDS",
     "DIMENSIONS_211",
     "FILLER",
     "Found",
@@ -54,6 +55,7 @@ __all__ = [
 DIMENSIONS_211 = frozenset({"ENERGY", "FLAT", "MAX_CURRENT", "MIN_CURRENT", "PARKING_TIME", "TIME"})
 _DIMENSIONS_OUT = DIMENSIONS_211 - {"FLAT"}  # what 2.2.1 sends that 2.1.1 knows
 _DIMENSIONS_IN = DIMENSIONS_211 - {"FLAT"}  # the same set: FLAT is 2.1.1's alone
+_CDR_TOKEN_FIELDS = frozenset({"country_code", "party_id", "uid", "type", "contract_id"})
 # What an emptied period keeps: valid in both versions, and counting for nothing.
 FILLER: Mapping[str, Any] = {"type": "TIME", "volume": 0}
 _EMA_ID = re.compile(
@@ -70,6 +72,14 @@ _CONNECTOR_GUESS: Mapping[str, tuple[str, int, int]] = {
 # 2.1.1 has no two-phase supply; one phase is the nearest (as locations does).
 _POWER_TYPE_OUT: Mapping[str, str] = {"AC_2_PHASE": "AC_1_PHASE", "AC_2_PHASE_SPLIT": "AC_1_PHASE"}
 _NOWHERE: Mapping[str, str] = {"latitude": "0.000000", "longitude": "0.000000"}
+# The 2.2.1 CdrLocation's fields; any other (an extension) rides along on the 2.1.1 Location.
+CDR_LOCATION_FIELDS = frozenset(
+    {
+        "id", "name", "address", "city", "postal_code", "state", "country", "coordinates",
+        "evse_uid", "evse_id", "connector_id", "connector_standard", "connector_format",
+        "connector_power_type",
+    }
+)  # fmt: skip
 
 
 class Found:
@@ -96,7 +106,12 @@ class Found:
 
 def shown(value: Any) -> str:
     """A value as a loss example: a string as is, anything else as JSON."""
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer past 64 bits, say: any text will do for an example
+        return repr(value)
 
 
 # --- cdr_token ⇄ auth_id ---------------------------------------------------------------------
@@ -118,6 +133,9 @@ def auth_id_out(cdr_token: Any, found: Found) -> Any:
         if cdr_token.get(name) is not None:
             found.add(f"cdr_token.{name}", Lost.DROPPED, cdr_token[name], why)
     # country_code/party_id: the eMSP owning the token is the 2.1.1 receiver itself; no loss.
+    for name, value in cdr_token.items():
+        if name not in _CDR_TOKEN_FIELDS and value is not None:
+            found.add(f"cdr_token.{name}", Lost.DROPPED, value, "auth_id has no room for it")
     return cdr_token.get("contract_id")
 
 
@@ -283,4 +301,5 @@ def location_from(known: Mapping[str, Any], last_updated: Any, found: Found) -> 
     if known.get("state") is not None:
         found.add(at + "state", Lost.DROPPED, known["state"], "a 2.1.1 Location has no state")
     location.update(coordinates=coordinates, evses=[evse], last_updated=last_updated)
+    location.update((k, v) for k, v in known.items() if k not in CDR_LOCATION_FIELDS)
     return location

@@ -13,6 +13,8 @@
 | reservation                      |                        | would price charging)            |
 | elements[].restrictions.         | -                      | out: dropped (the element        |
 | min_current, max_current         |                        | applies more broadly)            |
+| energy_mix.environ_impact[].     | ....source             |                                  |
+| category                         |                        |                                  |
 
 `None` out means: send the 2.1.1 party nothing. That is a Tariff with a type other than
 REGULAR (a profile or ad hoc tariff is no 2.1.1 party's business), and a Tariff whose every
@@ -30,6 +32,7 @@ from typing import Any
 
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.dialects.losses import Direction, Loss, Lost
+from ocpi_hub.dialects.v211.location_parts import rename_impact
 from ocpi_hub.dialects.v211.session_parts import Found
 
 __all__ = ["TARIFF_TYPES_SENT", "tariff_in", "tariff_out"]
@@ -62,6 +65,7 @@ def tariff_out(obj: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[Loss
         value = body.pop(name, None)
         if value is not None:
             found.add(name, Lost.DROPPED, value, why)
+    rename_impact(body, "category", "source")
     if isinstance(body.get("elements"), list):
         body["elements"] = _elements_out(body["elements"], found)
         if not body["elements"]:
@@ -112,4 +116,6 @@ def _components_out(element: Any, found: Found) -> None:
 def tariff_in(obj: Mapping[str, Any], owner: PartyKey) -> tuple[dict[str, Any], list[Loss]]:
     """2.1.1 Tariff of CPO `owner` -> 2.2.1: the owner's country_code and party_id added."""
     rest = {k: copy.deepcopy(v) for k, v in obj.items() if k not in ("country_code", "party_id")}
-    return {"country_code": owner[0], "party_id": owner[1], **rest}, []
+    body = {"country_code": owner[0], "party_id": owner[1], **rest}
+    rename_impact(body, "source", "category")
+    return body, []
