@@ -1,5 +1,5 @@
-"""Hypothesis strategies for spec-valid OCPI 2.2.1 Location and Token JSON (checklist §4.1, §4.5,
-§1.9).
+"""Hypothesis strategies for spec-valid OCPI 2.2.1 Location, Token, Tariff, Session and CDR JSON
+(checklist §4.1-§4.5, §1.9).
 
 Everything generated here is valid by the letter of the spec (with the errata lengths we accept),
 as plain JSON values: strings, ints, floats, bools, None, lists and dicts. Optional fields are
@@ -15,7 +15,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ocpi_hub.core.model import OcpiEnum
+from ocpi_hub.core.modules import cdrs as cdr
 from ocpi_hub.core.modules import locations as loc
+from ocpi_hub.core.modules import sessions as ses
+from ocpi_hub.core.modules import tariffs as tar
 from ocpi_hub.core.modules import tokens as tok
 
 JsonObject = dict[str, Any]
@@ -263,3 +266,206 @@ tokens = _object(
         "energy_contract": _maybe_null(energy_contracts),
     },
 )
+
+
+# --- Tariffs, Sessions, CDRs (checklist §4.2-§4.4) ---------------------------------------------
+
+# A JSON number as a parser hands it over; money may be negative (credit CDRs negate it).
+money = st.integers(-10_000, 10_000) | st.decimals(-10_000, 10_000, places=4).map(float)
+quantities = st.integers(0, 100_000) | st.decimals(0, 100_000, places=4).map(float)
+local_dates = st.dates().map(lambda d: d.isoformat()).filter(lambda s: len(s) == 10)
+_ids = ci_strings(36)
+
+prices = _object({"excl_vat": money}, {"incl_vat": _maybe_null(money)})
+price_components = _object(
+    {
+        "type": enum_values(tar.TariffDimensionType),
+        "price": money,
+        "step_size": st.integers(0, 3_600),
+    },
+    {"vat": _maybe_null(st.integers(0, 30) | st.decimals(0, 30, places=2).map(float))},
+)
+tariff_restrictions = _object(
+    {},
+    {
+        "start_time": _maybe_null(hour_minutes),
+        "end_time": _maybe_null(hour_minutes),
+        "start_date": _maybe_null(local_dates),
+        "end_date": _maybe_null(local_dates),
+        **{
+            f"{bound}_{unit}": _maybe_null(money)
+            for bound in ("min", "max")
+            for unit in ("kwh", "current", "power")
+        },
+        "min_duration": _maybe_null(st.integers(0, 86_400)),
+        "max_duration": _maybe_null(st.integers(0, 86_400)),
+        "day_of_week": _lists(enum_values(tar.DayOfWeek), max_size=7),
+        "reservation": _maybe_null(enum_values(tar.ReservationRestrictionType)),
+    },
+)
+tariff_elements = _object(
+    {"price_components": st.lists(price_components, min_size=1, max_size=3)},
+    {"restrictions": _maybe_null(tariff_restrictions)},
+)
+tariffs = _object(
+    {
+        "country_code": ci_strings(2, min_size=2),
+        "party_id": ci_strings(3, min_size=3),
+        "id": _ids,
+        "currency": st.sampled_from(["EUR", "GBP", "CHF", "SEK"]),
+        "elements": st.lists(tariff_elements, min_size=1, max_size=3),
+        "last_updated": datetimes(),
+    },
+    {
+        "type": _maybe_null(enum_values(tar.TariffType)),
+        "tariff_alt_text": _lists(display_texts),
+        "tariff_alt_url": _maybe_null(urls),
+        "min_price": _maybe_null(prices),
+        "max_price": _maybe_null(prices),
+        "start_date_time": _maybe_null(datetimes()),
+        "end_date_time": _maybe_null(datetimes()),
+        "energy_mix": _maybe_null(energy_mixes),
+    },
+)
+
+cdr_tokens = _object(
+    {
+        "country_code": ci_strings(2, min_size=2),
+        "party_id": ci_strings(3, min_size=3),
+        "uid": _ids,
+        "type": enum_values(loc.TokenType),
+        "contract_id": _ids,
+    },
+    {},
+)
+
+
+def _periods(types: list[cdr.CdrDimensionType]) -> st.SearchStrategy[JsonObject]:
+    dimension = _object(
+        {"type": st.sampled_from([t.value for t in types]), "volume": quantities}, {}
+    )
+    return _object(
+        {"start_date_time": datetimes(), "dimensions": st.lists(dimension, min_size=1, max_size=3)},
+        {"tariff_id": _maybe_null(_ids)},
+    )
+
+
+# A Session's periods may hold any dimension; a CDR's none of the session-only ones.
+session_periods = _periods(list(cdr.CdrDimensionType))
+cdr_periods = _periods([t for t in cdr.CdrDimensionType if t not in cdr.SESSION_ONLY_DIMENSIONS])
+
+sessions = _object(
+    {
+        "country_code": ci_strings(2, min_size=2),
+        "party_id": ci_strings(3, min_size=3),
+        "id": _ids,
+        "start_date_time": datetimes(),
+        "kwh": quantities,
+        "cdr_token": cdr_tokens,
+        "auth_method": enum_values(cdr.AuthMethod),
+        "location_id": _ids,
+        "evse_uid": _ids | st.just("#NA"),
+        "connector_id": _ids | st.just("#NA"),
+        "currency": st.sampled_from(["EUR", "GBP", "NOK"]),
+        "status": enum_values(ses.SessionStatus),
+        "last_updated": datetimes(),
+    },
+    {
+        "end_date_time": _maybe_null(datetimes()),
+        "authorization_reference": _maybe_null(_ids),
+        "meter_id": _maybe_null(strings(255)),
+        "charging_periods": _maybe_null(st.lists(session_periods, max_size=3)),
+        "total_cost": _maybe_null(prices),
+    },
+)
+
+cdr_locations = _object(
+    {
+        "id": _ids,
+        "address": strings(255),
+        "city": strings(45),
+        "country": strings(3, min_size=3),
+        "coordinates": geo_locations,
+        "evse_uid": _ids | st.just("#NA"),
+        "evse_id": ci_strings(48) | st.just("#NA"),
+        "connector_id": _ids | st.just("#NA"),
+        "connector_standard": enum_values(loc.ConnectorType),
+        "connector_format": enum_values(loc.ConnectorFormat),
+        "connector_power_type": enum_values(loc.PowerType),
+    },
+    {
+        "name": _maybe_null(strings(255)),
+        "postal_code": _maybe_null(strings(10)),
+        "state": _maybe_null(strings(45)),
+    },
+)
+signed_data = _object(
+    {
+        "encoding_method": _ids,
+        "signed_values": st.lists(
+            _object(
+                {
+                    "nature": ci_strings(32),
+                    "plain_data": strings(5000),
+                    "signed_data": strings(5000),
+                },
+                {},
+            ),
+            min_size=1,
+            max_size=2,
+        ),
+    },
+    {
+        "encoding_method_version": _maybe_null(st.integers(0, 10)),
+        "public_key": _maybe_null(strings(512)),
+        "url": _maybe_null(strings(512)),
+    },
+)
+_CDR_OPTIONAL = {
+    "session_id": _maybe_null(_ids),
+    "authorization_reference": _maybe_null(_ids),
+    "meter_id": _maybe_null(strings(255)),
+    "tariffs": _lists(tariffs),
+    "signed_data": _maybe_null(signed_data),
+    "total_fixed_cost": _maybe_null(prices),
+    "total_energy_cost": _maybe_null(prices),
+    "total_time_cost": _maybe_null(prices),
+    "total_parking_time": _maybe_null(quantities),
+    "total_parking_cost": _maybe_null(prices),
+    "total_reservation_cost": _maybe_null(prices),
+    "remark": _maybe_null(strings(255)),
+    "invoice_reference_id": _maybe_null(ci_strings(39)),
+    "home_charging_compensation": _maybe_null(st.booleans()),
+}
+
+
+@st.composite
+def cdrs(draw: Draw) -> JsonObject:
+    """A spec-valid CDR; a credit CDR always names the CDR it credits."""
+    credit = draw(st.sampled_from([None, False, True]))
+    body = draw(
+        _object(
+            {
+                "country_code": ci_strings(2, min_size=2),
+                "party_id": ci_strings(3, min_size=3),
+                "id": ci_strings(39),
+                "start_date_time": datetimes(),
+                "end_date_time": datetimes(),
+                "cdr_token": cdr_tokens,
+                "auth_method": enum_values(cdr.AuthMethod),
+                "cdr_location": cdr_locations,
+                "currency": st.sampled_from(["EUR", "GBP", "NOK"]),
+                "charging_periods": st.lists(cdr_periods, min_size=1, max_size=3),
+                "total_cost": prices,
+                "total_energy": quantities,
+                "total_time": quantities,
+                "last_updated": datetimes(),
+            },
+            _CDR_OPTIONAL,
+        )
+    )
+    if credit is not None:
+        body["credit"] = credit
+    if credit:
+        body["credit_reference_id"] = draw(ci_strings(39))
+    return body

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from ocpi_hub.core.model import OcpiModel, validation_message
 from ocpi_hub.core.modules import cdrs, sessions
-from ocpi_hub.core.modules import locations as loc
 from ocpi_hub.core.modules.cdrs import CDR, SESSION_ONLY_DIMENSIONS, CdrDimensionType
 from ocpi_hub.core.modules.sessions import (
     ChargingPreferences,
@@ -120,10 +119,7 @@ def round_trip(model: type[OcpiModel], doc: JsonObject) -> JsonObject:
 # ---- hypothesis strategies: spec-valid Sessions, CDRs, ChargingPreferences ------------------
 
 _EXTRA = st.none() | st.integers() | strategies.strings(10)
-# A JSON number as a parser hands it over; money may be negative (credit CDRs negate it).
-_quantities = st.integers(0, 100_000) | st.decimals(0, 100_000, places=4).map(float)
-_money = st.integers(-10_000, 10_000) | st.decimals(-10_000, 10_000, places=4).map(float)
-_ids = strategies.ci_strings(36)
+_quantities = strategies.quantities
 
 
 def _object(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrategy[JsonObject]:
@@ -133,151 +129,6 @@ def _object(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStra
 
 def _maybe_null(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
-
-
-prices = _object({"excl_vat": _money}, {"incl_vat": _maybe_null(_money)})
-cdr_tokens = _object(
-    {
-        "country_code": strategies.ci_strings(2, min_size=2),
-        "party_id": strategies.ci_strings(3, min_size=3),
-        "uid": _ids,
-        "type": strategies.enum_values(loc.TokenType),
-        "contract_id": _ids,
-    },
-    {},
-)
-
-
-def _periods(types: list[CdrDimensionType]) -> st.SearchStrategy[JsonObject]:
-    dimension = _object(
-        {"type": st.sampled_from([t.value for t in types]), "volume": _quantities}, {}
-    )
-    return _object(
-        {
-            "start_date_time": strategies.datetimes(),
-            "dimensions": st.lists(dimension, min_size=1, max_size=3),
-        },
-        {"tariff_id": _maybe_null(_ids)},
-    )
-
-
-session_periods = _periods(list(CdrDimensionType))
-cdr_periods = _periods([t for t in CdrDimensionType if t not in SESSION_ONLY_DIMENSIONS])
-
-sessions_json = _object(
-    {
-        "country_code": strategies.ci_strings(2, min_size=2),
-        "party_id": strategies.ci_strings(3, min_size=3),
-        "id": _ids,
-        "start_date_time": strategies.datetimes(),
-        "kwh": _quantities,
-        "cdr_token": cdr_tokens,
-        "auth_method": strategies.enum_values(cdrs.AuthMethod),
-        "location_id": _ids,
-        "evse_uid": _ids | st.just("#NA"),
-        "connector_id": _ids | st.just("#NA"),
-        "currency": st.sampled_from(["EUR", "GBP", "NOK"]),
-        "status": strategies.enum_values(SessionStatus),
-        "last_updated": strategies.datetimes(),
-    },
-    {
-        "end_date_time": _maybe_null(strategies.datetimes()),
-        "authorization_reference": _maybe_null(_ids),
-        "meter_id": _maybe_null(strategies.strings(255)),
-        "charging_periods": _maybe_null(st.lists(session_periods, max_size=3)),
-        "total_cost": _maybe_null(prices),
-    },
-)
-
-cdr_locations = _object(
-    {
-        "id": _ids,
-        "address": strategies.strings(255),
-        "city": strategies.strings(45),
-        "country": strategies.strings(3, min_size=3),
-        "coordinates": strategies.geo_locations,
-        "evse_uid": _ids | st.just("#NA"),
-        "evse_id": strategies.ci_strings(48) | st.just("#NA"),
-        "connector_id": _ids | st.just("#NA"),
-        "connector_standard": strategies.enum_values(loc.ConnectorType),
-        "connector_format": strategies.enum_values(loc.ConnectorFormat),
-        "connector_power_type": strategies.enum_values(loc.PowerType),
-    },
-    {
-        "name": _maybe_null(strategies.strings(255)),
-        "postal_code": _maybe_null(strategies.strings(10)),
-        "state": _maybe_null(strategies.strings(45)),
-    },
-)
-signed_data = _object(
-    {
-        "encoding_method": _ids,
-        "signed_values": st.lists(
-            _object(
-                {
-                    "nature": strategies.ci_strings(32),
-                    "plain_data": strategies.strings(5000),
-                    "signed_data": strategies.strings(5000),
-                },
-                {},
-            ),
-            min_size=1,
-            max_size=2,
-        ),
-    },
-    {
-        "encoding_method_version": _maybe_null(st.integers(0, 10)),
-        "public_key": _maybe_null(strategies.strings(512)),
-        "url": _maybe_null(strategies.strings(512)),
-    },
-)
-_CDR_OPTIONAL = {
-    "session_id": _maybe_null(_ids),
-    "authorization_reference": _maybe_null(_ids),
-    "meter_id": _maybe_null(strategies.strings(255)),
-    "signed_data": _maybe_null(signed_data),
-    "total_fixed_cost": _maybe_null(prices),
-    "total_energy_cost": _maybe_null(prices),
-    "total_time_cost": _maybe_null(prices),
-    "total_parking_time": _maybe_null(_quantities),
-    "total_parking_cost": _maybe_null(prices),
-    "total_reservation_cost": _maybe_null(prices),
-    "remark": _maybe_null(strategies.strings(255)),
-    "invoice_reference_id": _maybe_null(strategies.ci_strings(39)),
-    "home_charging_compensation": _maybe_null(st.booleans()),
-}
-
-
-@st.composite
-def cdrs_json(draw: st.DrawFn) -> JsonObject:
-    """A spec-valid CDR; a credit CDR always names the CDR it credits."""
-    credit = draw(st.sampled_from([None, False, True]))
-    body = draw(
-        _object(
-            {
-                "country_code": strategies.ci_strings(2, min_size=2),
-                "party_id": strategies.ci_strings(3, min_size=3),
-                "id": strategies.ci_strings(39),
-                "start_date_time": strategies.datetimes(),
-                "end_date_time": strategies.datetimes(),
-                "cdr_token": cdr_tokens,
-                "auth_method": strategies.enum_values(cdrs.AuthMethod),
-                "cdr_location": cdr_locations,
-                "currency": st.sampled_from(["EUR", "GBP", "NOK"]),
-                "charging_periods": st.lists(cdr_periods, min_size=1, max_size=3),
-                "total_cost": prices,
-                "total_energy": _quantities,
-                "total_time": _quantities,
-                "last_updated": strategies.datetimes(),
-            },
-            _CDR_OPTIONAL,
-        )
-    )
-    if credit is not None:
-        body["credit"] = credit
-    if credit:
-        body["credit_reference_id"] = draw(strategies.ci_strings(39))
-    return body
 
 
 charging_preferences_json = _object(
@@ -309,7 +160,7 @@ class TestSession:
         assert round_trip(Session, doc) == doc
 
     @_SLOW
-    @given(doc=sessions_json)
+    @given(doc=strategies.sessions)
     def test_generated_sessions_round_trip(self, doc: JsonObject) -> None:
         """Any spec-valid Session validates and dumps back to the same JSON (§4.2)."""
         assert round_trip(Session, doc) == doc
@@ -430,8 +281,8 @@ class TestPatchSession:
 
     @_SLOW
     @given(
-        stored=st.lists(session_periods, max_size=3),
-        added=st.lists(session_periods, max_size=3),
+        stored=st.lists(strategies.session_periods, max_size=3),
+        added=st.lists(strategies.session_periods, max_size=3),
     )
     def test_periods_only_ever_grow_by_the_patch(
         self, stored: list[JsonObject], added: list[JsonObject]
@@ -452,7 +303,7 @@ class TestCdr:
         assert CDR.model_validate(doc).total_cost.excl_vat == Decimal("4.6")
 
     @_SLOW
-    @given(doc=cdrs_json())
+    @given(doc=strategies.cdrs())
     def test_generated_cdrs_round_trip(self, doc: JsonObject) -> None:
         """Any spec-valid CDR validates and dumps back to the same JSON (§4.3)."""
         assert round_trip(CDR, doc) == doc

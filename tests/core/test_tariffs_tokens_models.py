@@ -482,9 +482,6 @@ def test_token_type_from_the_query() -> None:
 # ---- generated documents ------------------------------------------------------------------
 
 _EXTRA = st.none() | st.integers() | strategies.strings(10)
-money = st.integers(-1_000, 1_000) | st.decimals(-1_000, 1_000, places=4).map(float)
-hour_minutes = st.from_regex(r"([0-1][0-9]|2[0-3]):[0-5][0-9]", fullmatch=True)
-local_dates = st.dates().map(lambda d: d.isoformat()).filter(lambda s: len(s) == 10)
 
 
 def _maybe_null(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -500,57 +497,6 @@ def _object(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStra
     return st.fixed_dictionaries(required, optional={**optional, "x_vendor": _EXTRA})
 
 
-prices = _object({"excl_vat": money}, {"incl_vat": _maybe_null(money)})
-price_components = _object(
-    {
-        "type": strategies.enum_values(TariffDimensionType),
-        "price": money,
-        "step_size": st.integers(0, 3_600),
-    },
-    {"vat": _maybe_null(st.integers(0, 30) | st.decimals(0, 30, places=2).map(float))},
-)
-tariff_restrictions = _object(
-    {},
-    {
-        "start_time": _maybe_null(hour_minutes),
-        "end_time": _maybe_null(hour_minutes),
-        "start_date": _maybe_null(local_dates),
-        "end_date": _maybe_null(local_dates),
-        **{
-            f"{bound}_{unit}": _maybe_null(money)
-            for bound in ("min", "max")
-            for unit in ("kwh", "current", "power")
-        },
-        "min_duration": _maybe_null(st.integers(0, 86_400)),
-        "max_duration": _maybe_null(st.integers(0, 86_400)),
-        "day_of_week": _lists(strategies.enum_values(DayOfWeek), max_size=7),
-        "reservation": _maybe_null(strategies.enum_values(ReservationRestrictionType)),
-    },
-)
-tariff_elements = _object(
-    {"price_components": st.lists(price_components, min_size=1, max_size=3)},
-    {"restrictions": _maybe_null(tariff_restrictions)},
-)
-tariffs = _object(
-    {
-        "country_code": strategies.ci_strings(2, min_size=2),
-        "party_id": strategies.ci_strings(3, min_size=3),
-        "id": strategies.ci_strings(36),
-        "currency": st.sampled_from(["EUR", "GBP", "CHF", "SEK"]),
-        "elements": st.lists(tariff_elements, min_size=1, max_size=3),
-        "last_updated": strategies.datetimes(),
-    },
-    {
-        "type": _maybe_null(strategies.enum_values(TariffType)),
-        "tariff_alt_text": _lists(strategies.display_texts),
-        "tariff_alt_url": _maybe_null(strategies.urls),
-        "min_price": _maybe_null(prices),
-        "max_price": _maybe_null(prices),
-        "start_date_time": _maybe_null(strategies.datetimes()),
-        "end_date_time": _maybe_null(strategies.datetimes()),
-        "energy_mix": _maybe_null(strategies.energy_mixes),
-    },
-)
 tokens = _object(
     {
         "country_code": strategies.ci_strings(2, min_size=2),
@@ -579,7 +525,7 @@ tokens = _object(
 
 
 @settings(max_examples=75, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=tariffs)
+@given(doc=strategies.tariffs)
 def test_generated_tariffs_validate_and_round_trip(doc: JsonObject) -> None:
     """Any spec-valid Tariff validates and dumps back to the same JSON (§4.4)."""
     assert round_trip(Tariff, doc) == doc
