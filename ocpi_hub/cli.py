@@ -24,6 +24,7 @@ from ocpi_hub import (
     pricing_cli,
     routes_cli,
     settlement_cli,
+    translations_cli,
 )
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
@@ -162,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     agreements_cli.add_parser(commands, common)
     fraud_cli.add_parser(commands, common)
     hubject_cli.add_parser(commands, common)
+    translations_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
     findings_cli.add_parser(commands, common)
     settlement_cli.add_parser(commands, common)
@@ -277,6 +279,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **agreements_cli.COMMANDS,
     **fraud_cli.COMMANDS,
     **hubject_cli.COMMANDS,
+    **translations_cli.COMMANDS,
     **routes_cli.COMMANDS,
     **findings_cli.COMMANDS,
     **settlement_cli.COMMANDS,

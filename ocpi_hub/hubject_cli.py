@@ -38,7 +38,8 @@ from ocpi_hub.storage import Executor
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import hubject, platforms, pulls
-from ocpi_hub.terminal import fail, table
+from ocpi_hub.terminal import fail
+from ocpi_hub.translations_cli import show_losses
 
 __all__ = ["COMMANDS", "add_parser"]
 
@@ -215,14 +216,8 @@ async def cmd_resync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_losses(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database(settings) as pool:
-        found = await hubject.losses(pool, HUBJECT.name)
-    if args.json:
-        print(orjson.dumps(found).decode())
-        return 0
-    columns = ["module", "direction", "field", "lost", "count", "example", "why"]
-    table(found, columns)
-    return 0
+    """`translations losses --translation hubject`, under the command that made them."""
+    return await show_losses(settings, HUBJECT.name, args.json)
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {

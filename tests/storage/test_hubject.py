@@ -8,7 +8,6 @@ import asyncpg
 from ocpi_hub.core.handshake import hash_token
 from ocpi_hub.core.parties import InterfaceRole, Party, PlatformKind, Role
 from ocpi_hub.dialects import HUBJECT
-from ocpi_hub.dialects.losses import Direction, Loss, Lost
 from ocpi_hub.storage.repositories import hubject, platforms
 
 HUB = ("XX", "HUB")
@@ -81,21 +80,6 @@ async def test_enable_records_each_party_once_with_its_oicp_id(pool: asyncpg.Poo
     assert roaming is not None and roaming.oicp_id == "NL*CPB"
     assert network.of(("NL", "CPA"), Role.EMSP) is None
     assert [r.party for r in network.roaming] == [("NL", "CPA"), ("DE", "EMA")]
-
-
-async def test_losses_are_counted_per_field_with_the_latest_example(pool: asyncpg.Pool) -> None:
-    """Each loss counts once per translation that hit it; the example is the latest."""
-
-    def lost(example: str) -> Loss:
-        return Loss("locations", "evses[].capabilities", Direction.OUT, Lost.DROPPED, example, "x")
-
-    await hubject.record_losses(pool, "hubject", [lost("CHIP_CARD_SUPPORT")])
-    await hubject.record_losses(pool, "hubject", [lost("CREDIT_CARD_PAYABLE")])
-    await hubject.record_losses(pool, "other", [lost("ignored")])
-    found = await hubject.losses(pool, "hubject")
-    assert [(f["field"], f["count"], f["example"]) for f in found] == [
-        ("evses[].capabilities", 2, "CREDIT_CARD_PAYABLE")
-    ]
 
 
 async def test_evses_hubject_holds_and_sessions_it_issued(pool: asyncpg.Pool) -> None:

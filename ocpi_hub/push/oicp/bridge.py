@@ -38,7 +38,7 @@ from ocpi_hub.push.http import HttpClient
 from ocpi_hub.push.oicp.client import OicpAnswer, OicpClient, OicpUnreachable, mutual_tls
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.platform_cache import announce
-from ocpi_hub.storage.repositories import hubject, platforms
+from ocpi_hub.storage.repositories import hubject, losses, platforms
 from ocpi_hub.storage.repositories.hubject import HubjectNetwork
 
 __all__ = [
@@ -247,7 +247,7 @@ class OicpBridge:
     async def losses(self, found: Sequence[Loss]) -> None:
         """Count what a translation could not carry."""
         if found:
-            await hubject.record_losses(self.pool, HUBJECT.name, found)
+            await losses.record(self.pool, HUBJECT.name, found)
             for loss in found:
                 log.debug("oicp_loss", module=loss.module, field=loss.field, lost=loss.lost)
 

@@ -8,7 +8,7 @@ OICP bridge (ocpi_hub/push/oicp) needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,6 @@ from ocpi_hub.core.parties import (
     Role,
 )
 from ocpi_hub.core.routing import PartyKey
-from ocpi_hub.dialects.losses import Loss
 from ocpi_hub.storage import Connection, Executor
 from ocpi_hub.storage.repositories import clientinfo
 from ocpi_hub.storage.repositories.platforms import _insert_parties
@@ -40,9 +39,7 @@ __all__ = [
     "enable",
     "forget_evses",
     "held_evses",
-    "losses",
     "network",
-    "record_losses",
     "remember_session",
     "session",
     "session_of_reference",
@@ -330,30 +327,3 @@ async def session_of_reference(
         reference,
     )
     return None if row is None else (row["session_id"], row["evse_id"])
-
-
-async def record_losses(conn: Executor, dialect: str, found: Sequence[Loss]) -> None:
-    """Count each loss of one translation, keeping the latest example."""
-    if not found:
-        return
-    await conn.executemany(
-        "INSERT INTO translation_losses (dialect, module, field, direction, lost, count,"
-        " example, why) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)"
-        " ON CONFLICT (dialect, module, field, direction, lost) DO UPDATE"
-        " SET count = translation_losses.count + 1, example = EXCLUDED.example,"
-        "     why = EXCLUDED.why, last_seen = now()",
-        [
-            (dialect, x.module, x.field, x.direction.value, x.lost.value, x.example, x.why)
-            for x in found
-        ],
-    )
-
-
-async def losses(conn: Executor, dialect: str) -> list[dict[str, Any]]:
-    """Every loss counted for `dialect`, by module, way and field."""
-    rows = await conn.fetch(
-        "SELECT module, field, direction, lost, count, example, why, first_seen, last_seen"
-        " FROM translation_losses WHERE dialect = $1 ORDER BY module, direction, field, lost",
-        dialect,
-    )
-    return [dict(r) for r in rows]
