@@ -12,11 +12,15 @@ Token `auth_id`; Session `start_datetime`/`end_datetime`, `auth_id`, an embedded
 a number `total_cost`; CDR `stop_date_time`, `auth_id`, an embedded Location and a number
 `total_cost`; CommandResponse only `result`; Endpoint without `role`; Credentials with one
 party at top level; LocationReferences with `connector_ids`.
+
+A versions list names every version the server serves, later ones too (a 2.1.1 client ignores
+those it does not know), so a listed `Version.version` is any version number; the details
+checked must be 2.1.1's.
 """
 
 OBJECT_TABLES = """
 Version                          version_information_endpoint §2 (2.1.1)
-  version              VersionNumber        1
+  version              string(5)            1
   url                  URL                  1
 VersionDetails
   version              VersionNumber        1

@@ -72,7 +72,13 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     conn.add_argument("--dialect", default=DEFAULT_DIALECT, help="how the peer speaks OCPI")
     conn.add_argument(
-        "--json", action="store_true", help='print {"platform_id": ..., "dialect": ..., ...}'
+        "--role",
+        choices=["CPO", "EMSP"],
+        type=str.upper,
+        help="the peer's role: needed when it speaks only OCPI 2.1.1 (credentials carry none)",
+    )
+    conn.add_argument(
+        "--json", action="store_true", help='print {"platform_id": ..., "version": ..., ...}'
     )
 
 
@@ -201,6 +207,7 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
                 versions_url=args.versions_url,
                 token_a=args.token,
                 dialect=args.dialect,
+                role=Role(args.role) if args.role else None,
             )
         except ConnectFailed as exc:
             return fail(f"connect failed: {exc}")
@@ -213,11 +220,19 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
         rows = [_party_row(party, platform) for party in platform.parties]
         print(
             orjson.dumps(
-                {"platform_id": platform.id, "dialect": platform.dialect, "parties": rows}
+                {
+                    "platform_id": platform.id,
+                    "dialect": platform.dialect,
+                    "version": platform.version,
+                    "parties": rows,
+                }
             ).decode()
         )
     else:
-        print(f"Connected to {', '.join(map(str, platform.parties))} (platform {platform.id}).")
+        print(
+            f"Connected to {', '.join(map(str, platform.parties))}"
+            f" (platform {platform.id}, OCPI {platform.version})."
+        )
     return 0
 
 

@@ -217,10 +217,12 @@ class RunningHub:
         hub = (self.settings.country_code, self.settings.party_id)
         return await invite(self.pool, hub, role, country_code, party_id)
 
-    async def connect(self, versions_url: str, token_a: str, dialect: str = DEFAULT) -> int:
+    async def connect(
+        self, versions_url: str, token_a: str, dialect: str = DEFAULT, role: Role | None = None
+    ) -> int:
         """What `ocpi-hub connect` does: register with the peer at `versions_url` using token A,
-        through the hub's own client, as a peer speaking `dialect`; returns the new platform's
-        id."""
+        through the hub's own client, as a peer speaking `dialect` (in `role` when it speaks
+        only 2.1.1); returns the new platform's id."""
         async with self.pool.acquire() as conn:
             platform_id = await connect(
                 conn,
@@ -229,6 +231,7 @@ class RunningHub:
                 versions_url=versions_url,
                 token_a=token_a,
                 dialect=dialect,
+                role=role,
             )
         await announce(self.pool, platform_id)  # as the command does
         return platform_id

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ocpi_hub.core.parties import (
@@ -81,12 +81,13 @@ def token_candidates(header: str | None) -> list[str]:
     return candidates
 
 
-def pick_version(versions: Iterable[Version]) -> Version:
-    """The hub speaks 2.2.1 only; 3002 when the peer does not offer it."""
-    for version in versions:
-        if version.version == OCPI_VERSION:
-            return version
-    raise UnsupportedVersion(f"the peer offers no OCPI {OCPI_VERSION}")
+def pick_version(versions: Iterable[Version], wanted: Sequence[str] = (OCPI_VERSION,)) -> Version:
+    """The first version of `wanted` (best first) the peer offers; 3002 when it offers none."""
+    offered = {version.version: version for version in versions}
+    for number in wanted:
+        if number in offered:
+            return offered[number]
+    raise UnsupportedVersion(f"the peer offers no OCPI {' or '.join(wanted)}")
 
 
 def check_endpoints(details: VersionDetails, roles: Iterable[Role]) -> None:

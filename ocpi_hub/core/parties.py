@@ -141,6 +141,14 @@ class Platform:
     parties: tuple[Party, ...] = field(default_factory=tuple)
     kind: PlatformKind = PlatformKind.PEER
     dialect: str = "ocpi-2.2.1"  # a name in ocpi_hub.dialects.DIALECTS
+    # While the hub connects to a 2.1.1 peer: the role it was told the peer has (its party is
+    # named by its credentials only once they come back).
+    connecting_role: Role | None = None
+
+    @property
+    def role(self) -> Role | None:
+        """The role of its (first) party, or the one it is being connected in."""
+        return self.parties[0].role if self.parties else self.connecting_role
 
     def endpoint(self, module: str, role: InterfaceRole) -> str | None:
         """The URL of this platform's `module` interface in `role`, if it offers one."""

@@ -29,6 +29,7 @@ from ocpi_hub.dialects.gireve import GIREVE
 from ocpi_hub.dialects.hubject import HUBJECT
 from ocpi_hub.dialects.lenient import LENIENT
 from ocpi_hub.dialects.ocpi221 import OCPI_221
+from ocpi_hub.dialects.v211 import speaking
 
 __all__ = [
     "DEFAULT",
@@ -55,6 +56,7 @@ __all__ = [
     "refusal",
     "same_evse_id",
     "same_id",
+    "speaking",
     "spec_answer",
     "spoken",
     "spoken_by",
@@ -81,9 +83,10 @@ def dialect(name: str) -> Dialect:
 
 
 def spoken_by(platform: Platform) -> Dialect:
-    """The profile a platform speaks; the spec's for a name no profile has any more (a profile
-    removed from a newer release while a platform still names it)."""
-    return spoken(platform.dialect)
+    """The profile a platform speaks, in the OCPI version it speaks (`v211.speaking`); the
+    spec's for a name no profile has any more (a profile removed from a newer release while a
+    platform still names it)."""
+    return speaking(spoken(platform.dialect), platform.version)
 
 
 def spoken(name: str) -> Dialect:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from ocpi_hub.core.networks import PeerNetworks
+from ocpi_hub.core.parties import InterfaceRole, Platform
 from ocpi_hub.core.types import format_datetime
 from ocpi_hub.dialects import OCPI_221, Dialect, authorization_value, spec_answer
 from ocpi_hub.logging import get_logger
@@ -86,20 +87,55 @@ class Bridge(Protocol):
     ) -> PeerResponse: ...
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a request is, for a platform that needs it translated (another OCPI version): the
+    platform, the module and interface of the endpoint it goes to, and the path below that
+    endpoint ("" for a URL the platform gave, such as a response_url)."""
+
+    platform: Platform
+    module: str
+    interface: InterfaceRole
+    path: str = ""
+
+
+Send = Callable[..., Awaitable[PeerResponse]]
+
+
+class Translator(Protocol):
+    """What carries a request to a platform in another OCPI version (push.v211): it translates
+    the request, sends it with `send` (PeerClient's own sending, same keywords as
+    `PeerClient.request` minus the translation ones), and translates the answer back."""
+
+    async def request(
+        self,
+        send: Send,
+        target: Target,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None,
+        **sending: Any,
+    ) -> PeerResponse: ...
+
+
 class PeerClient:
     """Sends OCPI requests to peers over one `HttpClient`; with a `guard`, only to addresses it
     allows (`peer_client` gives the hub's: the guard resolves every name the client calls).
-    A request to a platform whose dialect names a bridge goes to that bridge in `bridges`."""
+    A request to a platform whose dialect names a bridge goes to that bridge in `bridges`; one
+    with a `target` on a platform of another OCPI version goes through the `translator`."""
 
     def __init__(
         self,
         http: HttpClient,
         guard: PeerNetworksResolver | None = None,
         bridges: Mapping[str, Bridge] | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.http = http
         self.guard = guard
         self.bridges = bridges if bridges is not None else {}
+        self.translator = translator
 
     async def check_url(self, url: str) -> None:
         """OutsidePeerNetworks unless the hub may call `url` (push.networks: registration)."""
@@ -120,12 +156,30 @@ class PeerClient:
         params: Mapping[str, str] | None = None,
         dialect: Dialect = OCPI_221,
         single: bool = False,
+        target: Target | None = None,
     ) -> PeerResponse:
         """One request, with a fresh X-Request-ID unless given, the token encoded as `dialect`
         wants it (the receiving platform's: `dialects.spoken_by`), and the answer in the spec's
         form where the dialect answers otherwise (`dialects.spec_answer`: an error without the
         envelope, or, for a GET of one object (`single`), a one-item list); raises
-        PeerUnreachable or PeerTimeout."""
+        PeerUnreachable or PeerTimeout. With a `target` whose platform speaks another OCPI
+        version than 2.2.1, the request and its answer are translated (`translator`)."""
+        sending = {
+            "token": token,
+            "timeout": timeout,
+            "correlation_id": correlation_id,
+            "request_id": request_id,
+            "headers": headers,
+            "params": params,
+            "dialect": dialect,
+            "single": single,
+        }
+        if target is not None and dialect.version != OCPI_221.version:
+            if self.translator is None:
+                raise PeerUnreachable(f"{method} {url}: no OCPI {dialect.version} translator here")
+            return await self.translator.request(
+                self.request, target, method, url, body=body, **sending
+            )
         sent = {
             "Authorization": authorization_value(dialect, token),
             "X-Request-ID": request_id or str(uuid.uuid4()),
@@ -200,13 +254,15 @@ async def peer_client(
     *,
     connections: int = 100,
     bridges: Mapping[str, Bridge] | None = None,
+    translator: Translator | None = None,
 ) -> AsyncIterator[PeerClient]:
     """The hub's client: every connection goes to an address in `networks` (each name and IP
     address judged by `PeerNetworksResolver` at each new connection), at most `connections`
-    requests at once; requests to a bridged dialect go to its bridge in `bridges`."""
+    requests at once; requests to a bridged dialect go to its bridge in `bridges`, those to a
+    platform of another OCPI version through `translator`."""
     guard = PeerNetworksResolver(networks)
     async with HttpClient(limit=connections, resolve=guard.resolve) as http:
-        yield PeerClient(http, guard, bridges)
+        yield PeerClient(http, guard, bridges, translator)
 
 
 def _now() -> str:

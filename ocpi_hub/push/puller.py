@@ -47,7 +47,7 @@ from ocpi_hub.core.stored import STORED
 from ocpi_hub.dialects import Dialect
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.client import PeerClient, PeerUnreachable
+from ocpi_hub.push.client import PeerClient, PeerUnreachable, Target
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage import changes
 from ocpi_hub.storage.availability import DatabaseWatch
@@ -182,6 +182,7 @@ class Puller:
                 headers=headers,
                 params=params,
                 dialect=dialect,
+                target=Target(platform, pull.module, InterfaceRole.SENDER),
             )
             if not answer.ok or not isinstance(answer.data, list):
                 message = answer.body.get("status_message") if answer.status_code else None

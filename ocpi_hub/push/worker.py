@@ -40,7 +40,7 @@ from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
 from ocpi_hub.core.urls import endpoint_url
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.client import PeerClient, PeerUnreachable
+from ocpi_hub.push.client import PeerClient, PeerUnreachable, Target
 from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch, is_unavailable
@@ -283,6 +283,7 @@ class OutboxWorker:
                 correlation_id=head.correlation_id,
                 request_id=request_id,
                 headers=headers,
+                target=Target(platform, head.module, InterfaceRole(head.interface), head.path),
             )
         except PeerUnreachable as exc:
             self.meter.record(platform.id, False, time.monotonic() - started)

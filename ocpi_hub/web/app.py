@@ -21,6 +21,7 @@ from ocpi_hub.push.oicp import operators as oicp_operators
 from ocpi_hub.push.oicp.bridge import OicpBridge
 from ocpi_hub.push.puller import Puller
 from ocpi_hub.push.routes import RouteChooser
+from ocpi_hub.push.v211 import Translator
 from ocpi_hub.push.worker import OutboxWorker
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch
@@ -30,7 +31,7 @@ from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements, findings
 from ocpi_hub.storage.route_meter import RouteMeter
-from ocpi_hub.web import credentials, oicp, versions
+from ocpi_hub.web import credentials, oicp, v211, versions
 from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
     AUTHORIZATIONS,
@@ -91,9 +92,10 @@ def create_app(
     app[HEARD_FROM] = {}
     app[METER] = RouteMeter(bucket_seconds(settings.route_window))
     app[AUTHORIZATIONS] = AuthorizationLog()
+    app[v211.TRANSLATIONS] = Translator(pool)
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
-    app.add_routes(tolerate_trailing_slash(routes))
+    app.add_routes(tolerate_trailing_slash(routes + v211.routes(routes)))
     app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
@@ -130,7 +132,9 @@ def _bridges(app: web.Application) -> dict[str, Bridge]:
 
 
 async def _peer_client(app: web.Application) -> AsyncIterator[None]:
-    async with peer_client(app[SETTINGS].peer_networks, bridges=_bridges(app)) as client:
+    async with peer_client(
+        app[SETTINGS].peer_networks, bridges=_bridges(app), translator=Translator(app[POOL])
+    ) as client:
         app[CLIENT] = client
         yield
 
@@ -164,7 +168,10 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     # pushes never makes a relayed request (a real-time authorization) wait for a connection.
     settings = app[SETTINGS]
     async with peer_client(
-        settings.peer_networks, connections=settings.push_concurrency, bridges=_bridges(app)
+        settings.peer_networks,
+        connections=settings.push_concurrency,
+        bridges=_bridges(app),
+        translator=Translator(app[POOL]),
     ) as client:
         worker = OutboxWorker(
             app[POOL], client, settings, app[DATABASE], app[PLATFORMS], app[METER]

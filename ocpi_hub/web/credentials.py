@@ -29,8 +29,17 @@ from ocpi_hub.core.handshake import (
     parties_of,
 )
 from ocpi_hub.core.model import validation_message
-from ocpi_hub.core.parties import Credentials, InterfaceRole, ModuleID, Platform, PlatformStatus
+from ocpi_hub.core.parties import (
+    Credentials,
+    InterfaceRole,
+    ModuleID,
+    Platform,
+    PlatformStatus,
+    Role,
+)
 from ocpi_hub.core.routing import PartyKey
+from ocpi_hub.dialects.v211 import V211
+from ocpi_hub.dialects.v211.credentials import credentials_in, credentials_out
 from ocpi_hub.errors import InvalidParameters, MethodNotAllowed
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.connect import business_details, discover, our_credentials
@@ -67,10 +76,27 @@ def _hub(request: web.Request) -> PartyKey:
     return (settings.country_code, settings.party_id)
 
 
+def _version(request: web.Request) -> str:
+    """The OCPI version the request came in: the path's (/ocpi/2.1.1/credentials)."""
+    return V211 if request.path.startswith(f"/ocpi/{V211}/") else OCPI_VERSION
+
+
+def _role(caller: Platform) -> Role:
+    """The role of a 2.1.1 party: its invitation's (2.1.1 credentials carry none)."""
+    return caller.role or Role.OTHER
+
+
+def _answer(request: web.Request, credentials: dict[str, Any]) -> web.Response:
+    """The hub's credentials in the request's version: in 2.1.1 the hub's one identity."""
+    if _version(request) == V211:
+        credentials, _ = credentials_out(credentials)
+    return ocpi_response(envelope(credentials))
+
+
 async def get_credentials(request: web.Request) -> web.Response:
     """The hub's credentials, with the token the caller used: we keep only its hash, and the
     caller already holds it (an answer to ocpi/ocpi#394)."""
-    return ocpi_response(envelope(await _hub_credentials(request, request[CALLER_TOKEN])))
+    return _answer(request, await _hub_credentials(request, request[CALLER_TOKEN]))
 
 
 async def post_credentials(request: web.Request) -> web.Response:
@@ -103,7 +129,12 @@ async def delete_credentials(request: web.Request) -> web.Response:
 
 
 async def _register(request: web.Request, caller: Platform) -> web.Response:
+    """Register (or re-register) the caller in the version it came in: the one it picked, so
+    an invited party may register in 2.1.1 or 2.2.1, and move from one to the other by a PUT."""
+    version = _version(request)
     body = await read_json(request)
+    if version == V211 and isinstance(body, dict):
+        body, _ = credentials_in(body, _role(caller))
     try:
         credentials = Credentials.model_validate(body)
     except ValidationError as exc:
@@ -116,7 +147,9 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
         credentials.url,
         credentials.token,
         settings.forward_timeout,
-        dialects.spoken_by(caller),
+        dialects.speaking(dialects.spoken(caller.dialect), version),
+        versions=(version,),
+        role=_role(caller),
     )
     check_endpoints(details, (p.role for p in caller.parties))
 
@@ -129,7 +162,7 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
             incoming_token=token_c,
             outgoing_token=credentials.token,
             versions_url=credentials.url,
-            version=OCPI_VERSION,
+            version=version,
             endpoints=details.endpoints,
             # A network's other roles are the remote parties it hosts.
             parties=business_details(credentials) if caller.network else None,
@@ -144,19 +177,25 @@ async def _register(request: web.Request, caller: Platform) -> web.Response:
         platform=caller.id,
         rotated=caller.status == PlatformStatus.REGISTERED,
     )
-    return ocpi_response(envelope(await _hub_credentials(request, token_c)))
+    return _answer(request, await _hub_credentials(request, token_c))
 
 
 PATH = f"/ocpi/{OCPI_VERSION}/credentials"
+PATH_211 = f"/ocpi/{V211}/credentials"
 # Credentials is symmetric; d2 advises publishing it as SENDER (checklist §2).
 ENDPOINTS = [(ModuleID.CREDENTIALS, InterfaceRole.SENDER, PATH)]
 
 
 def routes() -> list[web.RouteDef]:
-    path = PATH
+    """The credentials module in both versions: one set of handlers, which read the version
+    from the path."""
     return [
-        web.get(path, get_credentials, name="config:credentials"),
-        web.post(path, post_credentials, name="config:credentials_post"),
-        web.put(path, put_credentials, name="config:credentials_put"),
-        web.delete(path, delete_credentials, name="config:credentials_delete"),
+        route
+        for path, version in ((PATH, ""), (PATH_211, "_v211"))
+        for route in (
+            web.get(path, get_credentials, name=f"config:credentials{version}"),
+            web.post(path, post_credentials, name=f"config:credentials_post{version}"),
+            web.put(path, put_credentials, name=f"config:credentials_put{version}"),
+            web.delete(path, delete_credentials, name=f"config:credentials_delete{version}"),
+        )
     ]

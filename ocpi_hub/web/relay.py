@@ -41,7 +41,7 @@ from ocpi_hub.errors import (
     UnknownReceiver,
 )
 from ocpi_hub.logging import get_logger
-from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable
+from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable, Target
 from ocpi_hub.web.keys import (
     CALLER,
     CLIENT,
@@ -242,6 +242,7 @@ async def ask(
             correlation_id=request[CORRELATION_ID],
             headers=routing_headers(call.sender, to),
             single=request.method == "GET",  # the hub relays GETs of one object only
+            target=Target(platform, module.value, interface, path),
         )
         ok = succeeded(answer.http_status, answer.status_code is not None)
     except PeerTimeout as exc:

@@ -1,5 +1,5 @@
-"""Versions module (checklist §2): the versions list and the 2.2.1 details; and the two health
-views operators and orchestrators poll (not OCPI modules, no token)."""
+"""Versions module (checklist §2): the versions list and the 2.2.1 and 2.1.1 details; and the
+two health views operators and orchestrators poll (not OCPI modules, no token)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from aiohttp import web
 
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import OCPI_VERSION
-from ocpi_hub.core.parties import InterfaceRole, ModuleID
-from ocpi_hub.errors import DatabaseUnavailable
-from ocpi_hub.web.keys import DATABASE, SETTINGS
+from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform, Role
+from ocpi_hub.dialects.v211 import V211, VERSIONS
+from ocpi_hub.dialects.v211.credentials import endpoints_out
+from ocpi_hub.errors import DatabaseUnavailable, InvalidParameters
+from ocpi_hub.web.keys import CALLER, DATABASE, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
+from ocpi_hub.web.v211 import path_211
 
 
 async def versions(request: web.Request) -> web.Response:
+    """Both versions the hub serves: a party picks one by registering at its credentials."""
     public_url = request.app[SETTINGS].public_url
-    data = [{"version": OCPI_VERSION, "url": f"{public_url}/ocpi/{OCPI_VERSION}"}]
+    data = [{"version": v, "url": f"{public_url}/ocpi/{v}"} for v in VERSIONS]
     return ocpi_response(envelope(data))
 
 
@@ -30,6 +34,23 @@ async def version_details(request: web.Request) -> web.Response:
         for module, role, path in request.app[OFFERED]
     ]
     return ocpi_response(envelope({"version": OCPI_VERSION, "endpoints": endpoints}))
+
+
+async def version_details_211(request: web.Request) -> web.Response:
+    """The 2.1.1 details: endpoints carry no role in 2.1.1, so each party is given the side it
+    talks to (§1.7): a CPO the hub's eMSP interfaces, an eMSP its CPO interfaces, by the role
+    it was invited in."""
+    public_url = request.app[SETTINGS].public_url
+    offered = [
+        {"identifier": module.value, "role": role.value, "url": public_url + path_211(path)}
+        for module, role, path in request.app[OFFERED]
+    ]
+    caller: Platform = request[CALLER]
+    role = caller.role or Role.OTHER
+    if role not in (Role.CPO, Role.EMSP):
+        raise InvalidParameters(f"OCPI 2.1.1 has CPOs and eMSPs only, not a {role.value}")
+    endpoints = endpoints_out(offered, role)
+    return ocpi_response(envelope({"version": V211, "endpoints": endpoints}))
 
 
 async def ready(request: web.Request) -> web.Response:
@@ -55,4 +76,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/health/live", live, name="health:live"),
         web.get("/ocpi/versions", versions, name="config:versions"),
         web.get(f"/ocpi/{OCPI_VERSION}", version_details, name="config:version_details"),
+        web.get(f"/ocpi/{V211}", version_details_211, name="config:version_details_211"),
     ]

@@ -112,3 +112,22 @@ def test_the_suite_imports_nothing_of_the_hub() -> None:
                 else []
             )
             assert not [n for n in names if n.split(".")[0] == "ocpi_hub"], path
+
+
+async def test_cpo_role_in_211_passes_whole(seeded_hub: SeededHub) -> None:
+    """--version 2.1.1 --role CPO (the suite a 2.1.1 eMSP): the hub's 2.1.1 side passes, its
+    lists translated from what 2.2.1 parties pushed (issue 11)."""
+    hub = seeded_hub.hub
+    token_a = await hub.invite("EMSP", *SUITE)
+    await seed(hub, seeded_hub.cpo, seeded_hub.emsp, SUITE)
+    result = await run_suite(Options(hub.versions_url, Role.CPO, token_a=token_a, version="2.1.1"))
+    assert_whole(result)
+
+
+async def test_emsp_role_in_211_passes_whole(seeded_hub: SeededHub) -> None:
+    """--version 2.1.1 --role EMSP (the suite a 2.1.1 CPO): the hub's 2.1.1 eMSP side passes."""
+    hub = seeded_hub.hub
+    token_a = await hub.invite("CPO", *SUITE)
+    await seed(hub, seeded_hub.cpo, seeded_hub.emsp, ("DE", "EMA"))
+    options = Options(hub.versions_url, Role.EMSP, token_a=token_a, version="2.1.1")
+    assert_whole(await run_suite(options))

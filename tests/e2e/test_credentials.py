@@ -140,6 +140,13 @@ class OldVersionParty(FakeParty):
         return self._reply(request, [{"version": "2.1.1", "url": f"{self.url}/ocpi/2.1.1"}])
 
 
+class AncientParty(FakeParty):
+    """A party that speaks only OCPI 2.0, which the hub does not."""
+
+    async def _versions(self, request: web.Request) -> web.Response:
+        return self._reply(request, [{"version": "2.0", "url": f"{self.url}/ocpi/2.0"}])
+
+
 class RefusingParty(FakeParty):
     """A peer that answers the hub's credentials POST with an error (or no credentials)."""
 
@@ -569,10 +576,11 @@ async def test_connect_with_refused_token_a_fails(hub: RunningHub, make_party: M
 async def test_connect_without_mutual_version_fails(
     hub: RunningHub, parties: list[FakeParty]
 ) -> None:
-    """connect to a peer without 2.2.1 → ConnectFailed, nothing kept (§3.3)."""
-    peer = await start(parties, OldVersionParty("EMSP", "BE", "EMC", RECEIVER_MODULES))
+    """connect to a peer with neither 2.2.1 nor 2.1.1 → ConnectFailed naming both, nothing
+    kept (§3.3)."""
+    peer = await start(parties, AncientParty("EMSP", "BE", "EMC", RECEIVER_MODULES))
     message = await connect_fails(hub, peer, peer.issue_token_a())
-    assert "2.2.1" in message
+    assert "2.2.1 or 2.1.1" in message
 
 
 @pytest.mark.parametrize(("http_status", "code"), [(200, 2001), (405, 2000), (500, 3000)])

@@ -133,6 +133,16 @@ async def find_one(
     return orjson.loads(raw) if raw is not None else None
 
 
+async def token_by_contract(conn: Executor, contract_id: str) -> dict[str, Any] | None:
+    """The latest stored Token with this contract id, of whichever eMSP (a 2.1.1 `auth_id`)."""
+    raw = await conn.fetchval(
+        "SELECT data::text FROM objects WHERE module = 'tokens'"
+        " AND upper(data->>'contract_id') = upper($1) ORDER BY seq DESC LIMIT 1",
+        contract_id,
+    )
+    return orjson.loads(raw) if raw is not None else None
+
+
 async def any_of_owner(conn: Executor, module: str, owner: PartyKey) -> bool:
     """Whether the hub holds any `module` object of `owner`."""
     found = await conn.fetchval(

@@ -71,6 +71,7 @@ def _platform(row: asyncpg.Record) -> Platform:
         parties=tuple(Party.of(*p) for p in orjson.loads(row["party_rows"])),
         kind=PlatformKind(row["kind"]),
         dialect=row["dialect"],
+        connecting_role=Role(row["connecting_role"]) if row["connecting_role"] else None,
     )
 
 
@@ -194,17 +195,23 @@ async def invite(
 
 
 async def begin_connect(
-    conn: Connection, *, token: str, versions_url: str, dialect: str = "ocpi-2.2.1"
+    conn: Connection,
+    *,
+    token: str,
+    versions_url: str,
+    dialect: str = "ocpi-2.2.1",
+    role: Role | None = None,
 ) -> int:
-    """A platform we are connecting to, which speaks `dialect`: it may call us with `token`
-    (our token B) meanwhile."""
+    """A platform we are connecting to, which speaks `dialect` (a 2.1.1 one in `role`): it may
+    call us with `token` (our token B) meanwhile."""
     platform_id: int = await conn.fetchval(
-        "INSERT INTO platforms (status, incoming_token_hash, versions_url, dialect)"
-        " VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO platforms (status, incoming_token_hash, versions_url, dialect,"
+        " connecting_role) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         PlatformStatus.CONNECTING.value,
         hash_token(token),
         versions_url,
         dialect,
+        role.value if role else None,
     )
     return platform_id
 
