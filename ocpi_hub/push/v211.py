@@ -27,7 +27,7 @@ from ocpi_hub.core.parties import InterfaceRole, Platform, Role
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.core.types import format_datetime
 from ocpi_hub.dialects.losses import Loss
-from ocpi_hub.dialects.v211 import TRANSLATION, V211, V221
+from ocpi_hub.dialects.v211 import TRANSLATION, path_211
 from ocpi_hub.dialects.v211.cdrs import cdr_in, cdr_out
 from ocpi_hub.dialects.v211.commands import (
     command_out,
@@ -249,9 +249,7 @@ class Translator(Translations):
             return _answer({"result": "NOT_SUPPORTED", "timeout": 0})
         if isinstance(request.get("response_url"), str):
             # The hub's result URL in the version the CPO posts to (web.v211 translates it).
-            request["response_url"] = request["response_url"].replace(
-                f"/ocpi/{V221}/", f"/ocpi/{V211}/", 1
-            )
+            request["response_url"] = path_211(request["response_url"])
         answer = await send("POST", url, body=_dumps(request), **sending)
         if answer.status_code is None or answer.data is None:
             return answer

@@ -36,7 +36,7 @@ from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.parties import InterfaceRole, Role
 from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.dialects.losses import Loss
-from ocpi_hub.dialects.v211 import V211, V221
+from ocpi_hub.dialects.v211 import V221, path_211
 from ocpi_hub.dialects.v211.commands import (
     command_in,
     command_response_out,
@@ -56,14 +56,9 @@ __all__ = ["path_211", "routes", "translations"]
 
 # The modules a 2.1.1 party uses (§1.7): no hubclientinfo, no chargingprofiles.
 MODULES = frozenset({"locations", "tariffs", "tokens", "sessions", "cdrs", "commands"})
-_PREFIX_221, _PREFIX_211 = f"/ocpi/{V221}/", f"/ocpi/{V211}/"
+_PREFIX_221 = f"/ocpi/{V221}/"
 
 TRANSLATIONS = web.AppKey("v211_translations", Translations)
-
-
-def path_211(path: str) -> str:
-    """Where the hub serves in 2.1.1 what it serves at `path` (or a URL) in 2.2.1."""
-    return path.replace(_PREFIX_221, _PREFIX_211, 1)
 
 
 def translations(request: web.Request) -> Translations:

@@ -8,12 +8,11 @@ from aiohttp import web
 from ocpi_hub.core.envelope import envelope
 from ocpi_hub.core.handshake import OCPI_VERSION
 from ocpi_hub.core.parties import InterfaceRole, ModuleID, Platform, Role
-from ocpi_hub.dialects.v211 import V211, VERSIONS
+from ocpi_hub.dialects.v211 import V211, VERSIONS, path_211
 from ocpi_hub.dialects.v211.credentials import endpoints_out
 from ocpi_hub.errors import DatabaseUnavailable, InvalidParameters
 from ocpi_hub.web.keys import CALLER, DATABASE, SETTINGS
 from ocpi_hub.web.middleware import ocpi_response
-from ocpi_hub.web.v211 import path_211
 
 
 async def versions(request: web.Request) -> web.Response:

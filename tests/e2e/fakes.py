@@ -404,7 +404,7 @@ class FakeParty:
     async def register_with(self, hub_versions_url: str, token_a: str) -> Answer:
         """The handshake as initiator: discover the hub with token A, POST our token B."""
         versions = await self.call_url("GET", hub_versions_url, token=token_a)
-        details = await self.call_url("GET", versions.data[0]["url"], token=token_a)
+        details = await self.call_url("GET", self._details_url(versions), token=token_a)
         credentials_url = next(
             e["url"] for e in details.data["endpoints"] if e["identifier"] == "credentials"
         )
@@ -413,14 +413,26 @@ class FakeParty:
         answer = await self.call_url(
             "POST", credentials_url, token=token_a, json=self.credentials(token_b)
         )
+        self._heard_credentials(details, answer)
         if answer.status_code == 1000:
             self.peer_credentials = answer.data
             self.token_for_hub = answer.data["token"]
             self.hub_token = token_b
             self.endpoints = {
-                (e["identifier"], e["role"]): e["url"] for e in details.data["endpoints"]
+                (e["identifier"], self._interface(e)): e["url"] for e in details.data["endpoints"]
             }
         return answer
+
+    def _details_url(self, versions: Answer) -> str:
+        """The details of the version we speak, from the hub's versions list."""
+        return str(next(v["url"] for v in versions.data if v["version"] == self.version))
+
+    def _heard_credentials(self, details: Answer, answer: Answer) -> None:
+        """What a stricter party checks in the hub's details and credentials (nothing here)."""
+
+    def _interface(self, endpoint: dict[str, Any]) -> str:
+        """The interface role an endpoint of the hub's is (2.2.1: it says so)."""
+        return str(endpoint["role"])
 
     async def call_url(
         self,

@@ -205,37 +205,23 @@ class FakeParty211(FakeParty):
         kwargs["raw_token"] = True
         return await super().call_url(method, url, **kwargs)
 
-    async def register_with(self, hub_versions_url: str, token_a: str) -> Answer:
-        """The 2.1.1 handshake as initiator: pick 2.1.1 from the hub's versions, read its
-        details, POST our 2.1.1 credentials with token A; the endpoints are keyed as the
-        hub's interface for our role ((module, SENDER/RECEIVER), §1.7)."""
-        versions = await self.call_url("GET", hub_versions_url, token=token_a)
+    def _details_url(self, versions: Answer) -> str:
+        """2.1.1 from the hub's versions list (a bare list, or d2's `versions` wrapper)."""
         listed = versions_listed(versions.data) or []
-        details_url = next(
-            v["url"] for v in listed if isinstance(v, dict) and v.get("version") == V211
+        return str(
+            next(v["url"] for v in listed if isinstance(v, dict) and v.get("version") == V211)
         )
-        details = await self.call_url("GET", details_url, token=token_a)
+
+    def _heard_credentials(self, details: Answer, answer: Answer) -> None:
         if "role" in str(details.data):
             self.breaches.append(f"the hub's 2.1.1 details carry a role: {details.data}")
-        credentials_url = next(
-            e["url"] for e in details.data["endpoints"] if e["identifier"] == "credentials"
-        )
-        token_b = new_token()
-        self.accepted_tokens.add(token_b)
-        answer = await self.call_url(
-            "POST", credentials_url, token=token_a, json=self.credentials(token_b)
-        )
         self._read("Credentials", answer)
-        if answer.status_code == 1000:
-            self.peer_credentials = answer.data
-            self.token_for_hub = answer.data["token"]
-            self.hub_token = token_b
-            counterpart = INTERFACES_211["EMSP" if self.role == "CPO" else "CPO"]
-            self.endpoints = {
-                (e["identifier"], counterpart.get(e["identifier"], "")): e["url"]
-                for e in details.data["endpoints"]
-            }
-        return answer
+
+    def _interface(self, endpoint: dict[str, Any]) -> str:
+        """2.1.1 endpoints carry no role: the hub's interface for our role's counterpart
+        (§1.7), so `endpoints` is keyed as for a 2.2.1 party."""
+        counterpart = INTERFACES_211["EMSP" if self.role == "CPO" else "CPO"]
+        return counterpart.get(endpoint["identifier"], "")
 
     def _read(self, kind: str, answer: Answer) -> None:
         """Record what is not 2.1.1 in an answer's data (a 1000 answer with data only)."""

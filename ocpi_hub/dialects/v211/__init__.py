@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from ocpi_hub.dialects.base import Dialect
 
-__all__ = ["TRANSLATION", "V211", "V221", "VERSIONS", "speaking"]
+__all__ = ["TRANSLATION", "V211", "V221", "VERSIONS", "path_211", "speaking"]
 
 V211 = "2.1.1"
 V221 = "2.2.1"
@@ -50,3 +50,9 @@ def speaking(dialect: Dialect, version: str | None) -> Dialect:
         missing_commands=dialect.missing_commands | _MISSING_COMMANDS,
         put_instead_of_patch=dialect.put_instead_of_patch | _PUT_INSTEAD,
     )
+
+
+def path_211(path: str) -> str:
+    """Where the hub serves in 2.1.1 what it serves at `path` (or a URL) in 2.2.1: the same
+    below /ocpi/2.1.1/ (its routes, a CDR's Location, a page's Link, a command's response_url)."""
+    return path.replace(f"/ocpi/{V221}/", f"/ocpi/{V211}/", 1)
