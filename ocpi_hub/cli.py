@@ -20,6 +20,7 @@ from ocpi_hub import (
     findings_cli,
     fraud_cli,
     hubject_cli,
+    operators_cli,
     parties_cli,
     pricing_cli,
     routes_cli,
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     fraud_cli.add_parser(commands, common)
     hubject_cli.add_parser(commands, common)
     translations_cli.add_parser(commands, common)
+    operators_cli.add_parser(commands, common)
     routes_cli.add_parser(commands, common)
     findings_cli.add_parser(commands, common)
     settlement_cli.add_parser(commands, common)
@@ -280,6 +282,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **fraud_cli.COMMANDS,
     **hubject_cli.COMMANDS,
     **translations_cli.COMMANDS,
+    **operators_cli.COMMANDS,
     **routes_cli.COMMANDS,
     **findings_cli.COMMANDS,
     **settlement_cli.COMMANDS,

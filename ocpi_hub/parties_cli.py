@@ -11,10 +11,8 @@ from typing import Any
 import orjson
 
 from ocpi_hub import dialects
-from ocpi_hub.core.handshake import new_token
-from ocpi_hub.core.parties import Party, Platform, Role
-from ocpi_hub.core.urls import id_segment
-from ocpi_hub.errors import InvalidParameters
+from ocpi_hub.core.parties import Party, Role
+from ocpi_hub.operations import Refused, parties
 from ocpi_hub.push.client import peer_client
 from ocpi_hub.push.connect import ConnectFailed, connect
 from ocpi_hub.settings import Settings
@@ -30,8 +28,8 @@ DEFAULT_DIALECT = dialects.DEFAULT
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `parties` and `connect` commands."""
-    parties = commands.add_parser("parties", parents=[common], help="invite and list parties")
-    party_commands = parties.add_subparsers(dest="parties_command", required=True, metavar="ACTION")
+    group = commands.add_parser("parties", parents=[common], help="invite and list parties")
+    party_commands = group.add_subparsers(dest="parties_command", required=True, metavar="ACTION")
     invite = party_commands.add_parser(
         "invite", parents=[common], help="issue a token A for a partner"
     )
@@ -82,118 +80,80 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def _party_argument(args: argparse.Namespace) -> Party | str:
-    """The party named by --role/--country-code/--party-id, or why it cannot be one."""
-    party = Party.of(args.invite_country_code, args.invite_party_id, Role(args.role))
-    if len(party.country_code) != 2 or not 1 <= len(party.party_id) <= 3:
-        return "--country-code takes 2 characters and --party-id up to 3"
-    try:  # the hub puts them in URLs (HubClientInfo pushes)
-        id_segment("country_code", party.country_code)
-        id_segment("party_id", party.party_id)
-    except InvalidParameters as exc:
-        return exc.message
-    return party
-
-
-def _dialect_argument(name: str) -> str | None:
-    """Why --dialect NAME is refused, or None when a profile has that name."""
-    try:
-        dialects.dialect(name)
-    except dialects.UnknownDialect as exc:
-        return f"--dialect: {exc}"
-    return None
+def _refused(exc: Refused) -> int:
+    """An action's refusal, naming the command's option for its field."""
+    option = {"country_code": "--country-code", "party_id": "--party-id"}.get(exc.field)
+    return fail(f"{option or '--' + exc.field.replace('_', '-')}: {exc.message}")
 
 
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
-    party = _party_argument(args)
-    if isinstance(party, str):
-        return fail(party)
-    if refused := _dialect_argument(args.dialect):
-        return fail(refused)
-    token = new_token()
     async with open_database(settings) as pool:
-        async with pool.acquire() as conn:
-            try:
-                platform = await platforms.invite(
-                    conn,
-                    token=token,
-                    name=args.name or str(party),
-                    party=party,
-                    hub=(settings.country_code, settings.party_id),
-                    dialect=args.dialect,
-                )
-            except platforms.IdentityTaken as exc:
-                return fail(str(exc))
-        # A re-issued invitation kills the old token A: in every serving process before we say so.
-        await announce(pool, platform.id)
+        try:
+            invited = await parties.invite(
+                pool,
+                settings,
+                role=args.role,
+                country_code=args.invite_country_code,
+                party_id=args.invite_party_id,
+                name=args.name,
+                dialect=args.dialect,
+            )
+        except Refused as exc:
+            return _refused(exc)
     if args.json:
-        print(orjson.dumps({"token": token, "versions_url": settings.versions_url}).decode())
+        print(orjson.dumps({k: invited[k] for k in ("token", "versions_url")}).decode())
     else:
+        party = Party.of(args.invite_country_code, args.invite_party_id, args.role)
         print(
             f"Invited {party}.\nGive the partner, out of band:\n"
-            f"  versions URL: {settings.versions_url}\n  token A:      {token}\n"
+            f"  versions URL: {invited['versions_url']}\n  token A:      {invited['token']}\n"
             "The token works for the credentials handshake only, and once."
         )
     return 0
 
 
 async def cmd_parties_add(settings: Settings, args: argparse.Namespace) -> int:
-    party = _party_argument(args)
-    if isinstance(party, str):
-        return fail(party)
     async with open_database(settings) as pool:
-        network = await platforms.get(pool, args.via)
-        if network is None or not network.network:
-            return fail(f"--via {args.via}: no network has that platform id (see parties list)")
-        async with pool.acquire() as conn:
-            added = await platforms.add_remote(
-                conn,
-                network.id,
-                party,
+        try:
+            added = await parties.add_remote(
+                pool,
+                settings,
+                via=args.via,
+                role=args.role,
+                country_code=args.invite_country_code,
+                party_id=args.invite_party_id,
                 name=args.name,
-                source="OPERATOR",
-                hub=(settings.country_code, settings.party_id),
             )
-        await announce(pool, network.id)
+        except Refused as exc:
+            return _refused(exc)
     if args.json:
-        print(orjson.dumps({**_party_row(party, network), "added": added}).decode())
+        print(orjson.dumps(added).decode())
     else:
-        print(f"{party} is {'now' if added else 'already'} reached through platform {network.id}.")
+        party = Party.of(added["country_code"], added["party_id"], added["role"])
+        done = "now" if added["added"] else "already"
+        print(f"{party} is {done} reached through platform {args.via}.")
     return 0
-
-
-def _party_row(party: Party, platform: Platform) -> dict[str, object]:
-    return {
-        "country_code": party.country_code,
-        "party_id": party.party_id,
-        "role": party.role.value,
-        "status": platform.status.value,
-        "platform_id": platform.id,
-        "via": platform.id if platform.is_remote(party) else None,
-        "dialect": platform.dialect,
-        "name": platform.name,
-        "versions_url": platform.versions_url,
-    }
 
 
 async def cmd_parties_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        found = await platforms.all_platforms(pool)
-    rows = [_party_row(party, platform) for platform in found for party in platform.parties]
+        rows = await parties.listed(pool)
     if args.json:
         print(orjson.dumps(rows).decode())
     else:
         table(
             rows,
             ["country_code", "party_id", "role", "status", "platform_id", "via", "dialect",
-             "name", "versions_url"],
+             "version", "name", "versions_url"],
         )  # fmt: skip
     return 0
 
 
 async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
-    if refused := _dialect_argument(args.dialect):
-        return fail(refused)
+    try:
+        dialects.dialect(args.dialect)
+    except dialects.UnknownDialect as exc:
+        return fail(f"--dialect: {exc}")
     async with (
         open_database(settings) as pool,
         pool.acquire() as conn,
@@ -217,7 +177,7 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
         platform = await platforms.get(conn, platform_id)
     assert platform is not None
     if args.json:
-        rows = [_party_row(party, platform) for party in platform.parties]
+        rows = [parties.row(party, platform) for party in platform.parties]
         print(
             orjson.dumps(
                 {

@@ -12,6 +12,8 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from ocpi_hub.admin import api as admin_api
+from ocpi_hub.admin.api import admin_middleware
 from ocpi_hub.core.route_quality import bucket_seconds
 from ocpi_hub.dialects import HUBJECT
 from ocpi_hub.push.client import Bridge, peer_client
@@ -84,7 +86,7 @@ def create_app(
     settings: Settings, pool: asyncpg.Pool, *, run_worker: bool = True
 ) -> web.Application:
     """The hub as an aiohttp application on an open, migrated pool."""
-    app = web.Application(middlewares=[ocpi_middleware])
+    app = web.Application(middlewares=[ocpi_middleware, admin_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
     app[DATABASE] = DatabaseWatch(pool)
@@ -96,6 +98,7 @@ def create_app(
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes + v211.routes(routes)))
+    app.add_routes(admin_api.routes())
     app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)

@@ -64,6 +64,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Route names: "config:*" for configuration modules, "<module>:<interface>" for functional ones.
 PUBLIC_ROUTES = frozenset({"health:ready", "health:live"})
+# The operator's side (ocpi_hub.admin): not OCPI, authenticated with operator tokens there.
+OPERATOR_ROUTES = ("admin:", "console:", "metrics")
 # Seconds between two writes of a platform's last_seen (liveness needs minutes, not precision).
 _LAST_SEEN_THROTTLE = 30.0
 
@@ -155,6 +157,8 @@ async def heard_from(request: web.Request, platform_id: int) -> None:
 
 @web.middleware
 async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if route_name(request).startswith(OPERATOR_ROUTES) or request.path.startswith("/admin/"):
+        return await handler(request)
     started = time.perf_counter()
     request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
     correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())

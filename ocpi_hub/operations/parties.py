@@ -1,0 +1,128 @@
+"""Parties: invite one, add a remote one, list them all (`ocpi-hub parties ...`,
+`/admin/api/parties`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from ocpi_hub import dialects
+from ocpi_hub.core.handshake import new_token
+from ocpi_hub.core.parties import Party, Platform, Role
+from ocpi_hub.core.urls import id_segment
+from ocpi_hub.errors import InvalidParameters
+from ocpi_hub.operations import Refused
+from ocpi_hub.settings import Settings
+from ocpi_hub.storage.platform_cache import announce
+from ocpi_hub.storage.repositories import platforms
+
+__all__ = ["add_remote", "invite", "listed", "party", "row"]
+
+
+def party(role: str, country_code: str, party_id: str, roles: tuple[Role, ...]) -> Party:
+    """The party these name; Refused naming the field that cannot be one."""
+    try:
+        chosen = Role(role.upper())
+    except ValueError:
+        chosen = None
+    if chosen not in roles:
+        raise Refused("role", f"one of {', '.join(r.value for r in roles)}")
+    found = Party.of(country_code, party_id, chosen)
+    for field, value, length in (
+        ("country_code", found.country_code, 2),
+        ("party_id", found.party_id, 3),
+    ):
+        if not 1 <= len(value) <= length or (field == "country_code" and len(value) != 2):
+            raise Refused(field, f"takes {'2' if length == 2 else 'up to 3'} characters")
+        try:  # the hub puts them in URLs (HubClientInfo pushes)
+            id_segment(field, value)
+        except InvalidParameters as exc:
+            raise Refused(field, exc.message) from exc
+    return found
+
+
+def row(party: Party, platform: Platform) -> dict[str, Any]:
+    """One party as listed: its identity, its connection and how it is reached."""
+    return {
+        "country_code": party.country_code,
+        "party_id": party.party_id,
+        "role": party.role.value,
+        "status": platform.status.value,
+        "platform_id": platform.id,
+        "via": platform.id if platform.is_remote(party) else None,
+        "dialect": platform.dialect,
+        "version": platform.version,
+        "name": platform.name,
+        "versions_url": platform.versions_url,
+    }
+
+
+async def listed(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every party, local and remote, with its platform's status and dialect."""
+    found = await platforms.all_platforms(pool)
+    return [row(p, platform) for platform in found for p in platform.parties]
+
+
+async def invite(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    role: str,
+    country_code: str,
+    party_id: str,
+    name: str | None = None,
+    dialect: str = dialects.DEFAULT,
+) -> dict[str, Any]:
+    """A token A for a partner to register with (a new one, killing the last, when the
+    identity is only invited); `{"token", "versions_url", "platform_id"}`."""
+    invited = party(role, country_code, party_id, (Role.CPO, Role.EMSP, Role.HUB))
+    try:
+        dialects.dialect(dialect)
+    except dialects.UnknownDialect as exc:
+        raise Refused("dialect", str(exc)) from exc
+    token = new_token()
+    async with pool.acquire() as conn:
+        try:
+            platform = await platforms.invite(
+                conn,
+                token=token,
+                name=name or str(invited),
+                party=invited,
+                hub=(settings.country_code, settings.party_id),
+                dialect=dialect,
+            )
+        except platforms.IdentityTaken as exc:
+            raise Refused("party_id", str(exc)) from exc
+    # A re-issued invitation kills the old token A: in every serving process before we say so.
+    await announce(pool, platform.id)
+    return {"token": token, "versions_url": settings.versions_url, "platform_id": platform.id}
+
+
+async def add_remote(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    via: int,
+    role: str,
+    country_code: str,
+    party_id: str,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A remote party reached through the network `via`; its row with `added` (False: it was
+    reached that way already)."""
+    remote = party(role, country_code, party_id, (Role.CPO, Role.EMSP))
+    network = await platforms.get(pool, via)
+    if network is None or not network.network:
+        raise Refused("via", f"{via}: no network has that platform id (see parties list)")
+    async with pool.acquire() as conn:
+        added = await platforms.add_remote(
+            conn,
+            network.id,
+            remote,
+            name=name,
+            source="OPERATOR",
+            hub=(settings.country_code, settings.party_id),
+        )
+    await announce(pool, network.id)
+    return {**row(remote, network), "added": added}
