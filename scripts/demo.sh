@@ -3,7 +3,8 @@
 # It starts the hub on an embedded PostgreSQL under .ocpi-hub/demo (fresh each run), invites each
 # party (`ocpi-hub parties invite --json`), starts each simulator with its token A, shows the
 # traffic for DEMO_SECONDS, then what the hub knows (`parties list`, `outbox list`), and stops
-# everything, also on Ctrl-C.
+# everything, also on Ctrl-C. It prints an operator token first: the console
+# (http://127.0.0.1:8080/console/) shows the run live while it lasts.
 #
 #   DEMO_SECONDS=60 make demo       how long the simulators make traffic (default 30)
 #   OCPI_HUB_PORT=8090 make demo    the hub's port (default 8080); simulators use 9101-9104
@@ -127,6 +128,9 @@ if ! $healthy; then
   echo "The hub did not answer $HEALTH_URL within 60 s; see $DEMO_DIR/logs/hub.log" >&2
   exit 1
 fi
+
+say "the operator's console: http://127.0.0.1:$OCPI_HUB_PORT/console/ (sign in with this token)"
+ocpi-hub operators create --name demo
 
 say "inviting the parties"
 for command in "${INVITES[@]}"; do
