@@ -1,0 +1,80 @@
+"""Fixtures for the operator's console: an operator, a signed-in HTTP client (cookies, the
+forms' CSRF token), and the e2e fixtures (fake parties registered with the hub)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from ocpi_hub.core.handshake import new_token
+from ocpi_hub.storage.repositories import operators
+from tests.conftest import RunningHub
+from tests.e2e.conftest import cpo, emsp, make_party, parties
+
+__all__ = ["Console", "console", "cpo", "emsp", "make_party", "operator_token", "parties"]
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+async def operator_token(hub: RunningHub) -> str:
+    """The token of an operator called alice."""
+    token = new_token()
+    await operators.create(hub.pool, "alice", token)
+    return token
+
+
+@dataclass
+class Page:
+    """A console answer: status, where it landed (after redirects), its HTML."""
+
+    status: int
+    url: str
+    html: str
+
+    @property
+    def csrf(self) -> str:
+        """The CSRF token the page's forms carry."""
+        found = _CSRF.search(self.html)
+        assert found, "the page has no form carrying a CSRF token"
+        return found.group(1)
+
+
+@dataclass
+class Console:
+    """A browser-like client of a running hub's console: it keeps cookies, follows redirects."""
+
+    hub: RunningHub
+    session: aiohttp.ClientSession
+
+    def url(self, path: str) -> str:
+        return f"{self.hub.url}/console{path}"
+
+    async def get(self, path: str, **kwargs: object) -> Page:
+        async with self.session.get(self.url(path), **kwargs) as answer:  # type: ignore[arg-type]
+            return Page(answer.status, str(answer.url), await answer.text())
+
+    async def post(self, path: str, form: dict[str, str], **kwargs: object) -> Page:
+        async with self.session.post(self.url(path), data=form, **kwargs) as answer:  # type: ignore[arg-type]
+            return Page(answer.status, str(answer.url), await answer.text())
+
+    async def sign_in(self, token: str) -> Page:
+        """Sign in with `token` through the sign-in form, as a person would."""
+        form = await self.get("/login")
+        return await self.post("/login", {"csrf": form.csrf, "token": token})
+
+    def cookie(self, name: str) -> str | None:
+        found = self.session.cookie_jar.filter_cookies(URL(self.hub.url + "/console/"))
+        return found[name].value if name in found else None
+
+
+@pytest.fixture
+async def console(hub: RunningHub) -> AsyncIterator[Console]:
+    """A console client, not signed in (cookies for 127.0.0.1 allowed)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield Console(hub, session)
