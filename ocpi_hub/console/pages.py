@@ -24,8 +24,8 @@ __all__ = ["DELIVERY_STATES", "routes"]
 DELIVERY_STATES = ("PENDING", "DEAD", "DELIVERED")
 ROLES = (Role.CPO.value, Role.EMSP.value, Role.HUB.value)
 LISTED = 100  # deliveries a page shows, newest first
-# The overview's time series: (caption, seconds per column, columns).
-SERIES = (("Last hour", 300, 12), ("Last day", 3600, 24))
+# The overview's time series: (caption, seconds per column, columns, where the axis starts).
+SERIES = (("Last hour", 300, 12, "1 h ago"), ("Last day", 3600, 24, "24 h ago"))
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -37,12 +37,10 @@ async def overview(request: web.Request) -> web.Response:
     delivery_counts = [(s, states.get(s, 0)) for s in DELIVERY_STATES]
     now = datetime.now(UTC)
     series = []
-    for caption, bucket, count in SERIES:
+    for caption, bucket, count, start in SERIES:
         delivered = await outbox.delivered_per(pool, bucket, count)
-        labels = [
-            _period(now - timedelta(seconds=bucket * (count - i)), bucket) for i in range(count)
-        ]
-        series.append((caption, sum(delivered), charts.columns(delivered, labels)))
+        labels = [_period(now - timedelta(seconds=bucket * (count - i))) for i in range(count)]
+        series.append((caption, sum(delivered), start, charts.columns(delivered, labels)))
     return page(
         request,
         "overview.html",
@@ -56,9 +54,9 @@ async def overview(request: web.Request) -> web.Response:
     )
 
 
-def _period(start: datetime, seconds: int) -> str:
+def _period(start: datetime) -> str:
     """A column's caption: the UTC time its period starts."""
-    return start.strftime("%H:%M" if seconds < 86400 else "%Y-%m-%d") + " UTC"
+    return start.strftime("from %H:%M UTC")
 
 
 async def partners(request: web.Request) -> web.Response:

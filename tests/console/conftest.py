@@ -3,12 +3,15 @@ forms' CSRF token), and the e2e fixtures (fake parties registered with the hub).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser, async_playwright
 from yarl import URL
 
 from ocpi_hub.core.handshake import new_token
@@ -16,7 +19,32 @@ from ocpi_hub.storage.repositories import operators
 from tests.conftest import RunningHub
 from tests.e2e.conftest import cpo, emsp, make_party, parties
 
-__all__ = ["Console", "console", "cpo", "emsp", "make_party", "operator_token", "parties"]
+__all__ = [
+    "SCREENSHOTS",
+    "Console",
+    "browser",
+    "console",
+    "cpo",
+    "emsp",
+    "make_party",
+    "operator_token",
+    "parties",
+]
+
+# The system's Chromium (Debian's `chromium`), never a browser Playwright downloads.
+CHROMIUM = os.environ.get("OCPI_HUB_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Where the browser tests leave a screenshot of each page (git-ignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -78,3 +106,18 @@ async def console(hub: RunningHub) -> AsyncIterator[Console]:
     """A console client, not signed in (cookies for 127.0.0.1 allowed)."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield Console(hub, session)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium driven by Playwright; the test is skipped, saying why, only where no
+    Chromium is installed (`make test` installs it where it can)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (make test does)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
