@@ -164,6 +164,8 @@ class Settings:
     hubject_timeout: float = 10.0
     hubject_answer_budget: float = 10.0
     hubject_rate_limits: dict[str, int] = field(default_factory=dict)
+    # The operator's console (ocpi_hub.console): how long a sign-in lasts, in hours.
+    console_session_hours: float = 8.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -232,6 +234,7 @@ class Settings:
             hubject_timeout=_seconds("OCPI_HUB_HUBJECT_TIMEOUT", "10"),
             hubject_answer_budget=_seconds("OCPI_HUB_HUBJECT_ANSWER_BUDGET", "10"),
             hubject_rate_limits=parse_rate_limits(_env("OCPI_HUB_HUBJECT_RATE_LIMITS", "")),
+            console_session_hours=_seconds("OCPI_HUB_CONSOLE_SESSION_HOURS", "8", "hours"),
         )
         return settings.with_overrides(**overrides)
 

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from ocpi_hub.admin import api as admin_api
 from ocpi_hub.admin.api import admin_middleware
+from ocpi_hub.console import auth as console_auth
+from ocpi_hub.console import pages as console_pages
 from ocpi_hub.core.route_quality import bucket_seconds
 from ocpi_hub.dialects import HUBJECT
 from ocpi_hub.push.client import Bridge, peer_client
@@ -86,7 +88,9 @@ def create_app(
     settings: Settings, pool: asyncpg.Pool, *, run_worker: bool = True
 ) -> web.Application:
     """The hub as an aiohttp application on an open, migrated pool."""
-    app = web.Application(middlewares=[ocpi_middleware, admin_middleware])
+    app = web.Application(
+        middlewares=[ocpi_middleware, admin_middleware, console_auth.console_middleware]
+    )
     app[SETTINGS] = settings
     app[POOL] = pool
     app[DATABASE] = DatabaseWatch(pool)
@@ -99,6 +103,7 @@ def create_app(
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes + v211.routes(routes)))
     app.add_routes(admin_api.routes())
+    app.add_routes(console_auth.routes() + console_pages.routes())
     app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)

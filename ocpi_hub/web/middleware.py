@@ -66,6 +66,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_ROUTES = frozenset({"health:ready", "health:live"})
 # The operator's side (ocpi_hub.admin): not OCPI, authenticated with operator tokens there.
 OPERATOR_ROUTES = ("admin:", "console:", "metrics")
+# ... and their paths, so that a path there naming nothing is answered by their edge, not 2000.
+OPERATOR_PATHS = ("/admin/", "/console/")
 # Seconds between two writes of a platform's last_seen (liveness needs minutes, not precision).
 _LAST_SEEN_THROTTLE = 30.0
 
@@ -157,7 +159,7 @@ async def heard_from(request: web.Request, platform_id: int) -> None:
 
 @web.middleware
 async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if route_name(request).startswith(OPERATOR_ROUTES) or request.path.startswith("/admin/"):
+    if route_name(request).startswith(OPERATOR_ROUTES) or request.path.startswith(OPERATOR_PATHS):
         return await handler(request)
     started = time.perf_counter()
     request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())

@@ -11,7 +11,7 @@ import asyncpg
 from ocpi_hub.core.handshake import hash_token
 from ocpi_hub.storage import Executor
 
-__all__ = ["NameTaken", "Operator", "by_token", "create", "listing", "revoke"]
+__all__ = ["NameTaken", "Operator", "by_token", "create", "from_row", "listing", "revoke"]
 
 
 class NameTaken(Exception):
@@ -34,7 +34,8 @@ class Operator:
         }
 
 
-def _operator(row: asyncpg.Record) -> Operator:
+def from_row(row: asyncpg.Record) -> Operator:
+    """An operator from a row holding the operators table's columns."""
     return Operator(row["id"], row["name"], row["created_at"], row["revoked_at"])
 
 
@@ -49,12 +50,12 @@ async def create(conn: Executor, name: str, token: str) -> Operator:
     except asyncpg.UniqueViolationError as exc:
         raise NameTaken(name) from exc
     assert row is not None
-    return _operator(row)
+    return from_row(row)
 
 
 async def listing(conn: Executor) -> list[Operator]:
     rows = await conn.fetch("SELECT * FROM operators ORDER BY id")
-    return [_operator(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 async def by_token(conn: Executor, token: str) -> Operator | None:
@@ -62,7 +63,7 @@ async def by_token(conn: Executor, token: str) -> Operator | None:
     row = await conn.fetchrow(
         "SELECT * FROM operators WHERE token_hash = $1 AND revoked_at IS NULL", hash_token(token)
     )
-    return None if row is None else _operator(row)
+    return None if row is None else from_row(row)
 
 
 async def revoke(conn: Executor, name: str) -> bool:

@@ -432,3 +432,22 @@ async def counts(conn: Executor) -> dict[str, int]:
         " UNION ALL SELECT 'DELIVERED', count(*) FROM deliveries_delivered"
     )
     return {r["status"]: r["n"] for r in rows if r["n"]}
+
+
+async def delivered_per(conn: Executor, bucket: float, buckets: int) -> list[int]:
+    """Deliveries delivered in each of the last `buckets` periods of `bucket` seconds, the
+    oldest first (the current, partial period last). Reads the history through its BRIN index
+    on delivered_at: the cost follows the window, not the history's size."""
+    rows = await conn.fetch(
+        "WITH edges AS (SELECT now() - make_interval(secs => $1::float8 * $2::int) AS since),"
+        " slots AS ("
+        "  SELECT floor(extract(epoch FROM delivered_at - edges.since) / $1::float8)::int AS n"
+        "  FROM deliveries_delivered, edges WHERE delivered_at > edges.since)"
+        " SELECT n, count(*) AS c FROM slots GROUP BY n",
+        bucket,
+        buckets,
+    )
+    counts = [0] * buckets
+    for row in rows:
+        counts[min(max(row["n"], 0), buckets - 1)] += row["c"]
+    return counts

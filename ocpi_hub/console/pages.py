@@ -1,0 +1,171 @@
+"""The console's pages: Overview, Partners, Deliveries. Each reads and acts through what the CLI
+and the admin API use (`operations`, the outbox repository), never a copy of it. Bad input is
+the page again with the field named (HTTP 400), and changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from ocpi_hub import dialects
+from ocpi_hub.console import charts
+from ocpi_hub.console.auth import see_other
+from ocpi_hub.console.render import PREFIX, page, stylesheet
+from ocpi_hub.core.parties import PlatformStatus, Role
+from ocpi_hub.operations import Refused, parties
+from ocpi_hub.storage.repositories import outbox
+from ocpi_hub.web.keys import POOL, SETTINGS
+
+__all__ = ["DELIVERY_STATES", "routes"]
+
+DELIVERY_STATES = ("PENDING", "DEAD", "DELIVERED")
+ROLES = (Role.CPO.value, Role.EMSP.value, Role.HUB.value)
+LISTED = 100  # deliveries a page shows, newest first
+# The overview's time series: (caption, seconds per column, columns, where the axis starts).
+SERIES = (("Last hour", 300, 12, "1 h ago"), ("Last day", 3600, 24, "24 h ago"))
+
+
+async def overview(request: web.Request) -> web.Response:
+    """Parties by status, the outbox's backlog and dead letters, deliveries over time."""
+    pool = request.app[POOL]
+    by_status = Counter(p["status"] for p in await parties.listed(pool))
+    party_counts = [(s.value, by_status.get(s.value, 0)) for s in PlatformStatus]
+    states = await outbox.counts(pool)
+    delivery_counts = [(s, states.get(s, 0)) for s in DELIVERY_STATES]
+    now = datetime.now(UTC)
+    series = []
+    for caption, bucket, count, start in SERIES:
+        delivered = await outbox.delivered_per(pool, bucket, count)
+        labels = [_period(now - timedelta(seconds=bucket * (count - i))) for i in range(count)]
+        series.append((caption, sum(delivered), start, charts.columns(delivered, labels)))
+    return page(
+        request,
+        "overview.html",
+        current="overview",
+        party_counts=party_counts,
+        parties_chart=charts.bars(party_counts),
+        backlog=states.get("PENDING", 0),
+        dead=states.get("DEAD", 0),
+        delivery_counts=delivery_counts,
+        series=series,
+    )
+
+
+def _period(start: datetime) -> str:
+    """A column's caption: the UTC time its period starts."""
+    return start.strftime("from %H:%M UTC")
+
+
+async def partners(request: web.Request) -> web.Response:
+    """Every party with its network, dialect, version and status; the invite form."""
+    return await _partners(request)
+
+
+async def _partners(
+    request: web.Request,
+    *,
+    status: int = 200,
+    invited: dict[str, Any] | None = None,
+    refused: Refused | None = None,
+    sent: dict[str, str] | None = None,
+) -> web.Response:
+    listed = await parties.listed(request.app[POOL])
+    names = {p["platform_id"]: p["name"] for p in listed if p["via"] is None}
+    return page(
+        request,
+        "partners.html",
+        status=status,
+        current="partners",
+        parties=listed,
+        networks=names,
+        roles=ROLES,
+        dialects=sorted(dialects.DIALECTS),
+        default_dialect=dialects.DEFAULT,
+        invited=invited,
+        refused=refused,
+        sent=sent or {},
+    )
+
+
+async def invite(request: web.Request) -> web.Response:
+    """Invite a partner (`operations.parties.invite`): its token A, shown on this answer only."""
+    form = await request.post()
+    sent = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    try:
+        invited = await parties.invite(
+            request.app[POOL],
+            request.app[SETTINGS],
+            role=sent.get("role", ""),
+            country_code=sent.get("country_code", ""),
+            party_id=sent.get("party_id", ""),
+            name=sent.get("name") or None,
+            dialect=sent.get("dialect") or dialects.DEFAULT,
+        )
+    except Refused as refused:
+        return await _partners(request, status=400, refused=refused, sent=sent)
+    party = f"{sent['country_code'].upper()}*{sent['party_id'].upper()} ({sent['role'].upper()})"
+    return await _partners(request, status=201, invited={**invited, "party": party})
+
+
+async def deliveries(request: web.Request) -> web.Response:
+    """The outbox, newest first, filtered by state; a replay button on each dead letter."""
+    status = request.query.get("status", "")
+    refused = None
+    if status and status not in DELIVERY_STATES:
+        refused = Refused("status", f"one of {', '.join(DELIVERY_STATES)}, or empty for all")
+    pool = request.app[POOL]
+    listed = [] if refused else await outbox.listing(pool, status or None, LISTED)
+    replayed = request.query.get("replayed", "")
+    return page(
+        request,
+        "deliveries.html",
+        status=400 if refused else 200,
+        current="deliveries",
+        deliveries=listed,
+        counts=await outbox.counts(pool),
+        states=DELIVERY_STATES,
+        chosen=status,
+        refused=refused,
+        replayed=int(replayed) if replayed.isdigit() else None,
+        limit=LISTED,
+    )
+
+
+async def replay(request: web.Request) -> web.Response:
+    """Queue dead deliveries again (`outbox.replay`, as `ocpi-hub outbox replay` does): the one
+    named by the form's `id`, or every dead one when the form sends `all`."""
+    form = await request.post()
+    ids: list[int] | None = None
+    if form.get("all") is None:
+        value = form.get("id")
+        if not isinstance(value, str) or not value.isdigit():
+            return page(
+                request,
+                "error.html",
+                status=400,
+                message="id: the id of a dead delivery (a whole number) is required",
+            )
+        ids = [int(value)]
+    count = await outbox.replay(request.app[POOL], ids)
+    return see_other(f"{PREFIX}/deliveries?status=DEAD&replayed={count}")
+
+
+def routes() -> list[web.RouteDef]:
+    """The console's pages and its stylesheet."""
+    return [
+        web.get(PREFIX, root, name="console:root"),
+        web.get(f"{PREFIX}/", overview, name="console:overview"),
+        web.get(f"{PREFIX}/partners", partners, name="console:partners"),
+        web.post(f"{PREFIX}/partners", invite, name="console:invite"),
+        web.get(f"{PREFIX}/deliveries", deliveries, name="console:deliveries"),
+        web.post(f"{PREFIX}/deliveries/replay", replay, name="console:replay"),
+        web.get(f"{PREFIX}/static/console.css", stylesheet, name="console:css"),
+    ]
+
+
+async def root(request: web.Request) -> web.Response:
+    """/console is the overview, at /console/."""
+    return see_other(f"{PREFIX}/")
