@@ -95,3 +95,25 @@ async def test_metrics_need_an_operator_token(admin: Admin, cpo: FakeParty) -> N
         status, body = await scrape(admin.hub, token)
         assert status == 401 and "ocpi_hub_" not in body
     assert (await scrape(admin.hub, admin.token))[0] == 200
+
+
+async def test_an_authorization_answered_on_the_emsps_behalf_is_counted_so(
+    admin: Admin,  # noqa: F811
+    cpo: FakeParty,
+    emsp: FakeParty,
+) -> None:
+    """The eMSP offline, its Token whitelisted ALWAYS: the hub answers ALLOWED for it, counted
+    with on_behalf="true"; the failed relay is still a latency sample of the eMSP."""
+    hub = admin.hub
+    url = f"{hub.url}{HUB}/receiver/tokens/DE/EMA/U1"
+    ok(await emsp.call_url("PUT", url, json=factories.token("U1", whitelist="ALWAYS")), 201)
+    await emsp.go_offline()
+
+    answer = ok(await cpo.call_url("POST", f"{hub.url}{HUB}/sender/tokens/U1/authorize"))
+
+    assert answer["allowed"] == "ALLOWED"
+    found = await series(admin)
+    assert found["ocpi_hub_authorizations_total"] == {
+        labels(outcome="ALLOWED", on_behalf="true"): 1
+    }
+    assert found["ocpi_hub_relay_duration_seconds_count"] == {labels(party="DE*EMA"): 1}

@@ -129,3 +129,25 @@ async def test_the_api_answers_404_for_an_unknown_id_and_401_without_a_token(
     assert status == 404 and body["error"]["field"] == "correlation_id"
     status, body = await admin.call("GET", "/trace/no-such-id", token="")
     assert status == 401 and "hops" not in body
+
+
+async def test_a_relay_without_an_answer_says_why(
+    admin: Admin,  # noqa: F811
+    cpo: FakeParty,
+    emsp: FakeParty,
+) -> None:
+    """The eMSP offline: the relay's answer hop has no status and a note saying why; the
+    request in shows what the hub answered instead."""
+    await emsp.go_offline()
+    correlation_id = str(uuid.uuid4())
+    headers = {**to_headers(emsp), "X-Correlation-ID": correlation_id}
+    url = f"{admin.hub.url}{HUB}/sender/tokens/U1/authorize"
+    refused = await cpo.call_url("POST", url, headers=headers)
+    assert refused.status_code == 4003, refused.body
+
+    request, relay, answer = await traced(admin, correlation_id, 3)
+
+    assert (request["kind"], request["ocpi_status"]) == ("request", 4003)
+    assert (relay["kind"], answer["kind"]) == ("relay", "answer")
+    assert (answer["http_status"], answer["ocpi_status"]) == (None, None)
+    assert answer["note"] and emsp.url.split("//")[1] in answer["note"]
