@@ -36,7 +36,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 async def cmd_trace(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        wanted = trace.correlation_id(args.correlation_id)
+        wanted = trace.checked_id(args.correlation_id)
     except Refused as exc:
         return fail(f"CORRELATION_ID: {exc.message}")
     async with open_database(settings) as pool:

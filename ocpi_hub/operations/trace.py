@@ -11,14 +11,14 @@ from ocpi_hub.core import trace as rules
 from ocpi_hub.operations import Refused
 from ocpi_hub.storage.repositories import trace
 
-__all__ = ["correlation_id", "timeline"]
+__all__ = ["checked_id", "timeline"]
 
 # Longer than any X-Correlation-ID the hub or a peer makes (a UUID is 36); the hub keeps the
 # header as sent, so an id is looked up as it is.
 MAX_LENGTH = 255
 
 
-def correlation_id(value: str) -> str:
+def checked_id(value: str) -> str:
     """`value` as a correlation id to look up; Refused naming the field when it cannot be."""
     value = value.strip()
     if not value or len(value) > MAX_LENGTH or not value.isprintable():
@@ -26,11 +26,11 @@ def correlation_id(value: str) -> str:
     return value
 
 
-async def timeline(pool: asyncpg.Pool, correlation_id_: str) -> dict[str, Any] | None:
+async def timeline(pool: asyncpg.Pool, correlation_id: str) -> dict[str, Any] | None:
     """`{"correlation_id", "hops": [...]}`: each hop with its time (`at`, RFC 3339 to the ms),
     `offset_ms` from the first, `kind` (request, relay, answer, delivery), `method`, `url`,
     `from`, `to`, `http_status`, `ocpi_status`, `duration_ms`, `request_id` and `note`; None
     when no hop of that id is kept (never seen, or older than OCPI_HUB_TRACE_RETENTION)."""
-    wanted = correlation_id(correlation_id_)
+    wanted = checked_id(correlation_id)
     hops = await trace.hops(pool, wanted)
     return rules.timeline(wanted, hops) if hops else None

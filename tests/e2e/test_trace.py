@@ -121,12 +121,15 @@ async def test_the_trace_command_prints_every_hop(
     assert empty.returncode == 1 and "CORRELATION_ID" in empty.stderr
 
 
-async def test_the_api_answers_404_for_an_unknown_id_and_401_without_a_token(
+async def test_the_api_refuses_unknown_and_bad_ids_and_callers_without_a_token(
     admin: Admin,  # noqa: F811
 ) -> None:
-    """An id with no hops is 404 naming the field; no operator token, 401."""
+    """An id with no hops is 404 naming the field, one that cannot be an id (too long) 400
+    naming it; no operator token, 401."""
     status, body = await admin.call("GET", "/trace/no-such-id")
     assert status == 404 and body["error"]["field"] == "correlation_id"
+    status, body = await admin.call("GET", "/trace/" + "x" * 256)
+    assert status == 400 and body["error"]["field"] == "correlation_id"
     status, body = await admin.call("GET", "/trace/no-such-id", token="")
     assert status == 401 and "hops" not in body
 
