@@ -25,6 +25,7 @@ from ocpi_hub import (
     pricing_cli,
     routes_cli,
     settlement_cli,
+    trace_cli,
     translations_cli,
 )
 from ocpi_hub import logging as hub_logging
@@ -102,6 +103,9 @@ environment:
   OCPI_HUB_HUBJECT_TIMEOUT     seconds one call to Hubject may take (default 10)
   OCPI_HUB_HUBJECT_ANSWER_BUDGET  seconds to answer one of Hubject's calls (default 10)
   OCPI_HUB_HUBJECT_RATE_LIMITS NAME=N,...: requests per minute per OICP operation
+  OCPI_HUB_METRICS_PARTIES     parties with a label of their own in /metrics; the rest
+                               are "other" (default 200)
+  OCPI_HUB_TRACE_RETENTION     seconds each hop of a trace is kept (default 604800, 7 days)
 """
 
 
@@ -170,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     findings_cli.add_parser(commands, common)
     settlement_cli.add_parser(commands, common)
     disputes_cli.add_parser(commands, common)
+    trace_cli.add_parser(commands, common)
     return parser
 
 
@@ -287,4 +292,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     **findings_cli.COMMANDS,
     **settlement_cli.COMMANDS,
     **disputes_cli.COMMANDS,
+    **trace_cli.COMMANDS,
 }

@@ -49,6 +49,14 @@ def _seconds(name: str, default: str, unit: str = "seconds") -> float:
     return number
 
 
+def _count(name: str, default: str, unit: str) -> int:
+    """A whole number above zero read from `name`; ValueError saying which and why."""
+    value = _env(name, default).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} is {value!r}: it takes a whole number of {unit} above 0")
+    return int(value)
+
+
 def _port(name: str, default: str) -> int:
     """A TCP port (0 to 65535) read from `name`; ValueError saying which and why."""
     value = _env(name, default).strip()
@@ -166,6 +174,10 @@ class Settings:
     hubject_rate_limits: dict[str, int] = field(default_factory=dict)
     # The operator's console (ocpi_hub.console): how long a sign-in lasts, in hours.
     console_session_hours: float = 8.0
+    # The operator's console (issue 12): how many distinct parties get a label of their own in
+    # /metrics (the rest share "other"), and how long the trace keeps each hop (seconds).
+    metrics_parties: int = 200
+    trace_retention: float = 7 * 86400.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -235,6 +247,8 @@ class Settings:
             hubject_answer_budget=_seconds("OCPI_HUB_HUBJECT_ANSWER_BUDGET", "10"),
             hubject_rate_limits=parse_rate_limits(_env("OCPI_HUB_HUBJECT_RATE_LIMITS", "")),
             console_session_hours=_seconds("OCPI_HUB_CONSOLE_SESSION_HOURS", "8", "hours"),
+            metrics_parties=_count("OCPI_HUB_METRICS_PARTIES", "200", "parties"),
+            trace_retention=_seconds("OCPI_HUB_TRACE_RETENTION", "604800"),
         )
         return settings.with_overrides(**overrides)
 

@@ -162,3 +162,38 @@ def test_hubject_settings_are_read_and_bad_ones_refused_by_name(
             scoped.setenv(name, value)
             with pytest.raises(ValueError, match=name):
                 Settings.from_env()
+
+
+def test_the_metrics_cap_and_trace_retention_default_and_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OCPI_HUB_METRICS_PARTIES defaults to 200 parties, OCPI_HUB_TRACE_RETENTION to 7 days;
+    each is read when set."""
+    monkeypatch.delenv("OCPI_HUB_METRICS_PARTIES", raising=False)
+    monkeypatch.delenv("OCPI_HUB_TRACE_RETENTION", raising=False)
+    settings = Settings.from_env()
+    assert (settings.metrics_parties, settings.trace_retention) == (200, 7 * 86400)
+    monkeypatch.setenv("OCPI_HUB_METRICS_PARTIES", "5")
+    monkeypatch.setenv("OCPI_HUB_TRACE_RETENTION", "3600")
+    settings = Settings.from_env()
+    assert (settings.metrics_parties, settings.trace_retention) == (5, 3600)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OCPI_HUB_METRICS_PARTIES", "0"),
+        ("OCPI_HUB_METRICS_PARTIES", "2.5"),
+        ("OCPI_HUB_METRICS_PARTIES", "many"),
+        ("OCPI_HUB_TRACE_RETENTION", "0"),
+        ("OCPI_HUB_TRACE_RETENTION", "a week"),
+    ],
+)
+def test_a_metrics_cap_or_retention_out_of_range_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A cap that is not a whole number above 0, or a retention not seconds above 0, is a
+    ValueError naming the variable."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env()

@@ -194,6 +194,12 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
+# The resource modules build their endpoints from the helpers above, so they come after them.
+from ocpi_hub.admin import api_trace  # noqa: E402
+
+ENDPOINTS += api_trace.ENDPOINTS
+
+
 def routes() -> list[web.RouteDef]:
     """The admin API's routes, from `ENDPOINTS`."""
     return [web.route(e.method, PREFIX + e.path, e.handler, name=e.name) for e in ENDPOINTS]

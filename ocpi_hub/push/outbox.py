@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+from ocpi_hub.core.trace import Hop, at_start, party
 from ocpi_hub.push.client import PeerResponse
+from ocpi_hub.storage.repositories.outbox import Delivery
 
 _RANDOM = random.Random()
 RETRYABLE_HTTP = frozenset({401, 403, 408, 425, 429})
@@ -51,6 +53,33 @@ def judge(response: PeerResponse, method: str = "PUT") -> Verdict:
     if 400 <= http < 500 or (code is not None and 2000 <= code < 3000):
         return Verdict(Outcome.DEAD, described)
     return Verdict(Outcome.RETRY, described)
+
+
+def attempt_hop(
+    head: Delivery,
+    method: str,
+    url: str,
+    request_id: str,
+    seconds: float,
+    response: PeerResponse | None,
+    verdict: Verdict,
+) -> Hop:
+    """One attempt at `head` (sent to `url`, answered `response` or not at all, after
+    `seconds`) as a hop of the trace of the change that caused it, with its verdict."""
+    return Hop(
+        head.correlation_id,
+        at_start(seconds),
+        "delivery",
+        method,
+        url,
+        party(head.from_party),
+        party(head.to_party),
+        http_status=response.http_status if response is not None else None,
+        ocpi_status=response.status_code if response is not None else None,
+        duration_ms=round(seconds * 1000, 3),
+        request_id=request_id,
+        note=f"{verdict.outcome.value}: {verdict.reason}" if verdict.reason else verdict.outcome,
+    )
 
 
 def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

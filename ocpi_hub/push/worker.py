@@ -17,7 +17,8 @@ For a queue holding several changes, what goes out is decided by `core.delivery.
 the receiver cannot apply (404, 2003) becomes a PUT of the stored object. New deliveries wake
 the worker through LISTEN/NOTIFY; due retries are found by polling. It also prunes delivered
 history older than `delivered_retention_days`, in small batches. Each attempt is counted as a
-sample of its receiver as a route (storage.route_meter), for route choice.
+sample of its receiver as a route (storage.route_meter), for route choice, and a hop of the
+trace of the change that caused it (storage.trace_log); each verdict is counted for /metrics.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from ocpi_hub.core.routing import CONFIGURATION_MODULES, routing_headers
 from ocpi_hub.core.urls import endpoint_url
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.logging import get_logger
+from ocpi_hub.metrics import Metrics
 from ocpi_hub.push.client import PeerClient, PeerUnreachable, Target
-from ocpi_hub.push.outbox import Outcome, Verdict, judge, next_delay
+from ocpi_hub.push.outbox import Outcome, Verdict, attempt_hop, judge, next_delay
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.availability import DatabaseWatch, is_unavailable
 from ocpi_hub.storage.platform_cache import PlatformCache
@@ -49,6 +51,7 @@ from ocpi_hub.storage.repositories import objects, outbox, platforms
 from ocpi_hub.storage.repositories.objects import ObjectKey
 from ocpi_hub.storage.repositories.outbox import Delivery, Outcomes, Queue, QueueKey
 from ocpi_hub.storage.route_meter import RouteMeter
+from ocpi_hub.storage.trace_log import TraceLog
 
 log = get_logger("ocpi_hub.push.worker")
 
@@ -72,6 +75,8 @@ class OutboxWorker:
         database: DatabaseWatch | None = None,
         platforms: PlatformCache | None = None,
         meter: RouteMeter | None = None,
+        metrics: Metrics | None = None,
+        trace: TraceLog | None = None,
     ) -> None:
         self.pool = pool
         self.client = client
@@ -85,6 +90,9 @@ class OutboxWorker:
         # Each attempt is a sample of its receiver as a route (route choice); a worker of its
         # own (tests, tools) counts into a meter nobody writes.
         self.meter = meter or RouteMeter(bucket_seconds(settings.route_window))
+        # Each judged attempt is counted for /metrics and is a hop of its change's trace.
+        self.metrics = metrics or Metrics(settings.metrics_parties)
+        self.trace = trace if trace is not None else TraceLog()
         self._limit = max(1, settings.push_concurrency)
         self._claim_at = max(1, self._limit // 4)
         self._lease = settings.push_timeout * 3 + 5
@@ -272,6 +280,7 @@ class OutboxWorker:
             else routing_headers(head.from_party, head.to_party)
         )
         started = time.monotonic()
+        response = None
         try:
             response = await self.client.request(
                 send.method,
@@ -285,17 +294,21 @@ class OutboxWorker:
                 headers=headers,
                 target=Target(platform, head.module, InterfaceRole(head.interface), head.path),
             )
+            verdict = judge(response, send.method)
         except PeerUnreachable as exc:
-            self.meter.record(platform.id, False, time.monotonic() - started)
-            return Verdict(Outcome.RETRY, str(exc))
-        ok = succeeded(response.http_status, response.status_code is not None)
-        self.meter.record(platform.id, ok, time.monotonic() - started)
-        return judge(response, send.method)
+            verdict = Verdict(Outcome.RETRY, str(exc))
+        seconds = time.monotonic() - started
+        enveloped = response is not None and response.status_code is not None
+        ok = response is not None and succeeded(response.http_status, enveloped)
+        self.meter.record(platform.id, ok, seconds)
+        self.trace.add(attempt_hop(head, send.method, url, request_id, seconds, response, verdict))
+        return verdict
 
     async def _judged(
         self, head: Delivery, send: rules.Send, verdict: Verdict, line: BoundLogger
     ) -> None:
         if verdict.outcome == Outcome.DELIVERED:
+            self.metrics.delivery("delivered")
             self._outcomes.delivered.extend((i, head.id) for i in send.ids)
             if len(send.ids) > 1:
                 line.info("delivered", object=head.object_key, merged=len(send.ids))
@@ -308,6 +321,7 @@ class OutboxWorker:
                 path, body = resend
                 reason = f"{verdict.reason}: the receiver lacks the object; sending it whole"
                 self._outcomes.resent.append((head.id, path, body, reason))
+                self.metrics.delivery("sent_whole")
                 line.info("delivery_sends_object", reason=verdict.reason, path=path)
                 return
             verdict = Verdict(Outcome.DEAD, f"{verdict.reason}; the hub holds no copy to send")
@@ -319,6 +333,7 @@ class OutboxWorker:
             base=s.push_backoff_base,
             cap=s.push_backoff_max,
         )
+        self.metrics.delivery("dead" if delay is None else "retry")
         if delay is None:
             self._outcomes.dead.append((head.id, verdict.reason))
             line.warning("dead_lettered", reason=verdict.reason)

@@ -15,6 +15,7 @@ New alerts are stored once per code and subject while open (`raise_alerts`), and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -42,13 +43,17 @@ RETENTION = timedelta(days=7)  # authorizations kept (refusal bursts look back m
 class AuthorizationLog:
     """Authorizations carried, waiting to be written."""
 
-    def __init__(self) -> None:
+    def __init__(self, counted: Callable[[str, bool], None] | None = None) -> None:
         self._pending: list[Authorization] = []
+        # Told each outcome as it is recorded (/metrics: ocpi_hub.metrics.Metrics.authorization).
+        self._counted = counted
 
     def record(
         self, token: str, evse: str | None, allowed: str, *, on_behalf: bool = False
     ) -> None:
         self._pending.append(Authorization(datetime.now(UTC), token, evse, allowed, on_behalf))
+        if self._counted is not None:
+            self._counted(allowed, on_behalf)
 
     async def flush(self, conn: Connection) -> None:
         rows, self._pending = self._pending, []

@@ -1,6 +1,7 @@
 """The aiohttp application: routes, middleware, the peer client, the outbox worker, the
 puller, route choice (the meter of every request sent, and the chooser), the checker of
-CDRs and Sessions (with reconciliation), and the credit watch."""
+CDRs and Sessions (with reconciliation), the credit watch, and what the operator watches:
+/metrics and the trace."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import asyncpg
 from aiohttp import web
 
 from ocpi_hub.admin import api as admin_api
+from ocpi_hub.admin import metrics as admin_metrics
 from ocpi_hub.admin.api import admin_middleware
 from ocpi_hub.console import auth as console_auth
 from ocpi_hub.console import pages as console_pages
 from ocpi_hub.core.route_quality import bucket_seconds
 from ocpi_hub.dialects import HUBJECT
+from ocpi_hub.metrics import Metrics
 from ocpi_hub.push.client import Bridge, peer_client
 from ocpi_hub.push.oicp import charges as oicp_charges
 from ocpi_hub.push.oicp import emp as oicp_emp
@@ -35,6 +38,7 @@ from ocpi_hub.storage.fraud_watch import AuthorizationLog, FraudWatch
 from ocpi_hub.storage.platform_cache import PlatformCache
 from ocpi_hub.storage.repositories import agreements, findings
 from ocpi_hub.storage.route_meter import RouteMeter
+from ocpi_hub.storage.trace_log import TraceLog
 from ocpi_hub.web import credentials, oicp, v211, versions
 from ocpi_hub.web.background import background
 from ocpi_hub.web.keys import (
@@ -43,9 +47,11 @@ from ocpi_hub.web.keys import (
     DATABASE,
     HEARD_FROM,
     METER,
+    METRICS,
     PLATFORMS,
     POOL,
     SETTINGS,
+    TRACE,
     TRAILING_SLASH,
 )
 from ocpi_hub.web.middleware import ocpi_middleware
@@ -97,18 +103,22 @@ def create_app(
     app[PLATFORMS] = PlatformCache(pool, database=app[DATABASE], policy=settings.agreement_policy)
     app[HEARD_FROM] = {}
     app[METER] = RouteMeter(bucket_seconds(settings.route_window))
-    app[AUTHORIZATIONS] = AuthorizationLog()
+    app[METRICS] = Metrics(settings.metrics_parties)
+    app[TRACE] = TraceLog()
+    app[AUTHORIZATIONS] = AuthorizationLog(counted=app[METRICS].authorization)
     app[v211.TRANSLATIONS] = Translator(pool)
     app[versions.OFFERED] = [endpoint for module in MODULES for endpoint in module.ENDPOINTS]
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes + v211.routes(routes)))
     app.add_routes(admin_api.routes())
     app.add_routes(console_auth.routes() + console_pages.routes())
+    app.add_routes(admin_metrics.routes())
     app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)
     app.on_cleanup.append(_stop_database_probe)
     app.cleanup_ctx.append(_platform_cache)
     app.cleanup_ctx.append(background("route-meter", _route_meter))
+    app.cleanup_ctx.append(background("trace", _trace))
     if run_worker:
         app.cleanup_ctx.append(_outbox_worker)
         app.cleanup_ctx.append(background("puller", _puller))
@@ -166,6 +176,11 @@ def _route_meter(app: web.Application) -> Coroutine[Any, Any, None]:
     return app[METER].run(app[POOL], app[SETTINGS].route_flush_interval, app[DATABASE])
 
 
+def _trace(app: web.Application) -> Coroutine[Any, Any, None]:
+    # Every request, relay and delivery attempt of this process, written in batches.
+    return app[TRACE].run(app[POOL], app[SETTINGS].trace_retention, app[DATABASE])
+
+
 def _route_chooser(app: web.Application) -> Coroutine[Any, Any, None]:
     chooser = RouteChooser(app[POOL], app[CLIENT], app[SETTINGS], app[METER], app[DATABASE])
     return chooser.run()
@@ -182,7 +197,14 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
         translator=Translator(app[POOL]),
     ) as client:
         worker = OutboxWorker(
-            app[POOL], client, settings, app[DATABASE], app[PLATFORMS], app[METER]
+            app[POOL],
+            client,
+            settings,
+            app[DATABASE],
+            app[PLATFORMS],
+            app[METER],
+            app[METRICS],
+            app[TRACE],
         )
         app[WORKER] = worker
         task = asyncio.create_task(worker.run(), name="outbox-worker")

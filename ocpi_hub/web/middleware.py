@@ -8,6 +8,8 @@
   and brings an OFFLINE platform back to CONNECTED. Both the caller and its liveness come from
   the platform cache, so an ordinary request runs no statement before its handler.
 - Only here are OcpiErrors rendered (DESIGN.md decision 6).
+- Each request is counted for /metrics and kept as a hop of its trace (web.observe), beside
+  its one log line.
 - What a client causes is not a hub failure: a client gone while its body is read is logged as
   `client_disconnected` (info, no traceback); a database outage is 3000 with HTTP 503 and
   Retry-After, logged once per outage (storage.availability). Only the rest is `unhandled_error`.
@@ -44,6 +46,7 @@ from ocpi_hub.errors import (
 from ocpi_hub.logging import get_logger
 from ocpi_hub.storage.availability import is_unavailable
 from ocpi_hub.storage.repositories import clientinfo
+from ocpi_hub.web import observe
 from ocpi_hub.web.keys import (
     BODY_TEXT,
     CALLER,
@@ -200,13 +203,18 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
     response.headers.update(request[RESPONSE_HEADERS])
     response.headers["X-Request-ID"] = request_id
     response.headers["X-Correlation-ID"] = correlation_id
+    seconds = time.perf_counter() - started
     log.info(
         "request",
         method=request.method,
         path=request.path,
         http_status=response.status,
         status_code=request.get(STATUS_CODE, 1000),
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        duration_ms=round(seconds * 1000, 2),
+    )
+    # Health probes are counted, not traced: a monitor's polls are no message's path.
+    observe.request_in(
+        request, name, response, seconds, request_id, traced=name not in PUBLIC_ROUTES
     )
     return response
 

@@ -8,12 +8,14 @@ carries out a DIRECT decision (checklist §5): a new X-Request-ID, the same X-Co
 original OCPI-from/to, and the receiver's answer relayed unchanged, 2xxx/3xxx included.
 4003/4002 when the receiver is not connected or too slow. The receiver is the first route of
 the party that can take the request (`receiving_platform`: the route chosen for it first), and
-every relay is counted as a sample of that route (storage.route_meter).
+every relay is counted as a sample of that route (storage.route_meter), a latency of its
+destination for /metrics, and two hops of the trace, the relay and its answer (web.observe).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,6 +44,7 @@ from ocpi_hub.errors import (
 )
 from ocpi_hub.logging import get_logger
 from ocpi_hub.push.client import PeerResponse, PeerTimeout, PeerUnreachable, Target
+from ocpi_hub.web import observe
 from ocpi_hub.web.keys import (
     CALLER,
     CLIENT,
@@ -49,6 +52,7 @@ from ocpi_hub.web.keys import (
     METER,
     PLATFORMS,
     RESPONSE_HEADERS,
+    ROUTE,
     SETTINGS,
     STATUS_CODE,
 )
@@ -110,6 +114,7 @@ async def functional_call(request: web.Request, module: ModuleID, interface: Int
     decision = decide(module, interface, request.method, to, hub)
     cache = request.app[PLATFORMS]
     call = Call(caller, sender, hub, decision, module, interface, await cache.agreements())
+    request[ROUTE] = (sender, decision.to)
     if decision.to is None:
         return call
     hosts = tuple(await cache.platforms_of_party(*decision.to))
@@ -229,8 +234,11 @@ async def ask(
     settings = request.app[SETTINGS]
     timeout = settings.forward_timeout if timeout is None else timeout
     name = "*".join(to)
+    request_id = str(uuid.uuid4())
     started = time.monotonic()
-    ok = False  # also when a deadline of the caller's cancels the relay: the route was slow
+    answer: PeerResponse | None = None
+    # Also when a deadline of the caller's cancels the relay: the route was slow.
+    failure: str | None = "no answer before the requester's deadline"
     try:
         answer = await request.app[CLIENT].request(
             request.method,
@@ -240,18 +248,24 @@ async def ask(
             timeout=timeout,
             body=body,
             correlation_id=request[CORRELATION_ID],
+            request_id=request_id,
             headers=routing_headers(call.sender, to),
             single=request.method == "GET",  # the hub relays GETs of one object only
             target=Target(platform, module.value, interface, path),
         )
-        ok = succeeded(answer.http_status, answer.status_code is not None)
+        failure = None
     except PeerTimeout as exc:
+        failure = str(exc)
         raise ForwardTimeout(f"{name} did not answer within {timeout:g} s") from exc
     except PeerUnreachable as exc:
+        failure = str(exc)
         raise ReceiverNotConnected(f"{name} could not be reached") from exc
     finally:
+        seconds = time.monotonic() - started
+        ok = answer is not None and succeeded(answer.http_status, answer.status_code is not None)
         # Route choice: every relay is a sample of the route it took (core.route_quality).
-        request.app[METER].record(platform.id, ok, time.monotonic() - started)
+        request.app[METER].record(platform.id, ok, seconds)
+        observe.relay(request, call.sender, to, url, request_id, seconds, answer, failure)
     if answer.http_status in (401, 403):
         # The receiver refused the hub's own token: the hub cannot use it (4003). Relaying the
         # 401 would tell the requester that *its* credentials are dead.

@@ -378,6 +378,14 @@ async def listing(
     ]
 
 
+async def open_counts(conn: Executor) -> dict[tuple[str, str], int]:
+    """How many findings are open, per (module, code): what /metrics shows."""
+    rows = await conn.fetch(
+        "SELECT module, code, count(*) FROM findings WHERE resolved_at IS NULL GROUP BY 1, 2"
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
 async def record_served_checks(conn: Executor, settings: Settings) -> None:
     """The check limits `serve` runs with (migration 0018)."""
     await conn.execute(

@@ -93,6 +93,14 @@ async def alerts(conn: Executor, *, everything: bool = False) -> list[dict[str, 
     ]
 
 
+async def open_counts(conn: Executor) -> dict[str, int]:
+    """How many fraud alerts are open, per code: what /metrics shows."""
+    rows = await conn.fetch(
+        "SELECT code, count(*) FROM fraud_alerts WHERE closed_at IS NULL GROUP BY 1"
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 async def close_alert(conn: Executor, alert_id: int, note: str | None) -> bool:
     """Close an open alert; False when there is no open alert with that id."""
     closed = await conn.fetchval(

@@ -451,3 +451,14 @@ async def delivered_per(conn: Executor, bucket: float, buckets: int) -> list[int
     for row in rows:
         counts[min(max(row["n"], 0), buckets - 1)] += row["c"]
     return counts
+
+
+async def backlog(conn: Executor) -> list[tuple[str, int, float]]:
+    """Per receiving party (`CC*PID`): how many deliveries are pending, and how many seconds
+    the oldest has waited (one statement over the outbox, which holds only what is owed)."""
+    rows = await conn.fetch(
+        "SELECT to_country_code || '*' || to_party_id, count(*),"
+        " extract(epoch FROM now() - min(created_at))::float8"
+        " FROM outbox WHERE status = 'PENDING' GROUP BY 1"
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,45 @@
+"""The trace as stored (migration 0023): hops added in batches, read by correlation id, pruned
+by age. The hops and their order are core.trace's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ocpi_hub.core.trace import Hop
+from ocpi_hub.storage import Executor
+
+__all__ = ["add", "hops", "prune"]
+
+_COLUMNS = (
+    "correlation_id", "at", "kind", "method", "url", "from_party", "to_party", "http_status",
+    "ocpi_status", "duration_ms", "request_id", "note",
+)  # fmt: skip
+
+
+async def add(conn: Executor, hops: Sequence[Hop]) -> None:
+    """Write `hops` (one COPY: a batch costs about what one row does)."""
+    if hops:
+        records = [tuple(getattr(h, c) for c in _COLUMNS) for h in hops]
+        await conn.copy_records_to_table("trace_hops", records=records, columns=_COLUMNS)
+
+
+async def hops(conn: Executor, correlation_id: str) -> list[Hop]:
+    """Every hop kept of `correlation_id`, as recorded (core.trace.timeline orders them)."""
+    rows = await conn.fetch(
+        f"SELECT {', '.join(_COLUMNS)} FROM trace_hops WHERE correlation_id = $1 ORDER BY at, id",
+        correlation_id,
+    )
+    return [Hop(**dict(r)) for r in rows]
+
+
+async def prune(conn: Executor, older_than: float, batch: int = 5000) -> int:
+    """Delete up to `batch` hops older than `older_than` seconds; return how many. Small
+    batches, skipping rows another pruner holds: the flushes never wait on it."""
+    result: str = await conn.execute(
+        "DELETE FROM trace_hops WHERE id IN ("
+        " SELECT id FROM trace_hops WHERE at < now() - make_interval(secs => $1)"
+        " LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        older_than,
+        batch,
+    )
+    return int(result.split()[-1])
