@@ -1,41 +1,21 @@
 """`ocpi-hub agreements allow|deny|remove|fee|list`: who trades with whom, and the hub's fee on
-the CDRs between two parties (core.agreements).
-
-A change is stored, announced to every serving process (it holds from their next request on,
-storage.platform_cache.announce) and, where it lets two parties newly trade in a broadcast
-module, the stored objects each may now see are queued for it (push.share), all in one
-transaction with the change. The policy is the one `serve` last started with
-(OCPI_HUB_AGREEMENT_POLICY); before any `serve`, this process's own setting. A fee holds for
-the CDRs booked from the command's return on; those booked before keep the fee of their day.
+the CDRs between two parties. Each action is ocpi_hub.operations.agreements (what a change
+does, and when it holds, is said there), as the admin API's `/agreements` are.
 """
 
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 
-from ocpi_hub.core.agreements import (
-    MODULES,
-    Agreements,
-    BadAgreement,
-    Effect,
-    FeeAgreement,
-    newly_trading,
-    parse_party,
-    party_text,
-)
-from ocpi_hub.core.ledger import BadAmount, Fee, parse_currency, parse_decimal
-from ocpi_hub.core.routing import BROADCAST_MODULES
-from ocpi_hub.push.share import share
+from ocpi_hub.core.agreements import MODULES
+from ocpi_hub.operations import Refused, agreements
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.platform_cache import announce
-from ocpi_hub.storage.repositories import agreements, platforms
-from ocpi_hub.terminal import fail, table
+from ocpi_hub.terminal import refused, table
 
 __all__ = ["COMMANDS", "add_parser"]
 
@@ -78,41 +58,33 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true")
 
 
-async def _change(settings: Settings, args: argparse.Namespace, effect: Effect | None) -> int:
-    try:
-        a, b = parse_party(args.between), parse_party(args.and_)
-        async with open_database(settings) as pool:
-            async with pool.acquire() as conn, conn.transaction():
-                before = await _load(conn, settings)
-                rules = before.changed(a, b, effect, args.modules)
-                await agreements.replace_pair(conn, a, b, rules)
-                after = await _load(conn, settings)
-                grants = newly_trading(before, after, a, b, sorted(BROADCAST_MODULES))
-                queued = await share(
-                    conn,
-                    [stored.platform for stored in await platforms.load(conn)],
-                    grants,
-                    (settings.country_code, settings.party_id),
-                    f"agreements-{uuid.uuid4()}",
-                )
-            # Holds in every serving process before we say so.
-            await announce(pool, None)
-    except BadAgreement as exc:
-        return fail(str(exc))
+# The field of an action whose option is named otherwise.
+OPTIONS = {"modules": "--module"}
+
+
+async def _change(settings: Settings, args: argparse.Namespace, action: str) -> int:
+    async with open_database(settings) as pool:
+        try:
+            done = await agreements.change(
+                pool,
+                settings,
+                action=action,
+                between=args.between,
+                and_=args.and_,
+                modules=args.modules,
+            )
+        except Refused as exc:
+            return refused(exc, OPTIONS)
     if args.json:
-        print(orjson.dumps(after.as_json((a, b))).decode())
+        print(orjson.dumps(done["agreements"]).decode())
         return 0
-    pair = f"{party_text(a)} and {party_text(b)}"
-    now = [_describe(r.as_json()) for r in after.of_pair(a, b)]
-    print(f"{pair}: {'; '.join(now) if now else f'no agreement ({after.policy.value} policy)'}")
-    if queued:
-        print(f"{len(queued)} stored objects queued for the party newly allowed to see them")
+    pair = f"{done['between']} and {done['and']}"
+    now = [_describe(r) for r in done["agreements"] if r["effect"] != "fee"]
+    said = "; ".join(now) if now else f"no agreement ({done['policy']} policy)"
+    print(f"{pair}: {said}")
+    if done["queued"]:
+        print(f"{done['queued']} stored objects queued for the party newly allowed to see them")
     return 0
-
-
-async def _load(conn: Any, settings: Settings) -> Agreements:
-    policy = await agreements.recorded_policy(conn) or settings.agreement_policy
-    return await agreements.load(conn, policy)
 
 
 def _describe(rule: dict[str, Any]) -> str:
@@ -121,62 +93,56 @@ def _describe(rule: dict[str, Any]) -> str:
 
 
 async def cmd_allow(settings: Settings, args: argparse.Namespace) -> int:
-    return await _change(settings, args, Effect.ALLOW)
+    return await _change(settings, args, "allow")
 
 
 async def cmd_deny(settings: Settings, args: argparse.Namespace) -> int:
-    return await _change(settings, args, Effect.DENY)
+    return await _change(settings, args, "deny")
 
 
 async def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
-    return await _change(settings, args, None)
+    return await _change(settings, args, "remove")
 
 
 async def cmd_fee(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        a, b = parse_party(args.between), parse_party(args.and_)
-        fee = Fee.of(
-            parse_decimal(args.percent, "--percent"),
-            parse_decimal(args.fixed, "--fixed"),
-            parse_currency(args.currency),
-        )
-        agreed = FeeAgreement.of(a, b, fee)
-    except (BadAgreement, BadAmount) as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
-        await agreements.set_fee(pool, a, b, fee)
-        # Holds in every serving process (the CDRs they book) before we say so.
-        await announce(pool, None)
-        async with pool.acquire() as conn:
-            after = await _load(conn, settings)
+        try:
+            done = await agreements.fee(
+                pool,
+                settings,
+                between=args.between,
+                and_=args.and_,
+                percent=args.percent,
+                fixed=args.fixed,
+                currency=args.currency,
+            )
+        except Refused as exc:
+            return refused(exc)
     if args.json:
-        print(orjson.dumps(after.as_json((a, b))).decode())
+        print(orjson.dumps(done["agreements"]).decode())
         return 0
-    pair = f"{party_text(agreed.between)} and {party_text(agreed.and_)}"
-    print(f"{pair}: {_fee_text(fee) if not fee.zero else 'no fee'}")
+    terms = done["fee"]
+    said = f"{terms['percent']} % + {terms['fixed']} {terms['currency']} per CDR" if terms else None
+    print(f"{done['between']} and {done['and']}: {said or 'no fee'}")
     return 0
 
 
-def _fee_text(fee: Fee) -> str:
-    terms = fee.as_json()
-    return f"{terms['percent']} % + {terms['fixed']} {terms['currency']} per CDR"
-
-
 async def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database(settings) as pool, pool.acquire() as conn:
-        found = await _load(conn, settings)
+    async with open_database(settings) as pool:
+        found = await agreements.listed(pool, settings)
     if args.json:
-        print(orjson.dumps(found.as_json()).decode())
+        print(orjson.dumps(found["agreements"]).decode())
         return 0
-    print(f"policy: {found.policy.value}")
-    rows = [r.as_json() for r in found.rules]
+    print(f"policy: {found['policy']}")
+    rows = [r for r in found["agreements"] if r["effect"] != "fee"]
     table(
         [{**r, "modules": ", ".join(r["modules"]) if r["modules"] else "all"} for r in rows],
         ["between", "and", "effect", "modules"],
     )
-    if found.fees:
+    fees = [r for r in found["agreements"] if r["effect"] == "fee"]
+    if fees:
         print("fees on the CDRs between two parties (none agreed: no fee):")
-        table([f.as_json() for f in found.fees], ["between", "and", "percent", "fixed", "currency"])
+        table(fees, ["between", "and", "percent", "fixed", "currency"])
     return 0
 
 

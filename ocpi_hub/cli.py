@@ -30,11 +30,11 @@ from ocpi_hub import (
 )
 from ocpi_hub import logging as hub_logging
 from ocpi_hub.dialects import cli as dialects_cli
+from ocpi_hub.operations import Refused, outbox
 from ocpi_hub.settings import Settings
 from ocpi_hub.simulate import cli as simulate_cli
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.repositories import outbox
-from ocpi_hub.terminal import fail, table
+from ocpi_hub.terminal import fail, refused, table
 from ocpi_hub.web.app import create_app
 from ocpi_hub.web.server import HubRunner, raise_open_file_limit
 
@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     box_list = box_commands.add_parser(
         "list", parents=[common], help="list deliveries, newest first"
     )
-    box_list.add_argument("--status", choices=["PENDING", "DELIVERED", "DEAD"], type=str.upper)
+    box_list.add_argument("--status", choices=outbox.STATUSES, type=str.upper)
     box_list.add_argument("--limit", type=int, default=100)
     box_list.add_argument("--json", action="store_true")
     replay = box_commands.add_parser("replay", parents=[common], help="queue dead deliveries again")
@@ -257,8 +257,11 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        rows = [d.as_json() for d in await outbox.listing(pool, args.status, args.limit)]
-        totals = await outbox.counts(pool)
+        try:
+            found = await outbox.listed(pool, status=args.status, limit=args.limit)
+        except Refused as exc:
+            return refused(exc)
+    rows, totals = found["deliveries"], found["totals"]
     if args.json:
         print(orjson.dumps(rows).decode())
     else:
@@ -272,8 +275,11 @@ async def cmd_outbox_list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_outbox_replay(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        count = await outbox.replay(pool, args.ids)
-    print(f"{count} dead deliveries queued again")
+        try:
+            done = await outbox.replay(pool, args.ids)
+        except Refused as exc:
+            return refused(exc, {"ids": "--id"})
+    print(f"{done['replayed']} dead deliveries queued again")
     return 0
 
 

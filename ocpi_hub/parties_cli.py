@@ -19,7 +19,7 @@ from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import open_database
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
-from ocpi_hub.terminal import fail, table
+from ocpi_hub.terminal import fail, refused, table
 
 __all__ = ["COMMANDS", "add_parser"]
 
@@ -80,12 +80,6 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def _refused(exc: Refused) -> int:
-    """An action's refusal, naming the command's option for its field."""
-    option = {"country_code": "--country-code", "party_id": "--party-id"}.get(exc.field)
-    return fail(f"{option or '--' + exc.field.replace('_', '-')}: {exc.message}")
-
-
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
         try:
@@ -99,7 +93,7 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                 dialect=args.dialect,
             )
         except Refused as exc:
-            return _refused(exc)
+            return refused(exc)
     if args.json:
         print(orjson.dumps({k: invited[k] for k in ("token", "versions_url")}).decode())
     else:
@@ -125,7 +119,7 @@ async def cmd_parties_add(settings: Settings, args: argparse.Namespace) -> int:
                 name=args.name,
             )
         except Refused as exc:
-            return _refused(exc)
+            return refused(exc)
     if args.json:
         print(orjson.dumps(added).decode())
     else:

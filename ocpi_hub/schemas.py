@@ -1,8 +1,10 @@
-"""JSON Schemas of the OCPI objects the hub models, generated from its pydantic models.
+"""JSON Schemas of the OCPI objects the hub models, generated from its pydantic models, and the
+OpenAPI 3.1 document of the admin API (`admin-openapi.json`, from its endpoints).
 
 `make schemas` (or `python -m ocpi_hub.schemas schemas`) writes one file per object into
-`schemas/`; a test fails when the checked-in files and the models disagree. Partners can validate
-their payloads against exactly what the hub accepts: required fields, lengths, enums, patterns.
+`schemas/`, and the admin API's document beside them; a test fails when the checked-in files and
+the code disagree. Partners can validate their payloads against exactly what the hub accepts:
+required fields, lengths, enums, patterns; an operator's tools, their calls to the admin API.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
+from ocpi_hub.admin import api
 from ocpi_hub.core.modules import (
     cdrs,
     chargingprofiles,
@@ -67,18 +70,30 @@ def generate() -> dict[str, bytes]:
             **model.model_json_schema(mode="validation"),
             "title": name,
         }
-        files[f"{name}.json"] = (
-            orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-        )
+        files[f"{name}.json"] = _dumped(schema)
     return files
+
+
+# The admin API's OpenAPI document, beside the OCPI objects' schemas.
+ADMIN_OPENAPI = "admin-openapi.json"
+
+
+def every_file() -> dict[str, bytes]:
+    """Everything `schemas/` holds: the OCPI objects' schemas and the admin API's document."""
+    return {**generate(), ADMIN_OPENAPI: _dumped(api.document())}
+
+
+def _dumped(document: dict[str, object]) -> bytes:
+    """Stable byte for byte: indented, keys sorted, one final newline."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def main(argv: list[str]) -> int:
     target = Path(argv[0] if argv else "schemas")
     target.mkdir(parents=True, exist_ok=True)
-    for name, content in generate().items():
+    for name, content in every_file().items():
         (target / name).write_bytes(content)
-    print(f"wrote {len(MODELS)} schemas to {target}/")
+    print(f"wrote {len(MODELS)} schemas and {ADMIN_OPENAPI} to {target}/")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ocpi_hub.admin.api import BadRequest, Endpoint, respond
+from ocpi_hub.admin.endpoint import BadRequest, Endpoint, respond
 from ocpi_hub.operations import trace
 from ocpi_hub.web.keys import POOL
 

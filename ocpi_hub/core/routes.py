@@ -39,6 +39,7 @@ __all__ = [
     "network_party",
     "parse_preference",
     "remote_parties",
+    "routed",
     "routes",
 ]
 
@@ -160,7 +161,8 @@ class Choice:
 
 
 def parse_preference(value: str) -> Preference:
-    """`--via ID|direct|auto` as a Preference; ValueError naming what it takes."""
+    """`ID|direct|auto` (`routes prefer --via`, the API's `via`) as a Preference; ValueError
+    naming what it takes."""
     text = value.strip().lower()
     if text == "auto":
         return None
@@ -168,7 +170,7 @@ def parse_preference(value: str) -> Preference:
         return DIRECT
     if text.isdigit():
         return int(text)
-    raise ValueError(f"--via {value!r}: a platform id, direct or auto")
+    raise ValueError(f"{value!r}: a platform id, direct or auto")
 
 
 def preferred(candidates: Sequence[Platform], preference: Preference) -> Platform | None:
@@ -289,15 +291,20 @@ def _better(theirs: Figures, mine: Figures) -> bool:
     return fast * LATENCY_RATIO <= slow and slow - fast >= LATENCY_MARGIN_MS
 
 
-def multi_routed(platforms: Iterable[Platform]) -> dict[PartyKey, list[Platform]]:
-    """Each party with more than one registered route, and those routes (static order): the
-    parties route choice is for."""
+def routed(platforms: Iterable[Platform]) -> dict[PartyKey, list[Platform]]:
+    """Each party with a registered route, and its routes (static order), by party."""
     found: dict[PartyKey, list[Platform]] = {}
     for platform in platforms:
         if platform.registered:
             for key in dict.fromkeys(party.key for party in platform.parties):
                 found.setdefault(key, []).append(platform)
-    return {key: routes(hosts, key) for key, hosts in sorted(found.items()) if len(hosts) > 1}
+    return {key: routes(hosts, key) for key, hosts in sorted(found.items())}
+
+
+def multi_routed(platforms: Iterable[Platform]) -> dict[PartyKey, list[Platform]]:
+    """Each party with more than one registered route, and those routes (static order): the
+    parties route choice is for."""
+    return {key: hosts for key, hosts in routed(platforms).items() if len(hosts) > 1}
 
 
 def remote_parties(platforms: Iterable[Platform]) -> frozenset[PartyKey]:

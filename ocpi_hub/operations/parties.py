@@ -1,15 +1,16 @@
-"""Parties: invite one, add a remote one, list them all (`ocpi-hub parties ...`,
-`/admin/api/parties`)."""
+"""Parties: invite one, add a remote one, list them, by status and role if asked
+(`ocpi-hub parties ...`, `/admin/api/parties`, `/admin/api/invitations`)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
 
 from ocpi_hub import dialects
 from ocpi_hub.core.handshake import new_token
-from ocpi_hub.core.parties import Party, Platform, Role
+from ocpi_hub.core.parties import Party, Platform, PlatformStatus, Role
 from ocpi_hub.core.urls import id_segment
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.operations import Refused
@@ -17,7 +18,7 @@ from ocpi_hub.settings import Settings
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
 
-__all__ = ["add_remote", "invite", "listed", "party", "row"]
+__all__ = ["add_remote", "invite", "listed", "one_of", "party", "row"]
 
 
 def party(role: str, country_code: str, party_id: str, roles: tuple[Role, ...]) -> Party:
@@ -58,10 +59,33 @@ def row(party: Party, platform: Platform) -> dict[str, Any]:
     }
 
 
-async def listed(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    """Every party, local and remote, with its platform's status and dialect."""
+async def listed(
+    pool: asyncpg.Pool, *, status: str | None = None, role: str | None = None
+) -> list[dict[str, Any]]:
+    """Every party, local and remote, with its platform's status and dialect; only those of
+    `status` (its platform's: INVITED, CONNECTING, REGISTERED, UNREGISTERED) and `role`, when
+    given."""
+    wanted_status = one_of("status", status, PlatformStatus)
+    wanted_role = one_of("role", role, Role)
     found = await platforms.all_platforms(pool)
-    return [row(p, platform) for platform in found for p in platform.parties]
+    return [
+        row(p, platform)
+        for platform in found
+        if wanted_status in (None, platform.status.value)
+        for p in platform.parties
+        if wanted_role in (None, p.role.value)
+    ]
+
+
+def one_of(field: str, value: str | None, kind: type[StrEnum]) -> str | None:
+    """`value` (any case) as the member of `kind` it names; None stays None (no filter);
+    Refused naming `field` otherwise."""
+    if value is None:
+        return None
+    try:
+        return kind(value.strip().upper()).value
+    except ValueError:
+        raise Refused(field, f"one of {', '.join(kind)}") from None
 
 
 async def invite(

@@ -14,6 +14,9 @@ from ocpi_hub.core.handshake import new_token
 from ocpi_hub.storage.repositories import operators
 from tests.conftest import RunningHub
 
+# The registered fake parties the e2e tests use: the same ones, not a second copy.
+from tests.e2e.conftest import cpo, emsp, make_party, parties  # noqa: F401
+
 
 @dataclass
 class Admin:

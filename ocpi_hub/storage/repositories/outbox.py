@@ -415,21 +415,30 @@ async def prune_delivered(conn: Executor, older_than: float, batch: int = 5000) 
 # ---- Reading ------------------------------------------------------------------------------
 
 
-async def listing(conn: Executor, status: str | None = None, limit: int = 100) -> list[Delivery]:
-    """Deliveries in any state (DELIVERED ones from the history), newest first."""
+async def listing(
+    conn: Executor, status: str | None = None, limit: int = 100, receiver: int | None = None
+) -> list[Delivery]:
+    """Deliveries in any state (DELIVERED ones from the history), newest first; of `status`
+    and to the platform `receiver` only, when given."""
     rows = await conn.fetch(
-        "SELECT * FROM deliveries WHERE $1::text IS NULL OR status = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT * FROM deliveries WHERE ($1::text IS NULL OR status = $1)"
+        " AND ($3::bigint IS NULL OR receiver_platform_id = $3) ORDER BY id DESC LIMIT $2",
         status,
         limit,
+        receiver,
     )
     return [Delivery.from_row(r) for r in rows]
 
 
-async def counts(conn: Executor) -> dict[str, int]:
-    """How many deliveries are in each state (the history counted exactly: not for hot paths)."""
+async def counts(conn: Executor, receiver: int | None = None) -> dict[str, int]:
+    """How many deliveries are in each state, to the platform `receiver` only when given (the
+    history counted exactly: not for hot paths)."""
     rows = await conn.fetch(
-        "SELECT status, count(*) AS n FROM outbox GROUP BY status"
+        "SELECT status, count(*) AS n FROM outbox"
+        " WHERE $1::bigint IS NULL OR receiver_platform_id = $1 GROUP BY status"
         " UNION ALL SELECT 'DELIVERED', count(*) FROM deliveries_delivered"
+        " WHERE $1::bigint IS NULL OR receiver_platform_id = $1",
+        receiver,
     )
     return {r["status"]: r["n"] for r in rows if r["n"]}
 
