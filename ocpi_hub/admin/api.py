@@ -194,6 +194,12 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
+# The resource modules build on the seam above, so they are imported (and joined) after it.
+from ocpi_hub.admin import api_money  # noqa: E402
+
+ENDPOINTS += api_money.ENDPOINTS
+
+
 def routes() -> list[web.RouteDef]:
     """The admin API's routes, from `ENDPOINTS`."""
     return [web.route(e.method, PREFIX + e.path, e.handler, name=e.name) for e in ENDPOINTS]

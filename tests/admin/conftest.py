@@ -13,6 +13,9 @@ import pytest
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.storage.repositories import operators
 from tests.conftest import RunningHub
+from tests.e2e.conftest import cpo, emsp, hub_env_for, make_party, parties
+
+__all__ = ["Admin", "admin", "cpo", "emsp", "hub_env_for", "make_party", "parties"]
 
 
 @dataclass
