@@ -10,28 +10,20 @@ the stored rows (storage.credit_watch.exposure_of); it changes nothing. Amounts 
 at least their currency's decimals, in `--json` as strings. `alerts` lists every move of an
 eMSP's credit level as stored (`credit_events`, oldest first): the warnings and the times it
 went over its limit, was suspended, came back under it and was lifted, each with its figures.
+Each action is ocpi_hub.operations.credit, as the admin API's.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from ocpi_hub.core.agreements import BadAgreement, parse_party, party_text
-from ocpi_hub.core.credit import Estimate, Exposure, Limit
-from ocpi_hub.core.ledger import BadAmount, parse_amount, parse_currency, shown
-from ocpi_hub.core.parties import Role
-from ocpi_hub.core.routing import PartyKey
-from ocpi_hub.core.types import format_datetime
+from ocpi_hub.operations import Refused, credit
 from ocpi_hub.settings import Settings
-from ocpi_hub.storage import Executor
-from ocpi_hub.storage.credit_watch import exposure_of, reassess
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.repositories import credit, ledger, platforms
 from ocpi_hub.terminal import fail, table
 
 __all__ = ["COMMANDS", "add_actions"]
@@ -62,103 +54,35 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     alerts.add_argument("--json", action="store_true")
 
 
-async def _is_emsp(conn: Executor, party: PartyKey) -> bool:
-    """A party the hub knows as an eMSP, or whose receivable the ledger holds."""
-    for platform in await platforms.platforms_of_party(conn, *party):
-        if any(p.key == party and p.role == Role.EMSP for p in platform.parties):
-            return True
-    return bool(await ledger.known_party(conn, party)) and bool(await credit.owed(conn, party))
-
-
 async def cmd_limit(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        party = parse_party(args.party)
-        if args.remove:
-            if args.amount is not None or args.currency is not None:
-                return fail("--remove takes no --amount or --currency")
-            limit = None
-        else:
-            if args.amount is None or args.currency is None:
-                return fail("write --amount A --currency C, or --remove")
-            currency = parse_currency(args.currency)
-            amount = parse_amount(args.amount, currency, "--amount")
-            if amount < 0:
-                return fail(f"--amount {args.amount}: a credit limit is 0 or more")
-            limit = Limit(amount, currency)
-    except (BadAgreement, BadAmount) as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
-        if party == (settings.country_code, settings.party_id) or not await _is_emsp(pool, party):
-            return fail(f"--party {party_text(party)}: not an eMSP of this hub")
-        if limit is None:
-            if not await credit.remove_limit(pool, party):
-                return fail(f"{party_text(party)} has no credit limit: nothing removed")
-        else:
-            await credit.set_limit(pool, party, limit)
-        done = await reassess(pool, party, settings)
-        standing = await credit.standing(pool, party)
-    rows = [_row(e, standing.state.suspended) for e in done.exposures]
+        try:
+            done = await credit.limit(
+                pool,
+                settings,
+                party=args.party,
+                amount=args.amount,
+                currency=args.currency,
+                remove=args.remove,
+            )
+        except Refused as exc:
+            return fail(exc.message)
+    why = done.pop("why")
     if args.json:
-        print(orjson.dumps({"party": party_text(party), "limit": _limit_json(limit),
-                            "exposure": rows}).decode())  # fmt: skip
+        print(orjson.dumps(done).decode())
         return 0
-    what = "removed" if limit is None else f"{shown(limit.amount, limit.currency)} {limit.currency}"
-    print(f"credit limit of {party_text(party)}: {what}; {done.why}")
+    chosen = done["limit"]
+    what = "removed" if chosen is None else f"{chosen['amount']} {chosen['currency']}"
+    print(f"credit limit of {done['party']}: {what}; {why}")
     return 0
 
 
-def _limit_json(limit: Limit | None) -> dict[str, str] | None:
-    if limit is None:
-        return None
-    return {"amount": shown(limit.amount, limit.currency), "currency": limit.currency}
-
-
-def _estimate_json(found: Estimate) -> dict[str, Any]:
-    return {
-        "session": found.session,
-        "estimate": shown(found.amount, found.currency),
-        "by": found.by,
-        "note": found.note or None,
-    }
-
-
-def _row(found: Exposure, suspended: bool) -> dict[str, Any]:
-    c = found.currency
-    ratio = found.ratio
-    return {
-        "party": party_text(found.party),
-        "currency": c,
-        "counted": found.counted,
-        "limit": None if found.limit is None else shown(found.limit.amount, c),
-        "owed": shown(found.owed, c),
-        "in_progress": shown(found.in_progress, c),
-        "exposure": shown(found.exposure, c),
-        "ratio": None if ratio is None else format(ratio.quantize(Decimal("0.0001")), "f"),
-        "state": None if found.level is None else found.level.value,
-        "suspended": suspended,
-        "sessions": [_estimate_json(s) for s in found.sessions],
-        "unpriced": sum(1 for s in found.sessions if not s.priced),
-    }
-
-
 async def cmd_exposure(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        only = parse_party(args.party) if args.party else None
-    except BadAgreement as exc:
-        return fail(str(exc))
-    async with (
-        open_database(settings) as pool,
-        pool.acquire() as conn,
-        conn.transaction(isolation="repeatable_read"),  # one snapshot: figures that agree
-    ):
-        if only is not None and not await _is_emsp(conn, only):
-            return fail(f"--party {party_text(only)}: not an eMSP of this hub")
-        parties = [only] if only else await credit.assessed_parties(conn, owing=True)
-        rows = []
-        for party in parties:
-            standing = await credit.standing(conn, party)
-            found = await exposure_of(conn, party, settings.credit_warn)
-            rows += [_row(e, standing.state.suspended) for e in found]
+    async with open_database(settings) as pool:
+        try:
+            rows = await credit.exposure(pool, settings, party=args.party)
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
         print(orjson.dumps(rows).decode())
         return 0
@@ -176,33 +100,12 @@ async def cmd_exposure(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _alert_json(event: dict[str, Any]) -> dict[str, Any]:
-    currency = event["currency"]
-
-    def figure(amount: Decimal | None) -> str | None:
-        return None if amount is None else shown(amount, currency)
-
-    return {
-        "id": event["id"],
-        "at": format_datetime(event["at"]),
-        "party": f"{event['country_code']}*{event['party_id']}",
-        "events": list(event["events"]),
-        "level": event["level"],
-        "suspended": event["suspended"],
-        "exposure": figure(event["exposure"]),
-        "limit": figure(event["limit_amount"]),
-        "currency": currency,
-        "why": event["why"],
-    }
-
-
 async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        only = parse_party(args.party) if args.party else None
-    except BadAgreement as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
-        rows = [_alert_json(e) for e in await credit.events(pool, only)]
+        try:
+            rows = await credit.alerts(pool, party=args.party)
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
         print(orjson.dumps(rows).decode())
         return 0

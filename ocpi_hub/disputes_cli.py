@@ -6,7 +6,7 @@ Each step is kept with who took it (`--by`, default the operating system's user)
 currency's decimals, and in `--json` as strings. Bad input (a CDR the hub does not hold or has not
 booked as charged, an amount that is not a number, finer than the currency's minor unit or above
 what can be disputed, an unknown or closed dispute) is refused on stderr with exit 1, and
-nothing changes.
+nothing changes. Each action is ocpi_hub.operations.disputes, as the admin API's.
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ from typing import Any
 
 import orjson
 
-from ocpi_hub.core.agreements import party_text
-from ocpi_hub.core.disputes import BadDispute, Step, parse_cdr, parse_text
-from ocpi_hub.core.ledger import Account, shown
-from ocpi_hub.core.types import format_datetime
+from ocpi_hub.core.ledger import Account
+from ocpi_hub.operations import Refused, disputes
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.repositories import disputes
-from ocpi_hub.storage.repositories.disputes import Dispute, Event
 from ocpi_hub.terminal import fail, table
 
-__all__ = ["COMMANDS", "add_parser", "as_json"]
+__all__ = ["COMMANDS", "add_parser"]
 
 _COLUMNS = ["id", "cdr", "emsp", "cpo", "amount", "currency", "state", "reason", "events"]
 
@@ -64,41 +60,36 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _by(text: str | None) -> str:
     """Who takes a step: `--by`, else the operating system's user."""
-    if text is None:
-        try:
-            text = getpass.getuser()
-        except (OSError, KeyError):
-            raise BadDispute("--by: no user name is known here: say who you are") from None
-    return parse_text(text, "--by", 255)
+    if text is not None:
+        return text
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise Refused("by", "--by: no user name is known here: say who you are") from None
 
 
 async def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        owner, cdr_id = parse_cdr(args.cdr)
-        reason = parse_text(args.reason, "--reason")
-        by = _by(args.by)
-    except BadDispute as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
         try:
-            dispute = await disputes.open_dispute(pool, owner, cdr_id, args.amount, reason, by)
-        except BadDispute as exc:
-            return fail(str(exc))
+            dispute = await disputes.open_dispute(
+                pool, cdr=args.cdr, reason=args.reason, by=_by(args.by), amount=args.amount
+            )
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
-        print(orjson.dumps(as_json(dispute)).decode())
+        print(orjson.dumps(dispute).decode())
         return 0
-    c = dispute.currency
+    c = dispute["currency"]
     print(
-        f"dispute {dispute.id} opened: {shown(dispute.amount, c)} {c} of {dispute.cdr} is no"
-        f" longer owed by {party_text(dispute.emsp)} but disputed, until it is resolved"
+        f"dispute {dispute['id']} opened: {dispute['amount']} {c} of {dispute['cdr']} is no"
+        f" longer owed by {dispute['emsp']} but disputed, until it is resolved"
     )
     return 0
 
 
 async def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        found = await disputes.listing(pool, everything=args.all)
-    rows = [as_json(d) for d in found]
+        rows = await disputes.listed(pool, everything=args.all)
     if args.json:
         print(orjson.dumps(rows).decode())
         return 0
@@ -112,67 +103,27 @@ async def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
-    step = Step.ACCEPTED if args.accept else Step.REJECTED
-    try:
-        note = None if args.note is None else parse_text(args.note, "--note")
-        by = _by(args.by)
-    except BadDispute as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
         try:
-            dispute = await disputes.resolve(pool, args.id, step, by, note)
-        except BadDispute as exc:
-            return fail(str(exc))
+            dispute = await disputes.resolve(
+                pool, dispute_id=args.id, accept=args.accept, by=_by(args.by), note=args.note
+            )
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
-        print(orjson.dumps(as_json(dispute)).decode())
+        print(orjson.dumps(dispute).decode())
         return 0
-    c, amount = dispute.currency, shown(dispute.amount, dispute.currency)
-    if step == Step.REJECTED:
-        print(f"dispute {dispute.id} rejected: {party_text(dispute.emsp)} owes {amount} {c} again")
+    c, amount, emsp = dispute["currency"], dispute["amount"], dispute["emsp"]
+    if not args.accept:
+        print(f"dispute {dispute['id']} rejected: {emsp} owes {amount} {c} again")
         return 0
-    entries = {e.account: e.amount for e in dispute.events[-1].entries}
+    booked = {b["account"]: b["amount"] for b in dispute["events"][-1]["booked"]}
     print(
-        f"dispute {dispute.id} accepted: {party_text(dispute.emsp)} does not owe {amount} {c};"
-        f" {party_text(dispute.cpo)} is owed {shown(entries[Account.PAYABLE], c)} {c} less and"
-        f" the hub returns {shown(entries[Account.FEES], c)} {c} of its fee"
+        f"dispute {dispute['id']} accepted: {emsp} does not owe {amount} {c};"
+        f" {dispute['cpo']} is owed {booked[Account.PAYABLE]} {c} less and"
+        f" the hub returns {booked[Account.FEES]} {c} of its fee"
     )
     return 0
-
-
-def as_json(dispute: Dispute) -> dict[str, Any]:
-    """A dispute as `--json` prints it."""
-    c = dispute.currency
-    return {
-        "id": dispute.id,
-        "cdr": dispute.cdr,
-        "emsp": party_text(dispute.emsp),
-        "cpo": party_text(dispute.cpo),
-        "amount": shown(dispute.amount, c),
-        "currency": c,
-        "state": dispute.state.value,
-        "reason": dispute.reason,
-        "opened_at": format_datetime(dispute.opened_at),
-        "events": [_event_json(e) for e in dispute.events],
-    }
-
-
-def _event_json(event: Event) -> dict[str, Any]:
-    return {
-        "step": event.step.value,
-        "state": event.state.value,
-        "by": event.by,
-        "at": format_datetime(event.at),
-        "note": event.note,
-        "transaction": event.transaction,
-        "booked": [
-            {
-                "account": e.account.value,
-                "party": party_text(e.party),
-                "amount": shown(e.amount, e.currency),
-            }
-            for e in event.entries
-        ],
-    }
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {

@@ -1,6 +1,7 @@
 """`ocpi-hub fraud alerts|close`: the fraud signals the hub raised (core.fraud), and closing one
 once it is dealt with (a closed alert no longer makes the hub refuse the token on its eMSP's
-behalf, and the same signal may be raised again)."""
+behalf, and the same signal may be raised again). Each action is ocpi_hub.operations.fraud,
+as the admin API's."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 
 import orjson
 
+from ocpi_hub.operations import Refused, fraud
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.repositories import fraud
 from ocpi_hub.terminal import fail, table
 
 __all__ = ["COMMANDS", "add_parser"]
@@ -43,9 +44,10 @@ async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_close(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        closed = await fraud.close_alert(pool, args.id, args.note)
-    if not closed:
-        return fail(f"--id {args.id}: no open alert has that id (see fraud alerts)")
+        try:
+            await fraud.close(pool, alert_id=args.id, note=args.note)
+        except Refused as exc:
+            return fail(exc.message)
     print(f"alert {args.id} closed")
     return 0
 

@@ -8,37 +8,28 @@ strings, so that no figure passes through a binary float. The sign is the ledger
 balance is positive when it owes the hub, negative when the hub owes it; a payment is positive
 when the hub received it, negative when the hub paid it. An amount in dispute (ocpi-hub disputes)
 is shown beside a party's balance (`disputed`), not in it: nobody owes it until it is resolved.
+Each action is ocpi_hub.operations.settlement, as the admin API's.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from ocpi_hub import credit_cli
-from ocpi_hub.core.agreements import BadAgreement, parse_party, party_text
-from ocpi_hub.core.ledger import BadAmount, parse_amount, parse_currency, payment, shown
-from ocpi_hub.core.routing import PartyKey
-from ocpi_hub.core.statements import Balances, Line, Statement, Totals, balances, month, statement
-from ocpi_hub.core.types import format_datetime
+from ocpi_hub.core.agreements import party_text
+from ocpi_hub.operations import Refused, settlement
 from ocpi_hub.settings import Settings
-from ocpi_hub.storage import Executor
-from ocpi_hub.storage.credit_watch import reassess
 from ocpi_hub.storage.db import open_database
-from ocpi_hub.storage.repositories import ledger, platforms
 from ocpi_hub.terminal import fail, table
 
 __all__ = ["COMMANDS", "add_parser"]
 
 SIGNS = "positive: owes the hub; negative: the hub owes it"
-_LINE_COLUMNS = ["booked_at", "transaction", "kind", "cdr", "dispute", "reference", "account",
-                 "currency", "amount", "fee", "net", "running"]  # fmt: skip
 _TOTAL_COLUMNS = ["currency", "opening", "cdrs", "amount", "fee", "payments", "disputes", "net",
                   "closing", "disputed"]  # fmt: skip
 
@@ -77,120 +68,30 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     credit_cli.add_actions(actions, common)
 
 
-async def _known(conn: Executor, party: PartyKey) -> bool:
-    """A party the hub knows (connected, invited or behind a network) or has booked."""
-    return bool(await platforms.platforms_of_party(conn, *party)) or await ledger.known_party(
-        conn, party
-    )
-
-
-# ---- statement ----------------------------------------------------------------------------
-
-
 async def cmd_statement(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        party = parse_party(args.party)
-        start, end = month(args.period)
-    except (BadAgreement, BadAmount) as exc:
-        return fail(str(exc))
     async with open_database(settings) as pool:
-        if not await _known(pool, party):
-            return fail(f"--party {party_text(party)}: not a party of this hub")
-        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            # One snapshot: the opening balances and the lines agree.
-            opening = await ledger.balance_of(conn, party, start)
-            lines = await ledger.statement_lines(conn, party, start, end)
-    done = statement(party, args.period.strip(), lines, opening)
+        try:
+            done = await settlement.statement_of(pool, party=args.party, period=args.period)
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
-        print(orjson.dumps(_statement_json(done)).decode())
+        print(orjson.dumps(done).decode())
     elif args.csv:
-        _statement_csv(done)
+        sys.stdout.write(settlement.statement_csv(done))
     else:
-        _statement_text(done)
+        print(f"statement of {done['party']} for {done['period']} (UTC; {SIGNS})")
+        table(done["lines"], settlement.LINE_COLUMNS)
+        print("totals:")
+        table(done["totals"], _TOTAL_COLUMNS)
     return 0
-
-
-def _money(value: Decimal | None, currency: str) -> str | None:
-    return None if value is None else shown(value, currency)
-
-
-def _line_json(line: Line) -> dict[str, Any]:
-    c = line.currency
-    return {
-        "booked_at": format_datetime(line.booked_at),
-        "transaction": line.transaction,
-        "kind": line.kind,
-        "cdr": line.cdr,
-        "dispute": line.dispute,
-        "reference": line.reference,
-        "account": line.account,
-        "currency": c,
-        "amount": _money(line.amount, c),
-        "fee": _money(line.fee, c),
-        "net": shown(line.net, c),
-        "running": shown(line.running, c),
-    }
-
-
-def _totals_json(totals: Totals) -> dict[str, Any]:
-    c = totals.currency
-    return {
-        "currency": c,
-        "opening": shown(totals.opening, c),
-        "cdrs": totals.cdrs,
-        "amount": shown(totals.amount, c),
-        "fee": shown(totals.fee, c),
-        "payments": shown(totals.payments, c),
-        "disputes": shown(totals.disputes, c),
-        "net": shown(totals.net, c),
-        "closing": shown(totals.closing, c),
-        "disputed": shown(totals.disputed, c),
-    }
-
-
-def _statement_json(done: Statement) -> dict[str, Any]:
-    return {
-        "party": party_text(done.party),
-        "period": done.period,
-        "lines": [_line_json(line) for line in done.lines],
-        "totals": [_totals_json(t) for t in done.totals],
-    }
-
-
-def _statement_csv(done: Statement) -> None:
-    """The lines, between an `opening` line and a `total` line per currency, in one shape:
-    `running` is the opening balance on the first and the closing balance on the last."""
-    out = csv.DictWriter(sys.stdout, _LINE_COLUMNS, lineterminator="\n")
-    out.writeheader()
-    for t in done.totals:
-        out.writerow({"kind": "opening", "currency": t.currency,
-                      "running": shown(t.opening, t.currency)})  # fmt: skip
-    for line in done.lines:
-        out.writerow(_line_json(line))
-    for t in done.totals:
-        figures = _totals_json(t)
-        out.writerow({"kind": "total", "currency": t.currency, "amount": figures["amount"],
-                      "fee": figures["fee"], "net": figures["net"],
-                      "running": figures["closing"]})  # fmt: skip
-
-
-def _statement_text(done: Statement) -> None:
-    print(f"statement of {party_text(done.party)} for {done.period} (UTC; {SIGNS})")
-    table([_line_json(line) for line in done.lines], _LINE_COLUMNS)
-    print("totals:")
-    table([_totals_json(t) for t in done.totals], _TOTAL_COLUMNS)
-
-
-# ---- balances -----------------------------------------------------------------------------
 
 
 async def cmd_balances(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database(settings) as pool:
-        found = balances(await ledger.balances(pool))
+        body = await settlement.balances_of(pool)
     if args.json:
-        print(orjson.dumps(_balances_json(found)).decode())
+        print(orjson.dumps(body).decode())
         return 0
-    body = _balances_json(found)
     print(f"balances ({SIGNS})")
     table(body["parties"], ["party", "currency", "receivable", "payable", "balance", "disputed"])
     print(f"the hub {party_text((settings.country_code, settings.party_id))}:")
@@ -200,77 +101,27 @@ async def cmd_balances(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _balances_json(found: Balances) -> dict[str, Any]:
-    return {
-        "parties": [
-            {
-                "party": party_text(b.party),
-                "currency": b.currency,
-                "receivable": shown(b.receivable, b.currency),
-                "payable": shown(b.payable, b.currency),
-                "balance": shown(b.balance, b.currency),
-                "disputed": shown(b.disputed, b.currency),
-            }
-            for b in found.parties
-        ],
-        "hub": [
-            {
-                "currency": h.currency,
-                "fees": shown(h.fees, h.currency),
-                "cash": shown(h.cash, h.currency),
-            }
-            for h in found.hub
-        ],
-        "total": {c: shown(v, c) for c, v in sorted(found.total.items())},
-    }
-
-
-# ---- pay ----------------------------------------------------------------------------------
-
-
 async def cmd_pay(settings: Settings, args: argparse.Namespace) -> int:
-    hub = (settings.country_code, settings.party_id)
-    try:
-        party = parse_party(args.party)
-        currency = parse_currency(args.currency)
-        amount = parse_amount(args.amount, currency, "--amount")
-        entries = payment(party, hub, amount, currency)
-    except (BadAgreement, BadAmount) as exc:
-        return fail(str(exc))
-    reference = args.reference.strip()
-    if not reference or len(reference) > 255:
-        return fail("--reference: write the payment's reference, 1 to 255 characters")
-    async with open_database(settings) as pool, pool.acquire() as conn:
-        if party == hub or not await _known(conn, party):
-            return fail(f"--party {party_text(party)}: not a party of this hub")
+    async with open_database(settings) as pool:
         try:
-            transaction = await ledger.record_payment(conn, party, reference, entries)
-        except ledger.PaymentRecorded as exc:
-            where = f" (transaction {exc.transaction})" if exc.transaction else ""
-            return fail(
-                f"a payment of {party_text(party)} with reference {reference!r} is recorded"
-                f" already{where}: nothing recorded"
+            done = await settlement.pay(
+                pool,
+                settings,
+                party=args.party,
+                amount=args.amount,
+                currency=args.currency,
+                reference=args.reference,
             )
-        now = (await ledger.balance_of(conn, party)).get(currency, Decimal(0))
-        # A payment may bring an eMSP under its credit limit: its suspension is lifted, in
-        # every serving process, before this command returns.
-        credit = await reassess(pool, party, settings)
-    done = {
-        "transaction": transaction,
-        "party": party_text(party),
-        "amount": shown(amount, currency),
-        "currency": currency,
-        "reference": reference,
-        "balance": shown(now, currency),
-        "credit": credit.why,
-    }
+        except Refused as exc:
+            return fail(exc.message)
     if args.json:
         print(orjson.dumps(done).decode())
         return 0
-    way = "received from" if amount > 0 else "paid to"
+    paid, currency = done["amount"], done["currency"]
+    way = "paid to" if paid.startswith("-") else "received from"
     print(
-        f"{shown(abs(amount), currency)} {currency} {way} {party_text(party)}"
-        f" (reference {reference}, transaction {transaction});"
+        f"{paid.removeprefix('-')} {currency} {way} {done['party']}"
+        f" (reference {done['reference']}, transaction {done['transaction']});"
         f" its balance is now {done['balance']} {currency} ({SIGNS})"
     )
     return 0

@@ -15,7 +15,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ocpi_hub.admin import api_agreements, api_outbox, api_parties, api_routes, api_trace, openapi
+from ocpi_hub.admin import (
+    api_agreements,
+    api_money,
+    api_outbox,
+    api_parties,
+    api_routes,
+    api_trace,
+    openapi,
+)
 from ocpi_hub.admin.auth import Unauthenticated, bearer, operator_of
 from ocpi_hub.admin.endpoint import PREFIX, BadRequest, Endpoint, Handler, error, respond
 from ocpi_hub.logging import get_logger
@@ -62,6 +70,7 @@ ENDPOINTS: list[Endpoint] = [
     *api_routes.ENDPOINTS,
     *api_agreements.ENDPOINTS,
     *api_outbox.ENDPOINTS,
+    *api_money.ENDPOINTS,
     *api_trace.ENDPOINTS,
     Endpoint(
         "GET",

@@ -157,9 +157,9 @@ def integer_query(request: web.Request, name: str) -> int | None:
 
 
 def flag_query(request: web.Request, name: str) -> bool:
-    """An optional boolean query parameter (`true` or `false`, default false); 400 naming it
-    otherwise."""
-    value = request.query.get(name, "false").lower()
+    """An optional boolean query parameter (`true` or `false`, default false; 400 naming it
+    otherwise; empty is absent, as a blank form field sends it)."""
+    value = (request.query.get(name) or "false").lower()
     if value not in ("true", "false"):
         raise BadRequest(400, f"{value!r}: true or false", name)
     return value == "true"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ocpi_hub.admin.endpoint import respond
 from ocpi_hub.admin.auth import Unauthenticated, bearer, operator_of
+from ocpi_hub.admin.endpoint import respond
 from ocpi_hub.metrics import CONTENT_TYPE
 from ocpi_hub.web.keys import METRICS, POOL
 

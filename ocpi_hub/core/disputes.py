@@ -77,7 +77,12 @@ _CDR_ID = re.compile(r"^[\x21-\x7e]{1,36}$")  # a CiString(36) with no spaces
 
 
 class BadDispute(ValueError):
-    """A dispute that cannot be opened or a step that cannot be taken; the message says why."""
+    """A dispute that cannot be opened or a step that cannot be taken; the message says why,
+    `field` which input was wrong where the message does not start with its option."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class State(StrEnum):
@@ -170,7 +175,7 @@ def to_open(charge: Charge, amount: str | None, held: Decimal, credited: bool) -
     try:
         value = parse_amount(amount, c, "--amount")
     except BadAmount as exc:
-        raise BadDispute(str(exc)) from None
+        raise BadDispute(str(exc), "amount") from None
     if value <= ZERO:
         raise BadDispute(f"--amount {amount}: a dispute is of an amount above zero")
     if value > rest:

@@ -13,9 +13,11 @@ import pytest
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.storage.repositories import operators
 from tests.conftest import RunningHub
+from tests.e2e.conftest import cpo, emsp, hub_env_for, make_party, parties
+
+__all__ = ["Admin", "admin", "cpo", "emsp", "hub_env_for", "make_party", "parties"]
 
 # The registered fake parties the e2e tests use: the same ones, not a second copy.
-from tests.e2e.conftest import cpo, emsp, make_party, parties  # noqa: F401
 
 
 @dataclass
