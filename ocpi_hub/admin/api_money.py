@@ -23,16 +23,12 @@ from ocpi_hub.admin.endpoint import (
     json_body,
     respond,
     text,
+    text_query,
 )
 from ocpi_hub.operations import credit, disputes, findings, fraud, settlement
 from ocpi_hub.web.keys import POOL, SETTINGS
 
 __all__ = ["ENDPOINTS"]
-
-
-def _query(request: web.Request, name: str) -> str | None:
-    """A query parameter; None when absent or empty."""
-    return request.query.get(name) or None
 
 
 def _id(request: web.Request) -> int:
@@ -56,8 +52,8 @@ async def get_findings(request: web.Request) -> web.Response:
     return respond(
         await findings.listed(
             request.app[POOL],
-            party=_query(request, "party"),
-            since=_query(request, "since"),
+            party=text_query(request, "party"),
+            since=text_query(request, "since"),
             everything=flag_query(request, "all"),
         )
     )
@@ -66,7 +62,7 @@ async def get_findings(request: web.Request) -> web.Response:
 async def post_reconcile(request: web.Request) -> web.Response:
     """Check and reconcile now (`reconcile`); the open findings."""
     done = await findings.reconcile(
-        request.app[POOL], request.app[SETTINGS], party=_query(request, "party")
+        request.app[POOL], request.app[SETTINGS], party=text_query(request, "party")
     )
     return respond(done)
 
@@ -138,11 +134,11 @@ async def get_balances(request: web.Request) -> web.Response:
 async def get_statement(request: web.Request) -> web.Response:
     """One party's statement for a month (`settlement statement`), as JSON or (`format=csv`)
     the CSV `--csv` prints."""
-    form = _query(request, "format") or "json"
+    form = text_query(request, "format") or "json"
     if form not in ("json", "csv"):
         raise BadRequest(400, "json or csv", "format")
     for name in ("party", "period"):
-        if _query(request, name) is None:
+        if text_query(request, name) is None:
             raise BadRequest(400, "a non-empty value is required", name)
     done = await settlement.statement_of(
         request.app[POOL], party=request.query["party"], period=request.query["period"]
@@ -178,7 +174,7 @@ async def post_payments(request: web.Request) -> web.Response:
 async def get_exposure(request: web.Request) -> web.Response:
     """Each eMSP's credit exposure now (`settlement exposure`)."""
     rows = await credit.exposure(
-        request.app[POOL], request.app[SETTINGS], party=_query(request, "party")
+        request.app[POOL], request.app[SETTINGS], party=text_query(request, "party")
     )
     return respond(rows)
 
@@ -207,7 +203,7 @@ async def delete_limit(request: web.Request) -> web.Response:
 
 async def get_credit_alerts(request: web.Request) -> web.Response:
     """Every move of the eMSPs' credit levels (`settlement alerts`)."""
-    return respond(await credit.alerts(request.app[POOL], party=_query(request, "party")))
+    return respond(await credit.alerts(request.app[POOL], party=text_query(request, "party")))
 
 
 # ---- schemas ------------------------------------------------------------------------------

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ocpi_hub.admin.endpoint import Endpoint, integer_query, integers, json_body, respond
+from ocpi_hub.admin.endpoint import (
+    Endpoint,
+    integer_query,
+    integers,
+    json_body,
+    respond,
+    text_query,
+)
 from ocpi_hub.operations import outbox
 from ocpi_hub.web.keys import POOL
 
@@ -20,7 +27,7 @@ async def get_outbox(request: web.Request) -> web.Response:
     limit = integer_query(request, "limit")
     found = await outbox.listed(
         request.app[POOL],
-        status=request.query.get("status") or None,
+        status=text_query(request, "status"),
         limit=DEFAULT_LIMIT if limit is None else limit,
         receiver=integer_query(request, "receiver"),
     )

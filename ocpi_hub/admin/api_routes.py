@@ -15,6 +15,7 @@ from ocpi_hub.admin.endpoint import (
     json_body,
     respond,
     text,
+    text_query,
 )
 from ocpi_hub.operations import routes
 from ocpi_hub.web.keys import POOL, SETTINGS
@@ -28,7 +29,7 @@ async def get_routes(request: web.Request) -> web.Response:
     found = await routes.listed(
         request.app[POOL],
         request.app[SETTINGS],
-        party=request.query.get("party") or None,
+        party=text_query(request, "party"),
         several=flag_query(request, "several"),
     )
     return respond(found)

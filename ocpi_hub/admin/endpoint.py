@@ -145,6 +145,11 @@ def integers(body: dict[str, Any], field: str) -> list[int] | None:
     return value
 
 
+def text_query(request: web.Request, name: str) -> str | None:
+    """An optional query parameter; None when absent or empty (a blank form field)."""
+    return request.query.get(name) or None
+
+
 def integer_query(request: web.Request, name: str) -> int | None:
     """An optional integer query parameter; 400 naming it when it is not one."""
     value = request.query.get(name)
