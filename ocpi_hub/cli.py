@@ -106,6 +106,7 @@ environment:
   OCPI_HUB_METRICS_PARTIES     parties with a label of their own in /metrics; the rest
                                are "other" (default 200)
   OCPI_HUB_TRACE_RETENTION     seconds each hop of a trace is kept (default 604800, 7 days)
+  OCPI_HUB_CONSOLE_SESSION_HOURS  hours a console sign-in lasts (default 8)
 """
 
 
