@@ -15,8 +15,7 @@ from ocpi_hub.console import charts
 from ocpi_hub.console.auth import see_other
 from ocpi_hub.console.render import PREFIX, page, stylesheet
 from ocpi_hub.core.parties import PlatformStatus, Role
-from ocpi_hub.operations import Refused, parties
-from ocpi_hub.storage.repositories import outbox
+from ocpi_hub.operations import Refused, outbox, parties
 from ocpi_hub.web.keys import POOL, SETTINGS
 
 __all__ = ["DELIVERY_STATES", "routes"]
@@ -33,7 +32,7 @@ async def overview(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     by_status = Counter(p["status"] for p in await parties.listed(pool))
     party_counts = [(s.value, by_status.get(s.value, 0)) for s in PlatformStatus]
-    states = await outbox.counts(pool)
+    states = (await outbox.listed(pool, limit=1))["totals"]
     delivery_counts = [(s, states.get(s, 0)) for s in DELIVERY_STATES]
     now = datetime.now(UTC)
     series = []
@@ -112,20 +111,23 @@ async def invite(request: web.Request) -> web.Response:
 
 async def deliveries(request: web.Request) -> web.Response:
     """The outbox, newest first, filtered by state; a replay button on each dead letter."""
-    status = request.query.get("status", "")
+    status = request.query.get("status", "").strip().upper()
     refused = None
-    if status and status not in DELIVERY_STATES:
-        refused = Refused("status", f"one of {', '.join(DELIVERY_STATES)}, or empty for all")
     pool = request.app[POOL]
-    listed = [] if refused else await outbox.listing(pool, status or None, LISTED)
+    try:
+        listed = await outbox.listed(pool, status=status or None, limit=LISTED)
+    except Refused as why:
+        refused = why
+        listed = await outbox.listed(pool, limit=1)  # the counts the filter shows
+        listed["deliveries"] = []
     replayed = request.query.get("replayed", "")
     return page(
         request,
         "deliveries.html",
         status=400 if refused else 200,
         current="deliveries",
-        deliveries=listed,
-        counts=await outbox.counts(pool),
+        deliveries=listed["deliveries"],
+        counts=listed["totals"],
         states=DELIVERY_STATES,
         chosen=status,
         refused=refused,
@@ -149,8 +151,11 @@ async def replay(request: web.Request) -> web.Response:
                 message="id: the id of a dead delivery (a whole number) is required",
             )
         ids = [int(value)]
-    count = await outbox.replay(request.app[POOL], ids)
-    return see_other(f"{PREFIX}/deliveries?status=DEAD&replayed={count}")
+    try:
+        done = await outbox.replay(request.app[POOL], ids)
+    except Refused as refused:
+        return page(request, "error.html", status=400, message=str(refused))
+    return see_other(f"{PREFIX}/deliveries?status=DEAD&replayed={done['replayed']}")
 
 
 def routes() -> list[web.RouteDef]:
