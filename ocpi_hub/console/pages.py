@@ -15,7 +15,8 @@ from ocpi_hub.console import charts
 from ocpi_hub.console.auth import see_other
 from ocpi_hub.console.render import PREFIX, page, stylesheet
 from ocpi_hub.core.parties import PlatformStatus, Role
-from ocpi_hub.operations import Refused, outbox, parties
+from ocpi_hub.operations import Refused, agreements, outbox, parties
+from ocpi_hub.operations import routes as routes_ops
 from ocpi_hub.web.keys import POOL, SETTINGS
 
 __all__ = ["DELIVERY_STATES", "routes"]
@@ -59,7 +60,8 @@ def _period(start: datetime) -> str:
 
 
 async def partners(request: web.Request) -> web.Response:
-    """Every party with its network, dialect, version and status; the invite form."""
+    """Every party with its network, dialect, version, status, last call and routes (their
+    measured quality); the agreements with their form; the invite form."""
     return await _partners(request)
 
 
@@ -70,8 +72,12 @@ async def _partners(
     invited: dict[str, Any] | None = None,
     refused: Refused | None = None,
     sent: dict[str, str] | None = None,
+    agreed: dict[str, Any] | None = None,
+    agree_refused: Refused | None = None,
+    agree_sent: dict[str, str] | None = None,
 ) -> web.Response:
-    listed = await parties.listed(request.app[POOL])
+    pool, settings = request.app[POOL], request.app[SETTINGS]
+    listed = await parties.listed(pool)
     names = {p["platform_id"]: p["name"] for p in listed if p["via"] is None}
     return page(
         request,
@@ -86,7 +92,34 @@ async def _partners(
         invited=invited,
         refused=refused,
         sent=sent or {},
+        seen=await parties.last_seen(pool),
+        routes={r["party"]: r for r in await routes_ops.listed(pool, settings, several=False)},
+        agreements=await agreements.listed(pool, settings),
+        actions=list(agreements.ACTIONS),
+        agreed=agreed,
+        agree_refused=agree_refused,
+        agree_sent=agree_sent or {},
     )
+
+
+async def agree(request: web.Request) -> web.Response:
+    """Allow, deny or remove what two parties may trade (`operations.agreements.change`, as
+    `ocpi-hub agreements allow|deny|remove` does); modules blank: all of them."""
+    form = await request.post()
+    sent = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    modules = [m.strip() for m in sent.get("modules", "").split(",") if m.strip()]
+    try:
+        done = await agreements.change(
+            request.app[POOL],
+            request.app[SETTINGS],
+            action=sent.get("action", ""),
+            between=sent.get("between", ""),
+            and_=sent.get("and", ""),
+            modules=modules or None,
+        )
+    except Refused as refused:
+        return await _partners(request, status=400, agree_refused=refused, agree_sent=sent)
+    return await _partners(request, agreed=done)
 
 
 async def invite(request: web.Request) -> web.Response:
@@ -165,6 +198,7 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{PREFIX}/", overview, name="console:overview"),
         web.get(f"{PREFIX}/partners", partners, name="console:partners"),
         web.post(f"{PREFIX}/partners", invite, name="console:invite"),
+        web.post(f"{PREFIX}/partners/agreements", agree, name="console:agree"),
         web.get(f"{PREFIX}/deliveries", deliveries, name="console:deliveries"),
         web.post(f"{PREFIX}/deliveries/replay", replay, name="console:replay"),
         web.get(f"{PREFIX}/static/console.css", stylesheet, name="console:css"),

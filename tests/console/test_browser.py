@@ -5,6 +5,8 @@ test_browser_money.py). Each page's screenshot lands in test-output/screenshots/
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, Page, expect
 
 from ocpi_hub.core.fraud import Alert, Code
@@ -56,9 +58,10 @@ async def test_sign_in_and_see_a_party_appear_after_its_registration(
 
     await registered(hub, await make_party("CPO", "NL", "CPA"))
     await page.reload()
-    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="NL*CPA"))
+    listed = page.get_by_role("table", name="Every party, local and remote")
+    row = listed.get_by_role("row").filter(has=page.get_by_role("rowheader", name="NL*CPA"))
     await expect(row.get_by_role("cell")).to_have_text(
-        ["CPO", "NL*CPA", "direct", "ocpi-2.2.1", "2.2.1", "REGISTERED"]
+        ["CPO", "NL*CPA", "direct", "ocpi-2.2.1", "2.2.1", "REGISTERED", re.compile(" UTC$")]
     )
     await shoot(page, "partners")
     await follow(page, "Overview")

@@ -41,7 +41,9 @@ async def test_an_invitation_shows_its_token_once_and_the_party_is_listed(
     assert page.status == 201, page.html
     token = re.search(r'<code class="token" id="invited-token">([^<]+)</code>', page.html)
     assert token and console.hub.versions_url in page.html
-    assert cells(page.html, "DE*EMA") == ["EMSP", "Emma", "direct", "gireve", "—", "INVITED"]
+    listed = cells(page.html, "DE*EMA")
+    assert listed[:6] == ["EMSP", "Emma", "direct", "gireve", "—", "INVITED"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", listed[6])  # last seen
     headers = {"Authorization": token_header(token.group(1))}
     async with console.session.get(console.hub.versions_url, headers=headers) as versions:
         assert versions.status == 200
