@@ -17,6 +17,7 @@ from ocpi_hub.console.render import PREFIX, page, stylesheet
 from ocpi_hub.core.parties import PlatformStatus, Role
 from ocpi_hub.operations import Refused, agreements, outbox, parties
 from ocpi_hub.operations import routes as routes_ops
+from ocpi_hub.operations import trace as trace_ops
 from ocpi_hub.web.keys import POOL, SETTINGS
 
 __all__ = ["DELIVERY_STATES", "routes"]
@@ -29,18 +30,31 @@ SERIES = (("Last hour", 300, 12, "1 h ago"), ("Last day", 3600, 24, "24 h ago"))
 
 
 async def overview(request: web.Request) -> web.Response:
-    """Parties by status, the outbox's backlog and dead letters, deliveries over time."""
+    """Parties by status, the outbox's backlog and dead letters, deliveries over time, and
+    the requests in per module with their error rate (from the trace)."""
     pool = request.app[POOL]
     by_status = Counter(p["status"] for p in await parties.listed(pool))
     party_counts = [(s.value, by_status.get(s.value, 0)) for s in PlatformStatus]
     states = (await outbox.listed(pool, limit=1))["totals"]
     delivery_counts = [(s, states.get(s, 0)) for s in DELIVERY_STATES]
     now = datetime.now(UTC)
-    series = []
+    series, traffic = [], []
     for caption, bucket, count, start in SERIES:
         delivered = await outbox.delivered_per(pool, bucket, count)
         labels = [_period(now - timedelta(seconds=bucket * (count - i))) for i in range(count)]
         series.append((caption, sum(delivered), start, charts.columns(delivered, labels)))
+        seen = await trace_ops.traffic(pool, seconds=bucket, count=count)
+        traffic.append(
+            {
+                "caption": caption,
+                "start": start,
+                "total": sum(seen.messages),
+                "per_minute": seen.per_minute(sum(seen.messages)),
+                "error_rate": seen.error_rate,
+                "chart": charts.columns(seen.messages, labels),
+                "modules": [(m, sum(c), seen.per_minute(sum(c))) for m, c in seen.modules.items()],
+            }
+        )
     return page(
         request,
         "overview.html",
@@ -51,6 +65,7 @@ async def overview(request: web.Request) -> web.Response:
         dead=states.get("DEAD", 0),
         delivery_counts=delivery_counts,
         series=series,
+        traffic=traffic,
     )
 
 
