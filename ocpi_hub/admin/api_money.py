@@ -28,7 +28,7 @@ from ocpi_hub.admin.endpoint import (
 from ocpi_hub.operations import credit, disputes, findings, fraud, settlement
 from ocpi_hub.web.keys import POOL, SETTINGS
 
-__all__ = ["ENDPOINTS"]
+__all__ = ["ENDPOINTS", "statement_download"]
 
 
 def _id(request: web.Request) -> int:
@@ -143,8 +143,12 @@ async def get_statement(request: web.Request) -> web.Response:
     done = await settlement.statement_of(
         request.app[POOL], party=request.query["party"], period=request.query["period"]
     )
-    if form == "json":
-        return respond(done)
+    return respond(done) if form == "json" else statement_download(done)
+
+
+def statement_download(done: dict[str, Any]) -> web.Response:
+    """A statement (as `settlement.statement_of` answers it) as the CSV file `settlement
+    statement --csv` prints, to download; the console's download is this one too."""
     name = f"statement-{done['party'].replace('*', '-')}-{done['period']}.csv"
     return web.Response(
         text=settlement.statement_csv(done),

@@ -15,8 +15,9 @@ from ocpi_hub.console import charts
 from ocpi_hub.console.auth import see_other
 from ocpi_hub.console.render import PREFIX, page, stylesheet
 from ocpi_hub.core.parties import PlatformStatus, Role
-from ocpi_hub.operations import Refused, parties
-from ocpi_hub.storage.repositories import outbox
+from ocpi_hub.operations import Refused, agreements, outbox, parties
+from ocpi_hub.operations import routes as routes_ops
+from ocpi_hub.operations import trace as trace_ops
 from ocpi_hub.web.keys import POOL, SETTINGS
 
 __all__ = ["DELIVERY_STATES", "routes"]
@@ -29,18 +30,31 @@ SERIES = (("Last hour", 300, 12, "1 h ago"), ("Last day", 3600, 24, "24 h ago"))
 
 
 async def overview(request: web.Request) -> web.Response:
-    """Parties by status, the outbox's backlog and dead letters, deliveries over time."""
+    """Parties by status, the outbox's backlog and dead letters, deliveries over time, and
+    the requests in per module with their error rate (from the trace)."""
     pool = request.app[POOL]
     by_status = Counter(p["status"] for p in await parties.listed(pool))
     party_counts = [(s.value, by_status.get(s.value, 0)) for s in PlatformStatus]
-    states = await outbox.counts(pool)
+    states = (await outbox.listed(pool, limit=1))["totals"]
     delivery_counts = [(s, states.get(s, 0)) for s in DELIVERY_STATES]
     now = datetime.now(UTC)
-    series = []
+    series, traffic = [], []
     for caption, bucket, count, start in SERIES:
         delivered = await outbox.delivered_per(pool, bucket, count)
         labels = [_period(now - timedelta(seconds=bucket * (count - i))) for i in range(count)]
         series.append((caption, sum(delivered), start, charts.columns(delivered, labels)))
+        seen = await trace_ops.traffic(pool, seconds=bucket, count=count)
+        traffic.append(
+            {
+                "caption": caption,
+                "start": start,
+                "total": sum(seen.messages),
+                "per_minute": seen.per_minute(sum(seen.messages)),
+                "error_rate": seen.error_rate,
+                "chart": charts.columns(seen.messages, labels),
+                "modules": [(m, sum(c), seen.per_minute(sum(c))) for m, c in seen.modules.items()],
+            }
+        )
     return page(
         request,
         "overview.html",
@@ -51,6 +65,7 @@ async def overview(request: web.Request) -> web.Response:
         dead=states.get("DEAD", 0),
         delivery_counts=delivery_counts,
         series=series,
+        traffic=traffic,
     )
 
 
@@ -60,7 +75,8 @@ def _period(start: datetime) -> str:
 
 
 async def partners(request: web.Request) -> web.Response:
-    """Every party with its network, dialect, version and status; the invite form."""
+    """Every party with its network, dialect, version, status, last call and routes (their
+    measured quality); the agreements with their form; the invite form."""
     return await _partners(request)
 
 
@@ -71,8 +87,12 @@ async def _partners(
     invited: dict[str, Any] | None = None,
     refused: Refused | None = None,
     sent: dict[str, str] | None = None,
+    agreed: dict[str, Any] | None = None,
+    agree_refused: Refused | None = None,
+    agree_sent: dict[str, str] | None = None,
 ) -> web.Response:
-    listed = await parties.listed(request.app[POOL])
+    pool, settings = request.app[POOL], request.app[SETTINGS]
+    listed = await parties.listed(pool)
     names = {p["platform_id"]: p["name"] for p in listed if p["via"] is None}
     return page(
         request,
@@ -87,7 +107,34 @@ async def _partners(
         invited=invited,
         refused=refused,
         sent=sent or {},
+        seen=await parties.last_seen(pool),
+        routes={r["party"]: r for r in await routes_ops.listed(pool, settings, several=False)},
+        agreements=await agreements.listed(pool, settings),
+        actions=list(agreements.ACTIONS),
+        agreed=agreed,
+        agree_refused=agree_refused,
+        agree_sent=agree_sent or {},
     )
+
+
+async def agree(request: web.Request) -> web.Response:
+    """Allow, deny or remove what two parties may trade (`operations.agreements.change`, as
+    `ocpi-hub agreements allow|deny|remove` does); modules blank: all of them."""
+    form = await request.post()
+    sent = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    modules = [m.strip() for m in sent.get("modules", "").split(",") if m.strip()]
+    try:
+        done = await agreements.change(
+            request.app[POOL],
+            request.app[SETTINGS],
+            action=sent.get("action", ""),
+            between=sent.get("between", ""),
+            and_=sent.get("and", ""),
+            modules=modules or None,
+        )
+    except Refused as refused:
+        return await _partners(request, status=400, agree_refused=refused, agree_sent=sent)
+    return await _partners(request, agreed=done)
 
 
 async def invite(request: web.Request) -> web.Response:
@@ -112,20 +159,23 @@ async def invite(request: web.Request) -> web.Response:
 
 async def deliveries(request: web.Request) -> web.Response:
     """The outbox, newest first, filtered by state; a replay button on each dead letter."""
-    status = request.query.get("status", "")
+    status = request.query.get("status", "").strip().upper()
     refused = None
-    if status and status not in DELIVERY_STATES:
-        refused = Refused("status", f"one of {', '.join(DELIVERY_STATES)}, or empty for all")
     pool = request.app[POOL]
-    listed = [] if refused else await outbox.listing(pool, status or None, LISTED)
+    try:
+        listed = await outbox.listed(pool, status=status or None, limit=LISTED)
+    except Refused as why:
+        refused = why
+        listed = await outbox.listed(pool, limit=1)  # the counts the filter shows
+        listed["deliveries"] = []
     replayed = request.query.get("replayed", "")
     return page(
         request,
         "deliveries.html",
         status=400 if refused else 200,
         current="deliveries",
-        deliveries=listed,
-        counts=await outbox.counts(pool),
+        deliveries=listed["deliveries"],
+        counts=listed["totals"],
         states=DELIVERY_STATES,
         chosen=status,
         refused=refused,
@@ -149,8 +199,11 @@ async def replay(request: web.Request) -> web.Response:
                 message="id: the id of a dead delivery (a whole number) is required",
             )
         ids = [int(value)]
-    count = await outbox.replay(request.app[POOL], ids)
-    return see_other(f"{PREFIX}/deliveries?status=DEAD&replayed={count}")
+    try:
+        done = await outbox.replay(request.app[POOL], ids)
+    except Refused as refused:
+        return page(request, "error.html", status=400, message=str(refused))
+    return see_other(f"{PREFIX}/deliveries?status=DEAD&replayed={done['replayed']}")
 
 
 def routes() -> list[web.RouteDef]:
@@ -160,6 +213,7 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{PREFIX}/", overview, name="console:overview"),
         web.get(f"{PREFIX}/partners", partners, name="console:partners"),
         web.post(f"{PREFIX}/partners", invite, name="console:invite"),
+        web.post(f"{PREFIX}/partners/agreements", agree, name="console:agree"),
         web.get(f"{PREFIX}/deliveries", deliveries, name="console:deliveries"),
         web.post(f"{PREFIX}/deliveries/replay", replay, name="console:replay"),
         web.get(f"{PREFIX}/static/console.css", stylesheet, name="console:css"),

@@ -31,8 +31,8 @@ NAV = (
     NavEntry("overview", "Overview", f"{PREFIX}/"),
     NavEntry("partners", "Partners", f"{PREFIX}/partners"),
     NavEntry("deliveries", "Deliveries", f"{PREFIX}/deliveries"),
-    NavEntry("money", "Money", None),
-    NavEntry("trace", "Trace", None),
+    NavEntry("money", "Money", f"{PREFIX}/money"),
+    NavEntry("trace", "Trace", f"{PREFIX}/trace"),
 )
 
 _ENV = jinja2.Environment(

@@ -15,12 +15,16 @@ recorded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["KINDS", "Hop", "at_start", "party", "timeline", "timestamp"]
+__all__ = [
+    "KINDS", "MODULE_PATTERN", "OTHER", "Hop", "Traffic", "at_start", "bucketed", "module_of",
+    "party", "timeline", "timestamp",
+]  # fmt: skip
 
 KINDS = ("request", "relay", "answer", "delivery")
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -85,3 +89,52 @@ def timeline(correlation_id: str, hops: Iterable[Hop]) -> dict[str, Any]:
             for h in ordered
         ],
     }
+
+
+# The OCPI module a request in was for, from its path: /ocpi/{version}/[sender|receiver/]{module}.
+# The repository hands the same pattern to PostgreSQL (its regular expressions read it alike).
+MODULE_PATTERN = r"^/ocpi/[^/]+/(?:(?:sender|receiver)/)?([a-z_]+)"
+OTHER = "other"  # a request in that names no module (versions, a wrong path)
+
+
+def module_of(path: str) -> str:
+    """The module a request's path is for, or `other`."""
+    found = re.match(MODULE_PATTERN, path)
+    return found.group(1) if found else OTHER
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Requests in per period, the oldest period first (the current, partial one last): in
+    all and per module, and how many were errors (an HTTP status of 400 or more, or an OCPI
+    status of 2000 or more)."""
+
+    seconds: int
+    messages: list[int]
+    errors: list[int]
+    modules: dict[str, list[int]]
+
+    @property
+    def error_rate(self) -> float | None:
+        """Errors over messages in the whole window; None without messages."""
+        total = sum(self.messages)
+        return sum(self.errors) / total if total else None
+
+    def per_minute(self, count: int) -> float:
+        """`count` messages over the whole window, per minute."""
+        return count * 60 / (self.seconds * len(self.messages)) if self.messages else 0.0
+
+
+def bucketed(rows: Iterable[tuple[int, str, int, int]], seconds: int, count: int) -> Traffic:
+    """`rows` of (periods ago: 0 is the current one, module, messages, errors) as a `Traffic`
+    of `count` periods; rows older than the window are left out."""
+    messages, errors = [0] * count, [0] * count
+    modules: dict[str, list[int]] = {}
+    for ago, module, sent, failed in rows:
+        if not 0 <= ago < count:
+            continue
+        slot = count - 1 - ago
+        messages[slot] += sent
+        errors[slot] += failed
+        modules.setdefault(module, [0] * count)[slot] += sent
+    return Traffic(seconds, messages, errors, dict(sorted(modules.items())))

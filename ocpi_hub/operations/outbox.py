@@ -11,7 +11,7 @@ import asyncpg
 from ocpi_hub.operations import Refused
 from ocpi_hub.storage.repositories import outbox
 
-__all__ = ["MAX_LIMIT", "STATUSES", "listed", "replay"]
+__all__ = ["MAX_LIMIT", "STATUSES", "delivered_per", "listed", "replay"]
 
 # A delivery's states as listed: queued, delivered (kept as history for a while), dead-lettered.
 STATUSES = ("PENDING", "DELIVERED", "DEAD")
@@ -44,3 +44,11 @@ async def replay(pool: asyncpg.Pool, ids: Sequence[int] | None = None) -> dict[s
     if ids is not None and (not ids or any(i < 1 for i in ids)):
         raise Refused("ids", "delivery ids (from 1), at least one; none: every dead delivery")
     return {"replayed": await outbox.replay(pool, ids)}
+
+
+async def delivered_per(pool: asyncpg.Pool, seconds: int, count: int) -> list[int]:
+    """Deliveries delivered in each of the last `count` periods of `seconds`, the oldest
+    first (the current, partial period last): the console's overview series."""
+    if seconds < 1 or not 1 <= count <= 1000:
+        raise Refused("seconds", "periods of a second or more, 1 to 1000 of them")
+    return await outbox.delivered_per(pool, seconds, count)

@@ -11,6 +11,7 @@ import asyncpg
 from ocpi_hub import dialects
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Platform, PlatformStatus, Role
+from ocpi_hub.core.types import format_datetime
 from ocpi_hub.core.urls import id_segment
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.operations import Refused
@@ -18,7 +19,7 @@ from ocpi_hub.settings import Settings
 from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import platforms
 
-__all__ = ["add_remote", "invite", "listed", "one_of", "party", "row"]
+__all__ = ["add_remote", "invite", "last_seen", "listed", "one_of", "party", "row"]
 
 
 def party(role: str, country_code: str, party_id: str, roles: tuple[Role, ...]) -> Party:
@@ -57,6 +58,12 @@ def row(party: Party, platform: Platform) -> dict[str, Any]:
         "name": platform.name,
         "versions_url": platform.versions_url,
     }
+
+
+async def last_seen(pool: asyncpg.Pool) -> dict[int, str]:
+    """When each platform (by id) last called the hub, as an RFC 3339 UTC time to the second
+    (a platform that never called: when it was added)."""
+    return {i: format_datetime(at) for i, at in (await platforms.last_seen(pool)).items()}
 
 
 async def listed(

@@ -11,7 +11,7 @@ from ocpi_hub.core import trace as rules
 from ocpi_hub.operations import Refused
 from ocpi_hub.storage.repositories import trace
 
-__all__ = ["checked_id", "timeline"]
+__all__ = ["checked_id", "timeline", "traffic"]
 
 # Longer than any X-Correlation-ID the hub or a peer makes (a UUID is 36); the hub keeps the
 # header as sent, so an id is looked up as it is.
@@ -34,3 +34,11 @@ async def timeline(pool: asyncpg.Pool, correlation_id: str) -> dict[str, Any] | 
     wanted = checked_id(correlation_id)
     hops = await trace.hops(pool, wanted)
     return rules.timeline(wanted, hops) if hops else None
+
+
+async def traffic(pool: asyncpg.Pool, *, seconds: int, count: int) -> rules.Traffic:
+    """Requests in per module and errors over the last `count` periods of `seconds`, from the
+    kept hops (so no older than OCPI_HUB_TRACE_RETENTION): the console's overview."""
+    if seconds < 1 or not 1 <= count <= 1000:
+        raise Refused("seconds", "periods of a second or more, 1 to 1000 of them")
+    return rules.bucketed(await trace.traffic(pool, seconds, count), seconds, count)

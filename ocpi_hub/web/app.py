@@ -17,7 +17,9 @@ from ocpi_hub.admin import api as admin_api
 from ocpi_hub.admin import metrics as admin_metrics
 from ocpi_hub.admin.api import admin_middleware
 from ocpi_hub.console import auth as console_auth
+from ocpi_hub.console import money as console_money
 from ocpi_hub.console import pages as console_pages
+from ocpi_hub.console import trace as console_trace
 from ocpi_hub.core.route_quality import bucket_seconds
 from ocpi_hub.dialects import HUBJECT
 from ocpi_hub.metrics import Metrics
@@ -111,7 +113,12 @@ def create_app(
     routes = versions.routes() + [route for module in MODULES for route in module.routes()]
     app.add_routes(tolerate_trailing_slash(routes + v211.routes(routes)))
     app.add_routes(admin_api.routes())
-    app.add_routes(console_auth.routes() + console_pages.routes())
+    app.add_routes(
+        console_auth.routes()
+        + console_pages.routes()
+        + console_money.routes()
+        + console_trace.routes()
+    )
     app.add_routes(admin_metrics.routes())
     app.cleanup_ctx.append(_oicp_bridge)
     app.cleanup_ctx.append(_peer_client)

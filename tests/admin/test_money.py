@@ -25,6 +25,7 @@ from ocpi_hub.storage.platform_cache import announce
 from ocpi_hub.storage.repositories import agreements, fraud
 from tests import factories
 from tests.admin.conftest import Admin
+from tests.conftest import RunningHub
 from tests.e2e.fakes import FakeParty
 from tests.e2e.test_cdr_checks import post_cdr, the_cpos_place
 from tests.e2e.test_cdrs import assert_ok, post
@@ -74,12 +75,13 @@ def test_the_money_endpoints_are_served_and_their_schemas_valid() -> None:
             Draft202012Validator.check_schema(schema)
 
 
-async def a_cdr_booked(admin: Admin, cpo: FakeParty, emsp: FakeParty) -> None:
-    """The fee agreed between NL*CPA and DE*EMA, and CDR1 sent through the hub and delivered."""
+async def a_cdr_booked(hub: RunningHub, cpo: FakeParty, emsp: FakeParty) -> None:
+    """The fee agreed between NL*CPA and DE*EMA, and CDR1 sent through the hub and delivered
+    (the console's tests book theirs so too)."""
     fee = Fee.of(Decimal("2"), Decimal("0.10"), "EUR")
-    await agreements.set_fee(admin.hub.pool, ("NL", "CPA"), ("DE", "EMA"), fee)
-    await announce(admin.hub.pool, None)
-    assert_ok(await post(cpo, admin.hub, factories.cdr()), 201)
+    await agreements.set_fee(hub.pool, ("NL", "CPA"), ("DE", "EMA"), fee)
+    await announce(hub.pool, None)
+    assert_ok(await post(cpo, hub, factories.cdr()), 201)
     await delivered(emsp, 1)
 
 
@@ -149,7 +151,7 @@ async def test_a_dispute_opened_and_accepted(admin: Admin, cpo: FakeParty, emsp:
     """1.00 of the CDR disputed by the calling operator: DE*EMA owes 3.60 with 1.00 disputed;
     accepted by bob, NL*CPA is owed 3.45 and the dispute lists both steps; it is no longer
     open."""
-    await a_cdr_booked(admin, cpo, emsp)
+    await a_cdr_booked(admin.hub, cpo, emsp)
     status, opened = await admin.call(
         "POST", "/disputes", {"cdr": "nl*cpa*cdr1", "reason": "20 kWh, not 30", "amount": "1"}
     )
@@ -185,7 +187,7 @@ async def test_bad_disputes_name_the_field_and_change_nothing(
     """Malformed or unknown CDRs, amounts above what can be disputed or too fine, no reason,
     a decision that is not a boolean, an unknown, malformed or closed dispute: 400 naming the
     field; the ledger and the disputes as they were."""
-    await a_cdr_booked(admin, cpo, emsp)
+    await a_cdr_booked(admin.hub, cpo, emsp)
     _, closed = await admin.call("POST", "/disputes", {"cdr": "NL*CPA*CDR1", "reason": "r"})
     await admin.call("POST", f"/disputes/{closed['id']}/resolve", {"accept": False})
     before = (await ledger_rows(admin.hub), await admin.call("GET", "/disputes?all=true"))
@@ -247,7 +249,7 @@ async def test_balances_statement_and_a_payment(
 ) -> None:
     """Balances after a CDR; DE*EMA's statement as JSON and as the CSV `settlement statement
     --csv` prints (a text/csv download); a payment of 4.60 brings its balance to zero."""
-    await a_cdr_booked(admin, cpo, emsp)
+    await a_cdr_booked(admin.hub, cpo, emsp)
     status, balances = await admin.call("GET", "/settlement/balances")
     assert status == 200
     assert (owed(balances, "DE*EMA"), owed(balances, "NL*CPA")) == (
@@ -288,7 +290,7 @@ async def test_bad_settlement_input_names_the_field_and_changes_nothing(
 ) -> None:
     """Statements and payments with a wrong party, period, format, amount, currency or
     reference, or a reference paid already: 400 naming the field; the ledger as it was."""
-    await a_cdr_booked(admin, cpo, emsp)
+    await a_cdr_booked(admin.hub, cpo, emsp)
     pay = {"party": "DE*EMA", "amount": "1", "currency": "EUR", "reference": "R1"}
     assert (await admin.call("POST", "/settlement/payments", pay))[0] == 201
     before = await ledger_rows(admin.hub)
@@ -318,7 +320,7 @@ async def test_a_credit_limit_set_shown_and_removed(
 ) -> None:
     """A limit of 5.00 EUR against 4.60 owed: DE*EMA's exposure is 92 % of it, a warning
     among its credit alerts; removing the limit answers no limit."""
-    await a_cdr_booked(admin, cpo, emsp)
+    await a_cdr_booked(admin.hub, cpo, emsp)
     limit = {"party": "de*ema", "amount": "5", "currency": "EUR"}
     status, done = await admin.call("PUT", "/credit/limits", limit)
     assert status == 200, done

@@ -1,17 +1,24 @@
 """The console in a real headless Chromium (issue 12): sign in, see a party appear after a
 registration, replay a dead letter, a wrong token, a form without its CSRF token, the phone
-layout, labelled controls. Each page's screenshot lands in test-output/screenshots/."""
+layout, labelled controls on every page (the Money and Trace pages' own browser tests are in
+test_browser_money.py). Each page's screenshot lands in test-output/screenshots/."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, Page, expect
 
-from ocpi_hub.storage.repositories import outbox
+from ocpi_hub.core.fraud import Alert, Code
+from ocpi_hub.operations import credit, disputes
+from ocpi_hub.storage.repositories import fraud, outbox
+from tests.admin.test_money import a_cdr_booked
 from tests.conftest import RunningHub
 from tests.console.conftest import SCREENSHOTS
 from tests.e2e.conftest import MakeParty, eventually, registered
 from tests.e2e.fakes import FakeParty
 from tests.e2e.test_delivery import put_location
+from tests.e2e.test_settlement import period
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -51,9 +58,10 @@ async def test_sign_in_and_see_a_party_appear_after_its_registration(
 
     await registered(hub, await make_party("CPO", "NL", "CPA"))
     await page.reload()
-    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="NL*CPA"))
+    listed = page.get_by_role("table", name="Every party, local and remote")
+    row = listed.get_by_role("row").filter(has=page.get_by_role("rowheader", name="NL*CPA"))
     await expect(row.get_by_role("cell")).to_have_text(
-        ["CPO", "NL*CPA", "direct", "ocpi-2.2.1", "2.2.1", "REGISTERED"]
+        ["CPO", "NL*CPA", "direct", "ocpi-2.2.1", "2.2.1", "REGISTERED", re.compile(" UTC$")]
     )
     await shoot(page, "partners")
     await follow(page, "Overview")
@@ -200,7 +208,16 @@ async def test_every_page_has_labelled_controls_ordered_headings_and_landmarks(
     await login.goto(f"{hub.url}/console/login")
     assert await login.evaluate(_AUDIT) == []
     page = await signed_in(browser, hub, operator_token)
-    for path in ("/", "/partners", "/deliveries", "/deliveries?status=LOST"):
+    await a_cdr_booked(hub, cpo, emsp)
+    await disputes.open_dispute(hub.pool, cdr="NL*CPA*CDR1", reason="r", by="alice")
+    await fraud.raise_alerts(hub.pool, [Alert(Code.REFUSED_BURST, "DE*EMA*T1", {"n": 5})])
+    await credit.limit(hub.pool, hub.settings, party="DE*EMA", amount="5", currency="EUR")
+    month = await period(hub)
+    for path in (
+        "/", "/partners", "/deliveries", "/deliveries?status=LOST",
+        f"/money?party=DE*EMA&period={month}", "/money?period=2024-13", "/trace",
+        "/trace?id=never-seen",
+    ):  # fmt: skip
         await page.goto(f"{hub.url}/console{path}")
         assert await page.evaluate(_AUDIT) == [], path
         assert await page.get_by_role("navigation", name="Console").count() == 1

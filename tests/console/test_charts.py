@@ -39,3 +39,26 @@ def test_columns_need_one_label_per_count() -> None:
     """A label missing is an error, not a silently shifted axis."""
     with pytest.raises(ValueError):
         charts.columns([1, 2], ["one"])
+
+
+def test_a_gauge_fills_its_value_against_the_limits_mark() -> None:
+    """4.60 of 5.00 fills 92 % with the mark at the end; 6 of 4 fills the width with the
+    mark at two thirds, over; no limit fills the width, unmarked; nothing owed fills nothing."""
+    under = charts.gauge(4.6, 5.0, width=100)
+    assert (round(under.fill, 6), under.mark, under.over) == (92.0, 100.0, False)
+    over = charts.gauge(6.0, 4.0, width=90)
+    assert (over.fill, over.mark, over.over) == (90.0, 60.0, True)
+    assert (charts.gauge(3.0, None, width=50).fill, charts.gauge(3.0, None).mark) == (50.0, None)
+    assert charts.gauge(0.0, 0.0).fill == 0.0 and not charts.gauge(0.0, 0.0).over
+    assert charts.gauge(1.0, 0.0).over  # anything over a zero limit is over
+
+
+def test_spans_place_each_hop_by_its_start_and_duration() -> None:
+    """The latest end fills the room: a hop from 0 lasting 10 ms of 10 spans it all; one at
+    5 ms without a duration is a 2-unit mark halfway."""
+    chart = charts.spans([("request", 0.0, 10.0), ("relay", 5.0, None)], width=300)
+    room = 300 - charts.LABEL_WIDTH - charts.VALUE_WIDTH
+    first, second = chart.bars
+    assert (first.x, first.width) == (charts.LABEL_WIDTH, room)
+    assert (second.x, second.width, second.value) == (charts.LABEL_WIDTH + room / 2, 2.0, 5)
+    assert chart.peak == 10 and charts.spans([]).bars == []

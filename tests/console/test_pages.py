@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
+from ocpi_hub.operations import trace
 from ocpi_hub.storage.repositories import outbox
 from tests.console.conftest import Console
 from tests.e2e.conftest import drained, eventually
 from tests.e2e.fakes import FakeParty, token_header
-from tests.e2e.test_delivery import put_location
+from tests.e2e.test_delivery import put_location, receiver_url
 
 
 def cells(html: str, row_head: str) -> list[str]:
@@ -41,7 +42,9 @@ async def test_an_invitation_shows_its_token_once_and_the_party_is_listed(
     assert page.status == 201, page.html
     token = re.search(r'<code class="token" id="invited-token">([^<]+)</code>', page.html)
     assert token and console.hub.versions_url in page.html
-    assert cells(page.html, "DE*EMA") == ["EMSP", "Emma", "direct", "gireve", "—", "INVITED"]
+    listed = cells(page.html, "DE*EMA")
+    assert listed[:6] == ["EMSP", "Emma", "direct", "gireve", "—", "INVITED"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", listed[6])  # last seen
     headers = {"Authorization": token_header(token.group(1))}
     async with console.session.get(console.hub.versions_url, headers=headers) as versions:
         assert versions.status == 200
@@ -93,7 +96,7 @@ async def test_overview_counts_parties_the_outbox_and_what_was_delivered(
     page = await console.get("/")
     assert cells(page.html, "REGISTERED") == ["2"] and cells(page.html, "INVITED") == ["0"]
     assert "Delivered: last hour (1)" in page.html and "Delivered: last day (1)" in page.html
-    assert page.html.count('<svg class="chart"') == 3
+    assert page.html.count('<svg class="chart"') == 5  # parties, delivered and messages in x2
     assert '<span class="figure">0</span> dead letters' in page.html
 
 
@@ -146,7 +149,32 @@ async def test_bad_filters_and_replays_are_400_naming_the_field(
     naming `id`."""
     await console.sign_in(operator_token)
     page = await console.get("/deliveries?status=LOST")
-    assert page.status == 400 and "status: one of PENDING, DEAD, DELIVERED" in page.html
+    assert page.status == 400 and "status: &#39;LOST&#39;: one of PENDING" in page.html
     for form in ({}, {"id": "x"}, {"id": "-1"}):
         answer = await console.post("/deliveries/replay", {"csrf": page.csrf, **form})
         assert answer.status == 400 and "id: " in answer.html
+
+
+async def test_overview_counts_messages_in_per_module_and_errors(
+    console: Console, operator_token: str, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """A Location PUT and a PUT with an invalid body, once their hops are kept: 2 messages in
+    for locations in the last hour (2/60 per minute); of all the day's requests in (the
+    registrations' too), that one is the only error."""
+    await put_location(console.hub, cpo, "LOC1")
+    url = receiver_url(console.hub, "NL", "CPA", "LOC2")
+    refused = await cpo.call_url("PUT", url, json={"id": 5})
+    assert refused.status_code == 2001
+
+    async def kept() -> bool:
+        seen = await trace.traffic(console.hub.pool, seconds=300, count=12)
+        return seen.modules.get("locations", [0])[-1] == 2
+
+    await eventually(kept, message="both requests are kept")
+    seen = await trace.traffic(console.hub.pool, seconds=3600, count=24)
+    assert sum(seen.errors) == 1  # the registrations' requests succeeded
+    total = sum(seen.messages)
+    await console.sign_in(operator_token)
+    page = await console.get("/")
+    assert f"Last day: {total} ({total / 1440:.1f}/min), errors {100 / total:.1f} %" in page.html
+    assert cells(page.html, "locations") == ["2", "0.03"]  # the last hour's table comes first

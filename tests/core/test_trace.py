@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ocpi_hub.core import trace
 from ocpi_hub.core.trace import KINDS, Hop, at_start, timeline, timestamp
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -70,3 +71,24 @@ def test_times_to_the_millisecond_in_utc() -> None:
     """A hop's time is RFC 3339 UTC with milliseconds; a start is its end less its duration."""
     assert timestamp(T0 + timedelta(microseconds=1500)) == "2025-03-01T12:00:00.001Z"
     assert at_start(2.5, T0) == T0 - timedelta(seconds=2.5)
+
+
+def test_a_requests_module_is_read_from_its_path() -> None:
+    """Sender and receiver paths and the credentials name their module; anything else is
+    `other`."""
+    assert trace.module_of("/ocpi/2.2.1/sender/tokens/U1/authorize") == "tokens"
+    assert trace.module_of("/ocpi/2.2.1/receiver/locations/NL/CPA/L1") == "locations"
+    assert trace.module_of("/ocpi/2.1.1/credentials") == "credentials"
+    assert trace.module_of("/ocpi/versions") == trace.OTHER
+    assert trace.module_of("/metrics") == trace.OTHER
+
+
+def test_traffic_is_laid_out_oldest_first_per_module() -> None:
+    """Rows by periods ago land right to left, summed per module; rows outside the window
+    are left out; the error rate and messages per minute are over the whole window."""
+    rows = [(0, "tokens", 3, 1), (2, "locations", 4, 0), (0, "locations", 1, 1), (3, "x", 9, 9)]
+    seen = trace.bucketed(rows, 60, 3)
+    assert (seen.messages, seen.errors) == ([4, 0, 4], [0, 0, 2])
+    assert seen.modules == {"locations": [4, 0, 1], "tokens": [0, 0, 3]}
+    assert seen.error_rate == 0.25 and seen.per_minute(8) == 8 / 3
+    assert trace.bucketed([], 60, 3).error_rate is None

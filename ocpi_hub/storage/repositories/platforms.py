@@ -12,6 +12,7 @@ a trigger (migration 0007): `storage.platform_cache` keeps every process's copy 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -115,6 +116,12 @@ async def by_token(conn: Executor, candidates: Sequence[str]) -> tuple[Platform,
     if row is None:
         return None
     return _platform(row), hashes[bytes(row["incoming_token_hash"])]
+
+
+async def last_seen(conn: Executor) -> dict[int, datetime]:
+    """When each platform last called the hub (its row's creation until it first does)."""
+    rows = await conn.fetch("SELECT id, last_seen FROM platforms")
+    return {r["id"]: r["last_seen"] for r in rows}
 
 
 async def all_platforms(conn: Executor) -> list[Platform]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocpi_hub.core.trace import Hop
+from ocpi_hub.core.trace import MODULE_PATTERN, OTHER, Hop
 from ocpi_hub.storage import Executor
 
-__all__ = ["add", "hops", "prune"]
+__all__ = ["add", "hops", "prune", "traffic"]
 
 _COLUMNS = (
     "correlation_id", "at", "kind", "method", "url", "from_party", "to_party", "http_status",
@@ -43,3 +43,22 @@ async def prune(conn: Executor, older_than: float, batch: int = 5000) -> int:
         batch,
     )
     return int(result.split()[-1])
+
+
+async def traffic(conn: Executor, seconds: int, count: int) -> list[tuple[int, str, int, int]]:
+    """Requests in over the last `count` periods of `seconds`: (periods ago, module, messages,
+    errors) per period and module (core.trace.bucketed lays them out)."""
+    rows = await conn.fetch(
+        "SELECT floor(extract(epoch FROM now() - at) / $1)::int AS ago,"
+        " coalesce(substring(url FROM $3), $4) AS module, count(*) AS messages,"
+        " count(*) FILTER (WHERE coalesce(http_status, 0) >= 400"
+        "  OR coalesce(ocpi_status, 1000) >= 2000) AS errors"
+        " FROM trace_hops WHERE kind = 'request'"
+        " AND at > now() - make_interval(secs => $1::float8 * $2::int)"
+        " GROUP BY 1, 2",
+        float(seconds),
+        count,
+        MODULE_PATTERN,
+        OTHER,
+    )
+    return [(r["ago"], r["module"], r["messages"], r["errors"]) for r in rows]
