@@ -5,6 +5,7 @@ hub knows, and the credentials handshakes the operator starts (README "Connectin
 from __future__ import annotations
 
 import argparse
+import getpass
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -58,6 +59,20 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--json", action="store_true")
     listing = party_commands.add_parser("list", parents=[common], help="list parties")
     listing.add_argument("--json", action="store_true")
+    suspend = party_commands.add_parser(
+        "suspend", parents=[common], help="stop an eMSP's new charging until lifted"
+    )
+    suspend.add_argument("--party", required=True, help="the eMSP, CC*PID")
+    suspend.add_argument("--why", required=True, help="the reason its partners are told")
+    suspend.add_argument("--by", help="who decides (default: the system user)")
+    suspend.add_argument("--json", action="store_true")
+    lift = party_commands.add_parser("lift", parents=[common], help="lift an eMSP's suspension")
+    lift.add_argument("--party", required=True, help="the eMSP, CC*PID")
+    lift.add_argument("--json", action="store_true")
+    suspensions = party_commands.add_parser(
+        "suspensions", parents=[common], help="the eMSPs an operator suspended"
+    )
+    suspensions.add_argument("--json", action="store_true")
 
     conn = commands.add_parser(
         "connect", parents=[common], help="start the handshake with a peer that gave us a token A"
@@ -190,8 +205,52 @@ async def cmd_connect(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_suspend(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        try:
+            by = args.by or getpass.getuser()
+            done = await parties.suspend(pool, party=args.party, why=args.why, by=by)
+        except Refused as exc:
+            return refused(exc)
+        except (OSError, KeyError):
+            return fail("--by: no user name is known here: say who you are")
+    if args.json:
+        print(orjson.dumps(done).decode())
+    else:
+        print(f"{done['party']} suspended: no new charging on its tokens until lifted.")
+    return 0
+
+
+async def cmd_lift(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        try:
+            done = await parties.lift(pool, party=args.party)
+        except Refused as exc:
+            return refused(exc)
+    if args.json:
+        print(orjson.dumps(done).decode())
+    elif done["lifted"]:
+        print(f"{done['party']}'s suspension lifted.")
+    else:
+        print(f"{done['party']} was not suspended by an operator.")
+    return 0
+
+
+async def cmd_suspensions(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database(settings) as pool:
+        found = await parties.suspended(pool)
+    if args.json:
+        print(orjson.dumps(found).decode())
+    else:
+        table(found, ["party", "why", "by", "since"])
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "parties invite": cmd_invite,
+    "parties suspend": cmd_suspend,
+    "parties lift": cmd_lift,
+    "parties suspensions": cmd_suspensions,
     "parties add": cmd_parties_add,
     "parties list": cmd_parties_list,
     "connect": cmd_connect,

@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from ocpi_hub import dialects
-from ocpi_hub.admin.endpoint import Endpoint, json_body, respond, text
+from ocpi_hub.admin.auth import OPERATOR
+from ocpi_hub.admin.endpoint import PARTY_KEY, Endpoint, json_body, respond, text
 from ocpi_hub.core.parties import PlatformStatus, Role
 from ocpi_hub.operations import parties
 from ocpi_hub.web.keys import POOL, SETTINGS
@@ -46,6 +47,40 @@ async def post_invitations(request: web.Request) -> web.Response:
     )
     return respond(invited, 201)
 
+
+async def get_suspensions(request: web.Request) -> web.Response:
+    """The eMSPs an operator suspended: party, why, by whom, since when."""
+    return respond(await parties.suspended(request.app[POOL]))
+
+
+async def post_suspensions(request: web.Request) -> web.Response:
+    """Suspend an eMSP's new charging: `{"party": "CC*PID", "why"}`, in the calling operator's
+    name; the hub refuses its tokens' authorizations and START_SESSIONs until it is lifted."""
+    body = await json_body(request)
+    done = await parties.suspend(
+        request.app[POOL],
+        party=text(body, "party") or "",
+        why=text(body, "why") or "",
+        by=request[OPERATOR].name,
+    )
+    return respond(done, 201)
+
+
+async def delete_suspensions(request: web.Request) -> web.Response:
+    """Lift an operator's suspension: `{"party": "CC*PID"}` → `{"party", "lifted"}`."""
+    body = await json_body(request)
+    return respond(await parties.lift(request.app[POOL], party=text(body, "party") or ""))
+
+
+_SUSPENSION = {
+    "type": "object",
+    "properties": {
+        "party": PARTY_KEY,
+        "why": {"type": "string"},
+        "by": {"type": "string"},
+        "since": {"type": "string", "format": "date-time"},
+    },
+}
 
 PARTY: dict[str, Any] = {
     "type": "object",
@@ -96,6 +131,40 @@ ENDPOINTS: list[Endpoint] = [
                 "description": "its platform's status",
             },
             "role": {"enum": [r.value for r in Role]},
+        },
+    ),
+    Endpoint(
+        "GET",
+        "/parties/suspensions",
+        get_suspensions,
+        "admin:suspensions:list",
+        "The eMSPs an operator suspended",
+        answer={"type": "array", "items": _SUSPENSION},
+    ),
+    Endpoint(
+        "POST",
+        "/parties/suspensions",
+        post_suspensions,
+        "admin:suspensions",
+        "Suspend an eMSP's new charging until lifted",
+        body={
+            "type": "object",
+            "required": ["party", "why"],
+            "properties": {"party": PARTY_KEY, "why": {"type": "string", "maxLength": 200}},
+        },
+        answer=_SUSPENSION,
+        status=201,
+    ),
+    Endpoint(
+        "DELETE",
+        "/parties/suspensions",
+        delete_suspensions,
+        "admin:suspensions:lift",
+        "Lift an operator's suspension of an eMSP",
+        body={"type": "object", "required": ["party"], "properties": {"party": PARTY_KEY}},
+        answer={
+            "type": "object",
+            "properties": {"party": PARTY_KEY, "lifted": {"type": "boolean"}},
         },
     ),
     Endpoint(

@@ -13,6 +13,7 @@ from aiohttp import web
 from ocpi_hub import dialects
 from ocpi_hub.console import charts
 from ocpi_hub.console.auth import see_other
+from ocpi_hub.console.keys import SESSION
 from ocpi_hub.console.render import PREFIX, page, stylesheet
 from ocpi_hub.core.parties import PlatformStatus, Role
 from ocpi_hub.operations import Refused, agreements, outbox, parties
@@ -90,6 +91,9 @@ async def _partners(
     agreed: dict[str, Any] | None = None,
     agree_refused: Refused | None = None,
     agree_sent: dict[str, str] | None = None,
+    suspension: dict[str, Any] | None = None,
+    suspend_refused: Refused | None = None,
+    suspend_sent: dict[str, str] | None = None,
 ) -> web.Response:
     pool, settings = request.app[POOL], request.app[SETTINGS]
     listed = await parties.listed(pool)
@@ -114,6 +118,10 @@ async def _partners(
         agreed=agreed,
         agree_refused=agree_refused,
         agree_sent=agree_sent or {},
+        suspensions=await parties.suspended(pool),
+        suspension=suspension,
+        suspend_refused=suspend_refused,
+        suspend_sent=suspend_sent or {},
     )
 
 
@@ -135,6 +143,34 @@ async def agree(request: web.Request) -> web.Response:
     except Refused as refused:
         return await _partners(request, status=400, agree_refused=refused, agree_sent=sent)
     return await _partners(request, agreed=done)
+
+
+async def suspend(request: web.Request) -> web.Response:
+    """Suspend an eMSP's new charging in the operator's name (`operations.parties.suspend`,
+    as `ocpi-hub parties suspend` does)."""
+    form = await request.post()
+    sent = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    try:
+        done = await parties.suspend(
+            request.app[POOL],
+            party=sent.get("party", ""),
+            why=sent.get("why", ""),
+            by=request[SESSION].operator.name,
+        )
+    except Refused as refused:
+        return await _partners(request, status=400, suspend_refused=refused, suspend_sent=sent)
+    return await _partners(request, suspension={**done, "suspended": True})
+
+
+async def lift(request: web.Request) -> web.Response:
+    """Lift an operator's suspension (`operations.parties.lift`)."""
+    form = await request.post()
+    party = str(form.get("party", "")).strip()
+    try:
+        done = await parties.lift(request.app[POOL], party=party)
+    except Refused as refused:
+        return await _partners(request, status=400, suspend_refused=refused)
+    return await _partners(request, suspension={**done, "suspended": False})
 
 
 async def invite(request: web.Request) -> web.Response:
@@ -214,6 +250,8 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{PREFIX}/partners", partners, name="console:partners"),
         web.post(f"{PREFIX}/partners", invite, name="console:invite"),
         web.post(f"{PREFIX}/partners/agreements", agree, name="console:agree"),
+        web.post(f"{PREFIX}/partners/suspensions", suspend, name="console:suspend"),
+        web.post(f"{PREFIX}/partners/suspensions/lift", lift, name="console:lift"),
         web.get(f"{PREFIX}/deliveries", deliveries, name="console:deliveries"),
         web.post(f"{PREFIX}/deliveries/replay", replay, name="console:replay"),
         web.get(f"{PREFIX}/static/console.css", stylesheet, name="console:css"),

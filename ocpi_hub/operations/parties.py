@@ -9,17 +9,30 @@ from typing import Any
 import asyncpg
 
 from ocpi_hub import dialects
+from ocpi_hub.core.agreements import BadAgreement, parse_party, party_text
 from ocpi_hub.core.handshake import new_token
 from ocpi_hub.core.parties import Party, Platform, PlatformStatus, Role
+from ocpi_hub.core.routing import PartyKey
 from ocpi_hub.core.types import format_datetime
 from ocpi_hub.core.urls import id_segment
 from ocpi_hub.errors import InvalidParameters
 from ocpi_hub.operations import Refused
 from ocpi_hub.settings import Settings
 from ocpi_hub.storage.platform_cache import announce
-from ocpi_hub.storage.repositories import platforms
+from ocpi_hub.storage.repositories import platforms, suspensions
 
-__all__ = ["add_remote", "invite", "last_seen", "listed", "one_of", "party", "row"]
+__all__ = [
+    "add_remote",
+    "invite",
+    "last_seen",
+    "lift",
+    "listed",
+    "one_of",
+    "party",
+    "row",
+    "suspend",
+    "suspended",
+]
 
 
 def party(role: str, country_code: str, party_id: str, roles: tuple[Role, ...]) -> Party:
@@ -157,3 +170,43 @@ async def add_remote(
         )
     await announce(pool, network.id)
     return {**row(remote, network), "added": added}
+
+
+async def suspend(pool: asyncpg.Pool, *, party: str, why: str, by: str) -> dict[str, Any]:
+    """Suspend an eMSP's new charging (`parties suspend`): the hub refuses its tokens'
+    authorizations itself and rejects its START_SESSION and RESERVE_NOW, as for a credit
+    suspension, until `lift`; `{"party", "why", "by"}`."""
+    key = await _emsp(pool, party)
+    why = why.strip()
+    if not why or len(why) > 200 or not why.isprintable():
+        raise Refused("why", "say why, in 1 to 200 printable characters")
+    await suspensions.suspend(pool, key, why, by)
+    await announce(pool, None)  # every serving process refuses from now on
+    return {"party": party_text(key), "why": why, "by": by}
+
+
+async def lift(pool: asyncpg.Pool, *, party: str) -> dict[str, Any]:
+    """Lift an operator's suspension of an eMSP (`parties lift`); `{"party", "lifted"}`
+    (False: it was not suspended by an operator; a credit suspension lifts with payment)."""
+    key = await _emsp(pool, party)
+    lifted = await suspensions.lift(pool, key)
+    await announce(pool, None)
+    return {"party": party_text(key), "lifted": lifted}
+
+
+async def suspended(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every operator's suspension: party, why, by whom, since when."""
+    return await suspensions.listing(pool)
+
+
+async def _emsp(pool: asyncpg.Pool, party: str) -> PartyKey:
+    """The eMSP `CC*PID` names, as the hub knows it; Refused naming `party` otherwise."""
+    try:
+        key = parse_party(party)
+    except BadAgreement as exc:
+        raise Refused("party", str(exc)) from exc
+    found = await platforms.platforms_of_party(pool, *key)
+    if not any(p.party(*key, Role.EMSP) for p in found):
+        raise Refused("party", f"{party_text(key)} is no eMSP the hub knows: only an eMSP's"
+                      " charging can be suspended (deny a CPO's agreements instead)")  # fmt: skip
+    return key

@@ -65,3 +65,25 @@ async def test_bad_agreements_name_the_field_and_change_nothing(
         page = await console.post("/partners/agreements", {**good, **bad})
         assert page.status == 400 and f"Not agreed: {field}:" in page.html, bad
     assert (await agreements.listed(console.hub.pool, console.hub.settings))["agreements"] == []
+
+
+async def test_an_emsp_suspended_and_lifted_from_the_page(
+    console: Console, operator_token: str, cpo: FakeParty, emsp: FakeParty
+) -> None:
+    """Suspending DE*EMA lists it with the reason and the operator; Lift forgets it; a CPO
+    cannot be suspended (400 naming `party`, nothing stored)."""
+    await console.sign_in(operator_token)
+    csrf = (await console.get("/partners")).csrf
+    refused = await console.post(
+        "/partners/suspensions", {"csrf": csrf, "party": "NL*CPA", "why": "audit"}
+    )
+    assert refused.status == 400 and "Not done: party:" in refused.html
+    done = await console.post(
+        "/partners/suspensions", {"csrf": csrf, "party": "de*ema", "why": "unpaid invoices"}
+    )
+    assert done.status == 200 and "DE*EMA is suspended." in done.html
+    listed = done.html.split('id="suspensions-heading"')[1]
+    assert cells(listed, "DE*EMA")[:2] == ["unpaid invoices", "alice"]
+    lifted = await console.post("/partners/suspensions/lift", {"csrf": csrf, "party": "DE*EMA"})
+    assert lifted.status == 200 and "DE*EMA's suspension is lifted." in lifted.html
+    assert await console.hub.pool.fetchval("SELECT count(*) FROM suspensions") == 0

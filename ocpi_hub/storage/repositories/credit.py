@@ -190,12 +190,22 @@ async def events(conn: Executor, party: PartyKey | None = None) -> list[dict[str
     return [dict(r) for r in rows]
 
 
+# Suspended eMSPs: by their credit (the credit watch) or by an operator (`parties suspend`);
+# an operator's reason is given when both hold.
+_SUSPENDED = (
+    "SELECT country_code, party_id, why, 1 AS rank FROM credit_states WHERE suspended"
+    " UNION ALL SELECT country_code, party_id,"
+    " 'trading suspended by the operator ' || by_operator || ': ' || why, 2 FROM suspensions"
+)
+
+
 async def suspension(conn: Executor, party: PartyKey) -> str | None:
-    """Why the eMSP's credit is suspended; None when it is not. Read by every real-time
-    authorization and START_SESSION: one primary-key lookup, exact in every hub process as soon
-    as the assessment that suspended or lifted it committed."""
+    """Why the eMSP is suspended (its credit, or an operator); None when it is not. Read by
+    every real-time authorization and START_SESSION: primary-key lookups, exact in every hub
+    process as soon as the assessment or the operator that suspended or lifted it committed."""
     found: str | None = await conn.fetchval(
-        "SELECT why FROM credit_states WHERE country_code = $1 AND party_id = $2 AND suspended",
+        f"SELECT why FROM ({_SUSPENDED}) s WHERE country_code = $1 AND party_id = $2"
+        " ORDER BY rank DESC LIMIT 1",
         *party,
     )
     return found
@@ -203,5 +213,7 @@ async def suspension(conn: Executor, party: PartyKey) -> str | None:
 
 async def suspended(conn: Executor) -> dict[PartyKey, str]:
     """Every suspended eMSP, and why."""
-    rows = await conn.fetch("SELECT country_code, party_id, why FROM credit_states WHERE suspended")
+    rows = await conn.fetch(
+        f"SELECT country_code, party_id, why FROM ({_SUSPENDED}) s ORDER BY rank"
+    )
     return {(r[0], r[1]): r[2] for r in rows}
