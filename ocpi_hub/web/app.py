@@ -47,6 +47,7 @@ from ocpi_hub.web.keys import (
     AUTHORIZATIONS,
     CLIENT,
     DATABASE,
+    EDGES,
     HEARD_FROM,
     METER,
     METRICS,
@@ -96,9 +97,8 @@ def create_app(
     settings: Settings, pool: asyncpg.Pool, *, run_worker: bool = True
 ) -> web.Application:
     """The hub as an aiohttp application on an open, migrated pool."""
-    app = web.Application(
-        middlewares=[ocpi_middleware, admin_middleware, console_auth.console_middleware]
-    )
+    app = web.Application(middlewares=[ocpi_middleware])
+    app[EDGES] = (("/admin/api/", admin_middleware), ("/console", console_auth.console_middleware))
     app[SETTINGS] = settings
     app[POOL] = pool
     app[DATABASE] = DatabaseWatch(pool)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 from aiohttp import web
 
@@ -17,6 +19,14 @@ from ocpi_hub.storage.route_meter import RouteMeter
 from ocpi_hub.storage.trace_log import TraceLog
 
 SETTINGS = web.AppKey("settings", Settings)
+# The operator's side (admin API, console): each edge by the path prefix it serves, applied by
+# the one middleware (a middleware of their own each would cost every OCPI request two more
+# layers; web.middleware.ocpi_middleware).
+Edge = Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]
+EDGES = web.AppKey("edges", tuple[tuple[str, Edge], ...])
 POOL = web.AppKey("pool", asyncpg.Pool)
 CLIENT = web.AppKey("client", PeerClient)
 DATABASE = web.AppKey("database", DatabaseWatch)  # whether the database answers (health, 503s)
@@ -47,6 +57,7 @@ __all__ = [
     "AUTHORIZATIONS",
     "CALLER",
     "CALLER_TOKEN",
+    "EDGES",
     "CLIENT",
     "CORRELATION_ID",
     "DATABASE",

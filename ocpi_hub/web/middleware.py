@@ -53,6 +53,7 @@ from ocpi_hub.web.keys import (
     CALLER_TOKEN,
     CORRELATION_ID,
     DATABASE,
+    EDGES,
     HEARD_FROM,
     PLATFORMS,
     POOL,
@@ -163,6 +164,9 @@ async def heard_from(request: web.Request, platform_id: int) -> None:
 @web.middleware
 async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if route_name(request).startswith(OPERATOR_ROUTES) or request.path.startswith(OPERATOR_PATHS):
+        for prefix, edge in request.app.get(EDGES, ()):
+            if request.path.startswith(prefix):
+                return await edge(request, handler)
         return await handler(request)
     started = time.perf_counter()
     request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
