@@ -25,6 +25,7 @@ a party is counted under `other`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -50,6 +51,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         self._cap = party_cap
         self._parties: set[str] = set()
+        # The labelled series already made, by what names them: prometheus_client's `labels`
+        # validates and locks at every call, and every request in counts one.
+        self._children: dict[tuple[object, ...], Any] = {}
         self._requests = Counter(
             "ocpi_hub_requests",
             "Requests to the hub, by module, interface, requesting party and OCPI status code",
@@ -87,12 +91,21 @@ class Metrics:
 
     def request(self, route: str, party: str | None, status_code: int) -> None:
         """One request in, on the route named `route`, answered `status_code`."""
-        module, interface = route_labels(route)
-        self._requests.labels(module, interface, self.party(party), str(status_code)).inc()
+        key = ("request", route, self.party(party), status_code)
+        child = self._children.get(key)
+        if child is None:
+            module, interface = route_labels(route)
+            child = self._requests.labels(module, interface, key[2], str(status_code))
+            self._children[key] = child
+        child.inc()
 
     def relay(self, party: str, seconds: float) -> None:
         """One request relayed to `party`, which took `seconds`."""
-        self._relays.labels(self.party(party)).observe(seconds)
+        key = ("relay", self.party(party))
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._relays.labels(key[1])
+        child.observe(seconds)
 
     def delivery(self, result: str) -> None:
         """One delivery attempt judged `result`."""
