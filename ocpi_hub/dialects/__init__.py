@@ -6,6 +6,7 @@ helpers the hub's seam applies them with are in `checks`; `rules` prints them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from ocpi_hub.core.parties import Platform
@@ -86,7 +87,13 @@ def spoken_by(platform: Platform) -> Dialect:
     """The profile a platform speaks, in the OCPI version it speaks (`v211.speaking`); the
     spec's for a name no profile has any more (a profile removed from a newer release while a
     platform still names it)."""
-    return speaking(spoken(platform.dialect), platform.version)
+    return _spoken_in(platform.dialect, platform.version)
+
+
+@functools.cache
+def _spoken_in(name: str, version: str | None) -> Dialect:
+    # Made once per (profile, version): spoken_by runs for every request sent to a platform.
+    return speaking(spoken(name), version)
 
 
 def spoken(name: str) -> Dialect:

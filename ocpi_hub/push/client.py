@@ -164,22 +164,14 @@ class PeerClient:
         envelope, or, for a GET of one object (`single`), a one-item list); raises
         PeerUnreachable or PeerTimeout. With a `target` whose platform speaks another OCPI
         version than 2.2.1, the request and its answer are translated (`translator`)."""
-        sending = {
-            "token": token,
-            "timeout": timeout,
-            "correlation_id": correlation_id,
-            "request_id": request_id,
-            "headers": headers,
-            "params": params,
-            "dialect": dialect,
-            "single": single,
-        }
         if target is not None and dialect.version != OCPI_221.version:
             if self.translator is None:
                 raise PeerUnreachable(f"{method} {url}: no OCPI {dialect.version} translator here")
             return await self.translator.request(
-                self.request, target, method, url, body=body, **sending
-            )
+                self.request, target, method, url, body=body, token=token, timeout=timeout,
+                correlation_id=correlation_id, request_id=request_id, headers=headers,
+                params=params, dialect=dialect, single=single,
+            )  # fmt: skip
         sent = {
             "Authorization": authorization_value(dialect, token),
             "X-Request-ID": request_id or str(uuid.uuid4()),
